@@ -1,0 +1,4 @@
+// kfembed: Korean sentence embeddings (kf-deberta-multitask) computed in WebAssembly. API: DESIGN.md.
+export { load, SentenceModel } from './model.js';
+export { loadTokenizer, Tokenizer } from './tokenizer.js';
+export { similarity } from './similarity.js';

@@ -1,0 +1,65 @@
+// Loads the WASM runtime. The compiled WebAssembly.Module is cached per realm; every model or tokenizer gets
+// its own instance, so dispose() really returns its memory. The factory is always handed the module
+// (instantiateWasm): Emscripten's own loader would use fetch/fs paths that break in Node and bundlers.
+import createKfembedModule from './wasm/kfembed.mjs';
+
+const WASM_URL = new URL('./wasm/kfembed.wasm', import.meta.url);
+let compiled = null;
+
+const isNode = typeof process === 'object' && typeof process.versions?.node === 'string';
+
+async function compileWasm() {
+  if (WASM_URL.protocol === 'file:' && isNode) {
+    const fs = await import(/* webpackIgnore: true */ /* @vite-ignore */ 'node:' + 'fs/promises');
+    return WebAssembly.compile(await fs.readFile(WASM_URL));
+  }
+  const response = await fetch(WASM_URL);
+  if (!response.ok) throw new Error(`${WASM_URL}: HTTP ${response.status} while fetching the kfembed runtime`);
+  if (typeof WebAssembly.compileStreaming === 'function' &&
+      (response.headers.get('content-type') || '').startsWith('application/wasm')) {
+    return WebAssembly.compileStreaming(response);
+  }
+  return WebAssembly.compile(await response.arrayBuffer());
+}
+
+/** The compiled runtime, shared by every instance in this realm. */
+export function compiledRuntime() {
+  compiled ??= compileWasm().catch((e) => {
+    compiled = null;
+    throw e;
+  });
+  return compiled;
+}
+
+/** A fresh instance of the runtime (Emscripten module object). */
+export async function instantiateRuntime() {
+  const module = await compiledRuntime();
+  return createKfembedModule({
+    instantiateWasm(imports, done) {
+      WebAssembly.instantiate(module, imports).then((instance) => done(instance, module));
+      return {};
+    },
+    print() {},
+    printErr() {},
+  });
+}
+
+/** Throws when a binding returned a JS Error object instead of its result (see wasm/bindings.cpp). */
+export function check(result, context) {
+  if (result instanceof Error) throw new Error(context ? `${context}: ${result.message}` : result.message);
+  return result;
+}
+
+const utf8 = new TextEncoder();
+
+/**
+ * Writes `text` as UTF-8 into a buffer owned by `handle` (handle.inputBuffer(capacity) → address) and returns
+ * the byte count. Lone surrogates become U+FFFD, as TextEncoder defines.
+ */
+export function writeUtf8(runtime, handle, text) {
+  const capacity = text.length * 3;
+  const address = handle.inputBuffer(capacity);
+  if (capacity === 0) return 0;
+  const { written } = utf8.encodeInto(text, runtime.HEAPU8.subarray(address, address + capacity));
+  return written;
+}

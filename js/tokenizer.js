@@ -1,0 +1,100 @@
+// loadTokenizer(): the WordPiece tokenizer alone, running in its own WASM instance.
+import { check, instantiateRuntime, writeUtf8 } from './runtime.js';
+import { openSource } from './source.js';
+
+function checkText(text, method) {
+  if (typeof text !== 'string') {
+    throw new TypeError(`${method}(text): expected a string, got ${text === null ? 'null' : typeof text}`);
+  }
+}
+
+export function checkMaxLength(value, name, limit = Infinity) {
+  if (value === undefined || value === null) return undefined;
+  if (!Number.isInteger(value) || value < 2 || value > limit) {
+    const range = Number.isFinite(limit) ? `2..${limit}` : '≥ 2';
+    throw new RangeError(`${name}: expected an integer ${range} (room for [CLS] and [SEP]), got ${value}`);
+  }
+  return value;
+}
+
+/**
+ * Reads tokenizer.json (+ tokenizer_config.json) or, when absent, vocab.txt + tokenizer_config.json.
+ * Returns the runtime's Tokenizer handle (caller owns it).
+ */
+export async function createTokenizerHandle(runtime, source, { signal } = {}) {
+  const json = await source.readText('tokenizer.json', { optional: true, signal });
+  const config = (await source.readText('tokenizer_config.json', { optional: true, signal })) ?? '';
+  if (json !== null) {
+    return check(runtime.Tokenizer.fromJson(json, config), source.describe());
+  }
+  const vocab = await source.readText('vocab.txt', { optional: true, signal });
+  if (vocab === null) {
+    const where = await source.location('tokenizer.json');
+    throw new Error(`${where}: file not found, and no vocab.txt beside it either`);
+  }
+  return check(runtime.Tokenizer.fromVocab(vocab, config), source.describe());
+}
+
+export class Tokenizer {
+  #runtime;
+  #handle;
+  #maxLength;
+
+  constructor(runtime, handle, maxLength) {
+    this.#runtime = runtime;
+    this.#handle = handle;
+    this.#maxLength = maxLength ?? 0;
+  }
+
+  #live(method) {
+    if (!this.#handle) throw new Error(`${method}(): the tokenizer was disposed`);
+    return this.#handle;
+  }
+
+  /** Number of entries in the vocabulary. */
+  get vocabSize() {
+    return this.#live('vocabSize').vocabSize();
+  }
+
+  /** The truncation length in effect (0 = none). */
+  get maxLength() {
+    return this.#maxLength;
+  }
+
+  /** Token ids with [CLS] … [SEP], truncated to maxLength when one was given. */
+  encode(text) {
+    checkText(text, 'encode');
+    const handle = this.#live('encode');
+    const bytes = writeUtf8(this.#runtime, handle, text);
+    const count = check(handle.encodeInput(bytes, this.#maxLength), 'encode');
+    const at = handle.idsPointer() >>> 2;
+    return this.#runtime.HEAP32.slice(at, at + count);
+  }
+
+  /** The token strings of encode(text). */
+  tokens(text) {
+    checkText(text, 'tokens');
+    const handle = this.#live('tokens');
+    const bytes = writeUtf8(this.#runtime, handle, text);
+    return check(handle.tokensInput(bytes, this.#maxLength), 'tokens');
+  }
+
+  /** Frees the WASM instance; later calls throw. */
+  dispose() {
+    this.#handle?.delete();
+    this.#handle = null;
+    this.#runtime = null;
+  }
+}
+
+/**
+ * @param {string | URL} source directory with tokenizer.json or vocab.txt (+ tokenizer_config.json)
+ * @param {{ maxLength?: number, signal?: AbortSignal }} [options]
+ */
+export async function loadTokenizer(source, options = {}) {
+  const maxLength = checkMaxLength(options.maxLength, 'loadTokenizer options.maxLength');
+  const files = await openSource(source);
+  const runtime = await instantiateRuntime();
+  const handle = await createTokenizerHandle(runtime, files, options);
+  return new Tokenizer(runtime, handle, maxLength);
+}

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# npm run build: the native build (tests, benches, CLIs) and the WASM runtime of the npm package
+# (js/wasm/kfembed.{mjs,wasm}). `build.sh native` or `build.sh wasm` builds one of them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+what=${1:-all}
+jobs=${JOBS:-$(nproc)}
+# Debian's emscripten runs its JS optimizer with the system acorn.
+export NODE_PATH=${NODE_PATH:-/usr/share/nodejs}
+if [[ $what == all || $what == native ]]; then
+  cmake -S . -B build/native -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake --build build/native -j"$jobs"
+fi
+if [[ $what == all || $what == wasm ]]; then
+  emcmake cmake -S . -B build/wasm -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake --build build/wasm --target kfembed_wasm -j"$jobs"
+fi

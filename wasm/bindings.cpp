@@ -1,0 +1,191 @@
+// Embind surface of the npm package. The JS wrappers in js/ are the public API; these classes are internal.
+// Rule at this boundary: no C++ exception crosses it. Every call that can fail returns either its result or a
+// JS `Error` object carrying kfembed's message (file/argument + reason); js/ turns the latter into a throw.
+// Text travels as UTF-8 bytes written by JS (TextEncoder.encodeInto) into a buffer owned here, and results are
+// read back from WASM memory, so a call costs no per-character marshalling.
+#include <emscripten/bind.h>
+#include <emscripten/val.h>
+
+#include <cstdint>
+#include <new>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "model/model_files.h"
+#include "model/sentence_encoder.h"
+#include "tokenizer/tokenizer.h"
+
+namespace {
+
+using emscripten::val;
+
+val js_error(const std::string& message) { return val::global("Error").new_(message); }
+
+template <class F>
+val guarded(F&& f) {
+  try {
+    return f();
+  } catch (const std::bad_alloc&) {
+    return js_error("out of memory (WASM heap limit reached)");
+  } catch (const std::exception& e) {
+    return js_error(e.what());
+  }
+}
+
+uintptr_t address_of(const void* p) { return reinterpret_cast<uintptr_t>(p); }
+
+val tokens_to_js(const std::vector<std::string>& tokens) {
+  val out = val::array();
+  for (const std::string& t : tokens) out.call<void>("push", val(t));
+  return out;
+}
+
+// A growable byte buffer JS writes UTF-8 into.
+class InputBuffer {
+ public:
+  uintptr_t reserve(size_t bytes) {
+    if (bytes > bytes_.size()) bytes_.resize(bytes);
+    return address_of(bytes_.data());
+  }
+  std::string_view view(size_t bytes) const {
+    return std::string_view(bytes_.data(), bytes <= bytes_.size() ? bytes : bytes_.size());
+  }
+
+ private:
+  std::vector<char> bytes_;
+};
+
+class TokenizerHandle {
+ public:
+  explicit TokenizerHandle(kfembed::Tokenizer tokenizer) : tokenizer_(std::move(tokenizer)) {}
+
+  static val fromJson(std::string tokenizer_json, std::string tokenizer_config_json) {
+    return guarded([&] {
+      return val(TokenizerHandle(kfembed::Tokenizer::from_tokenizer_json(tokenizer_json, tokenizer_config_json)));
+    });
+  }
+  static val fromVocab(std::string vocab_txt, std::string tokenizer_config_json) {
+    return guarded(
+        [&] { return val(TokenizerHandle(kfembed::Tokenizer::from_vocab(vocab_txt, tokenizer_config_json))); });
+  }
+
+  uintptr_t inputBuffer(size_t bytes) { return input_.reserve(bytes); }
+  // Tokenizes the first `bytes` of the input buffer; the ids are then at idsPointer(). Returns their count.
+  val encodeInput(size_t bytes, size_t max_length) {
+    return guarded([&] {
+      ids_ = tokenizer_.encode(input_.view(bytes), max_length);
+      return val(ids_.size());
+    });
+  }
+  uintptr_t idsPointer() const { return address_of(ids_.data()); }
+  val tokensInput(size_t bytes, size_t max_length) {
+    return guarded([&] { return tokens_to_js(tokenizer_.tokens(input_.view(bytes), max_length)); });
+  }
+  size_t vocabSize() const { return tokenizer_.vocab_size(); }
+  size_t modelMaxLength() const { return tokenizer_.model_max_length(); }
+
+ private:
+  kfembed::Tokenizer tokenizer_;
+  InputBuffer input_;
+  std::vector<int32_t> ids_;
+};
+
+// The files of one model directory, streamed by JS straight into buffers allocated here.
+class ModelFilesHandle {
+ public:
+  val allocate(std::string name, size_t size) {
+    return guarded([&] { return val(address_of(files_.allocate(name, size))); });
+  }
+  bool has(std::string name) const { return files_.has(name); }
+  void release(std::string name) { files_.release(name); }
+  kfembed::ModelFiles& files() { return files_; }
+
+ private:
+  kfembed::ModelFiles files_;
+};
+
+class EncoderHandle {
+ public:
+  explicit EncoderHandle(kfembed::SentenceEncoder encoder) : encoder_(std::move(encoder)) {
+    output_.resize(encoder_.dim());
+  }
+
+  static val load(ModelFilesHandle& files, size_t max_seq_length) {
+    return guarded([&] {
+      kfembed::EncoderOptions options;
+      options.max_seq_length = max_seq_length;
+      return val(EncoderHandle(kfembed::SentenceEncoder::load(files.files(), options)));
+    });
+  }
+
+  size_t dim() const { return encoder_.dim(); }
+  size_t maxSeqLength() const { return encoder_.max_seq_length(); }
+
+  uintptr_t inputBuffer(size_t bytes) { return input_.reserve(bytes); }
+  // Embeds the UTF-8 text in the input buffer; the vector (dim floats) is then at outputPointer().
+  val encodeInput(size_t bytes) {
+    return guarded([&] {
+      ids_ = encoder_.tokenize(input_.view(bytes));
+      encoder_.embed_ids(ids_.data(), ids_.size(), output_.data());
+      return val(ids_.size());
+    });
+  }
+  uintptr_t outputPointer() const { return address_of(output_.data()); }
+  val tokenizeInput(size_t bytes) {
+    return guarded([&] {
+      ids_ = encoder_.tokenize(input_.view(bytes));
+      return val(ids_.size());
+    });
+  }
+  uintptr_t idsPointer() const { return address_of(ids_.data()); }
+
+  // Two vectors of `n` floats written by JS at vectorsBuffer(n): [a..., b...].
+  uintptr_t vectorsBuffer(size_t n) {
+    if (vectors_.size() < 2 * n) vectors_.resize(2 * n);
+    return address_of(vectors_.data());
+  }
+  float similarity(size_t n) const {
+    return n == 0 || vectors_.size() < 2 * n ? 0.0f
+                                             : kfembed::cosine_similarity(vectors_.data(), vectors_.data() + n, n);
+  }
+
+ private:
+  kfembed::SentenceEncoder encoder_;
+  InputBuffer input_;
+  std::vector<int32_t> ids_;
+  std::vector<float> output_;
+  std::vector<float> vectors_;
+};
+
+}  // namespace
+
+EMSCRIPTEN_BINDINGS(kfembed) {
+  using emscripten::class_;
+  class_<TokenizerHandle>("Tokenizer")
+      .class_function("fromJson", &TokenizerHandle::fromJson)
+      .class_function("fromVocab", &TokenizerHandle::fromVocab)
+      .function("inputBuffer", &TokenizerHandle::inputBuffer)
+      .function("encodeInput", &TokenizerHandle::encodeInput)
+      .function("idsPointer", &TokenizerHandle::idsPointer)
+      .function("tokensInput", &TokenizerHandle::tokensInput)
+      .function("vocabSize", &TokenizerHandle::vocabSize)
+      .function("modelMaxLength", &TokenizerHandle::modelMaxLength);
+  class_<ModelFilesHandle>("ModelFiles")
+      .constructor<>()
+      .function("allocate", &ModelFilesHandle::allocate)
+      .function("has", &ModelFilesHandle::has)
+      .function("release", &ModelFilesHandle::release);
+  class_<EncoderHandle>("Encoder")
+      .class_function("load", &EncoderHandle::load)
+      .function("dim", &EncoderHandle::dim)
+      .function("maxSeqLength", &EncoderHandle::maxSeqLength)
+      .function("inputBuffer", &EncoderHandle::inputBuffer)
+      .function("encodeInput", &EncoderHandle::encodeInput)
+      .function("outputPointer", &EncoderHandle::outputPointer)
+      .function("tokenizeInput", &EncoderHandle::tokenizeInput)
+      .function("idsPointer", &EncoderHandle::idsPointer)
+      .function("vectorsBuffer", &EncoderHandle::vectorsBuffer)
+      .function("similarity", &EncoderHandle::similarity);
+}

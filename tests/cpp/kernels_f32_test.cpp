@@ -1,0 +1,158 @@
+// SIMD128 f32 kernels against their scalar references on random data, over ragged shapes (sizes that are not
+// multiples of the vector width, the 4-row block, the 8-column panel or the 256 k-block).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "kernels/gelu.h"
+#include "kernels/gemm_f32.h"
+#include "kernels/layer_norm.h"
+#include "kernels/softmax.h"
+#include "kernels/vector_f32.h"
+
+namespace kfembed {
+namespace {
+
+std::vector<float> random_vector(size_t n, float scale, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> dist(-scale, scale);
+  std::vector<float> v(n);
+  for (auto& x : v) x = dist(rng);
+  return v;
+}
+
+// |a - b| <= atol + rtol · |b| elementwise; reports the first offender.
+void expect_close(const std::vector<float>& a, const std::vector<float>& b, float atol, float rtol) {
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    ASSERT_LE(std::fabs(a[i] - b[i]), atol + rtol * std::fabs(b[i])) << "at " << i << ": " << a[i] << " vs " << b[i];
+  }
+}
+
+TEST(GemmF32, SimdMatchesScalarOnRaggedShapes) {
+  const size_t shapes[][3] = {{1, 1, 1},   {1, 8, 4},    {3, 7, 5},     {4, 8, 8},      {5, 9, 13},
+                              {7, 17, 33}, {13, 64, 64}, {9, 30, 257},  {17, 100, 513}, {6, 768, 3},
+                              {2, 3, 768}, {33, 96, 300}};
+  uint32_t seed = 1;
+  for (const auto& s : shapes) {
+    const size_t rows = s[0], out = s[1], in = s[2];
+    const auto x = random_vector(rows * in, 2.0f, seed++);
+    const auto w = random_vector(out * in, 0.5f, seed++);
+    const auto b = random_vector(out, 0.1f, seed++);
+    for (bool with_bias : {true, false}) {
+      std::vector<float> ref(rows * out), got(rows * out, 12345.0f);
+      gemm_f32_scalar(x.data(), rows, w.data(), with_bias ? b.data() : nullptr, out, in, ref.data());
+      PackedWeightsF32 packed(w.data(), out, in);
+      gemm_f32_simd(x.data(), rows, packed, with_bias ? b.data() : nullptr, got.data());
+      SCOPED_TRACE(testing::Message() << rows << "x" << in << " -> " << out << " bias " << with_bias);
+      expect_close(got, ref, 1e-5f, 1e-5f);
+    }
+  }
+}
+
+TEST(GemmF32, WritesNothingPastTheOutput) {
+  const size_t rows = 3, out = 5, in = 11;
+  const auto x = random_vector(rows * in, 1.0f, 7);
+  const auto w = random_vector(out * in, 1.0f, 8);
+  std::vector<float> y(rows * out + 4, -7.0f);
+  gemm_f32_simd(x.data(), rows, PackedWeightsF32(w.data(), out, in), nullptr, y.data());
+  for (size_t i = rows * out; i < y.size(); ++i) EXPECT_EQ(y[i], -7.0f);
+}
+
+TEST(LayerNorm, SimdMatchesScalar) {
+  uint32_t seed = 100;
+  for (size_t dim : {1, 3, 4, 7, 64, 67, 768}) {
+    for (bool residual : {false, true}) {
+      const size_t rows = 5;
+      auto x = random_vector(rows * dim, 20.0f, seed++);
+      const auto res = random_vector(rows * dim, 3.0f, seed++);
+      const auto g = random_vector(dim, 1.5f, seed++);
+      const auto b = random_vector(dim, 0.1f, seed++);
+      std::vector<float> ref(rows * dim), got(rows * dim);
+      const float* r = residual ? res.data() : nullptr;
+      layer_norm_scalar(x.data(), r, g.data(), b.data(), rows, dim, 1e-7f, ref.data());
+      layer_norm_simd(x.data(), r, g.data(), b.data(), rows, dim, 1e-7f, got.data());
+      SCOPED_TRACE(testing::Message() << "dim " << dim << " residual " << residual);
+      expect_close(got, ref, 1e-5f, 1e-5f);
+      layer_norm_simd(x.data(), r, g.data(), b.data(), rows, dim, 1e-7f, x.data());  // in place
+      expect_close(x, ref, 1e-5f, 1e-5f);
+    }
+  }
+}
+
+TEST(LayerNorm, NormalisesToZeroMeanUnitVariance) {
+  const size_t dim = 37;
+  const auto x = random_vector(dim, 5.0f, 3);
+  const std::vector<float> g(dim, 1.0f), b(dim, 0.0f);
+  std::vector<float> y(dim);
+  layer_norm(x.data(), nullptr, g.data(), b.data(), 1, dim, 1e-7f, y.data());
+  double mean = 0, var = 0;
+  for (float v : y) mean += v;
+  mean /= dim;
+  for (float v : y) var += (v - mean) * (v - mean);
+  EXPECT_NEAR(mean, 0.0, 1e-6);
+  EXPECT_NEAR(var / dim, 1.0, 1e-5);
+}
+
+TEST(Gelu, SimdMatchesExactErf) {
+  for (size_t n : {1, 3, 4, 5, 64, 1001}) {
+    auto x = random_vector(n, 12.0f, static_cast<uint32_t>(n));
+    std::vector<float> ref(n), got(n);
+    gelu_scalar(x.data(), n, ref.data());
+    gelu_simd(x.data(), n, got.data());
+    expect_close(got, ref, 3e-7f, 2e-6f);
+  }
+  // A dense sweep over the interesting range, and the tails.
+  std::vector<float> x;
+  for (float v = -20.0f; v <= 20.0f; v += 0.001f) x.push_back(v);
+  std::vector<float> ref(x.size()), got(x.size());
+  gelu_scalar(x.data(), x.size(), ref.data());
+  gelu_simd(x.data(), x.size(), got.data());
+  expect_close(got, ref, 3e-7f, 2e-6f);
+  EXPECT_EQ(got[x.size() / 2 + 1] > 0, true);
+}
+
+TEST(Softmax, SimdMatchesScalar) {
+  for (size_t n : {1, 2, 3, 4, 5, 9, 128, 131, 512}) {
+    auto x = random_vector(n, 30.0f, static_cast<uint32_t>(n + 50));
+    auto ref = x, got = x;
+    softmax_scalar(ref.data(), nullptr, n);
+    softmax_simd(got.data(), nullptr, n);
+    expect_close(got, ref, 1e-7f, 2e-6f);
+    double sum = 0;
+    for (float v : got) sum += v;
+    EXPECT_NEAR(sum, 1.0, 1e-5);
+  }
+}
+
+TEST(Softmax, MaskedPositionsAreExactlyZero) {
+  std::vector<float> x = {1.0f, 5.0f, -2.0f, 100.0f, 0.5f};
+  const std::vector<uint8_t> mask = {1, 1, 1, 0, 1};
+  auto ref = x;
+  softmax_simd(x.data(), mask.data(), x.size());
+  EXPECT_EQ(x[3], 0.0f);
+  std::vector<float> kept = {ref[0], ref[1], ref[2], ref[4]};
+  softmax_scalar(kept.data(), nullptr, kept.size());
+  EXPECT_NEAR(x[0], kept[0], 1e-7);
+  EXPECT_NEAR(x[4], kept[3], 1e-7);
+  const std::vector<uint8_t> none(5, 0);
+  softmax_simd(x.data(), none.data(), x.size());
+  for (float v : x) EXPECT_EQ(v, 0.0f);
+}
+
+TEST(VectorF32, DotAndAxpyMatchScalar) {
+  for (size_t n : {0, 1, 3, 4, 7, 8, 9, 64, 65}) {
+    const auto a = random_vector(n, 2.0f, static_cast<uint32_t>(n + 1));
+    const auto b = random_vector(n, 2.0f, static_cast<uint32_t>(n + 2));
+    EXPECT_NEAR(dot_f32_simd(a.data(), b.data(), n), dot_f32_scalar(a.data(), b.data(), n), 1e-5);
+    auto y1 = b, y2 = b;
+    axpy_f32_scalar(0.37f, a.data(), y1.data(), n);
+    axpy_f32_simd(0.37f, a.data(), y2.data(), n);
+    expect_close(y2, y1, 1e-7f, 1e-6f);
+  }
+}
+
+}  // namespace
+}  // namespace kfembed

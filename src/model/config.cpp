@@ -1,0 +1,161 @@
+#include "model/config.h"
+
+#include <nlohmann/json.hpp>
+
+#include "common/error.h"
+
+namespace kfembed {
+
+namespace {
+
+using nlohmann::json;
+
+class Reader {
+ public:
+  Reader(const json& j, const std::string& file) : j_(j), file_(file) {}
+
+  [[noreturn]] void bad(const std::string& key, const std::string& reason) const { fail(file_, key + ": " + reason); }
+
+  bool present(const char* key) const { return j_.contains(key) && !j_[key].is_null(); }
+
+  size_t positive(const char* key) const {
+    if (!present(key)) bad(key, "missing");
+    const json& v = j_[key];
+    if (!v.is_number_integer() || v.get<int64_t>() <= 0) bad(key, "must be a positive integer, got " + v.dump());
+    return static_cast<size_t>(v.get<int64_t>());
+  }
+  int64_t integer(const char* key, int64_t fallback) const {
+    if (!present(key)) return fallback;
+    if (!j_[key].is_number_integer()) bad(key, "must be an integer, got " + j_[key].dump());
+    return j_[key].get<int64_t>();
+  }
+  double number(const char* key, double fallback) const {
+    if (!present(key)) return fallback;
+    if (!j_[key].is_number()) bad(key, "must be a number, got " + j_[key].dump());
+    return j_[key].get<double>();
+  }
+  bool boolean(const char* key, bool fallback) const {
+    if (!present(key)) return fallback;
+    if (!j_[key].is_boolean()) bad(key, "must be true or false, got " + j_[key].dump());
+    return j_[key].get<bool>();
+  }
+  std::string string(const char* key, const std::string& fallback) const {
+    if (!present(key)) return fallback;
+    if (!j_[key].is_string()) bad(key, "must be a string, got " + j_[key].dump());
+    return j_[key].get<std::string>();
+  }
+  const json& raw(const char* key) const { return j_[key]; }
+
+ private:
+  const json& j_;
+  const std::string& file_;
+};
+
+std::string trim_lower(std::string s) {
+  const auto b = s.find_first_not_of(" \t");
+  const auto e = s.find_last_not_of(" \t");
+  s = b == std::string::npos ? "" : s.substr(b, e - b + 1);
+  for (auto& c : s) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  return s;
+}
+
+std::vector<std::string> split_bar(const std::string& s) {
+  std::vector<std::string> parts;
+  size_t start = 0;
+  while (true) {
+    const size_t bar = s.find('|', start);
+    const std::string part = trim_lower(s.substr(start, bar == std::string::npos ? std::string::npos : bar - start));
+    if (!part.empty()) parts.push_back(part);
+    if (bar == std::string::npos) break;
+    start = bar + 1;
+  }
+  return parts;
+}
+
+}  // namespace
+
+// Defaults follow transformers' DebertaV2Config / getattr fallbacks in modeling_deberta_v2.py; the geometry keys
+// have no sensible default and are required.
+DebertaV2Config DebertaV2Config::parse(std::string_view text, const std::string& file_name) {
+  const json j = json::parse(text.begin(), text.end(), nullptr, false);
+  if (j.is_discarded()) fail(file_name, "invalid JSON");
+  if (!j.is_object()) fail(file_name, "not a JSON object");
+  const Reader r(j, file_name);
+  DebertaV2Config c;
+
+  const std::string model_type = r.string("model_type", "");
+  if (model_type != "deberta-v2")
+    r.bad("model_type", "\"" + model_type + "\" is not supported (only \"deberta-v2\")");
+
+  c.vocab_size = r.positive("vocab_size");
+  c.hidden_size = r.positive("hidden_size");
+  c.num_hidden_layers = r.positive("num_hidden_layers");
+  c.num_attention_heads = r.positive("num_attention_heads");
+  if (r.present("attention_head_size")) {
+    c.attention_head_size = r.positive("attention_head_size");
+  } else {
+    if (c.hidden_size % c.num_attention_heads != 0)
+      r.bad("num_attention_heads", "hidden_size " + std::to_string(c.hidden_size) + " is not a multiple of " +
+                                       std::to_string(c.num_attention_heads));
+    c.attention_head_size = c.hidden_size / c.num_attention_heads;
+  }
+  c.intermediate_size = r.positive("intermediate_size");
+
+  const std::string act = r.string("hidden_act", "gelu");
+  if (act != "gelu") r.bad("hidden_act", "\"" + act + "\" is not supported (only \"gelu\", the exact erf GELU)");
+  c.layer_norm_eps = static_cast<float>(r.number("layer_norm_eps", 1e-7));
+  if (!(c.layer_norm_eps > 0)) r.bad("layer_norm_eps", "must be positive");
+  c.max_position_embeddings = r.present("max_position_embeddings") ? r.positive("max_position_embeddings") : 512;
+  const int64_t type_vocab = r.integer("type_vocab_size", 0);
+  if (type_vocab < 0) r.bad("type_vocab_size", "must not be negative");
+  c.type_vocab_size = static_cast<size_t>(type_vocab);
+  c.position_biased_input = r.boolean("position_biased_input", true);
+  c.pad_token_id = static_cast<int>(r.integer("pad_token_id", 0));
+
+  if (r.present("embedding_size") && static_cast<size_t>(r.integer("embedding_size", 0)) != c.hidden_size)
+    r.bad("embedding_size", std::to_string(r.integer("embedding_size", 0)) +
+                                " != hidden_size is not supported (no embed_proj)");
+  if (r.integer("conv_kernel_size", 0) > 0)
+    r.bad("conv_kernel_size", std::to_string(r.integer("conv_kernel_size", 0)) +
+                                  " is not supported (the convolution layer is not implemented)");
+
+  c.relative_attention = r.boolean("relative_attention", false);
+  c.share_att_key = r.boolean("share_att_key", false);
+  std::vector<std::string> pos_att;
+  if (r.present("pos_att_type")) {
+    const json& v = r.raw("pos_att_type");
+    if (v.is_string()) {
+      pos_att = split_bar(v.get<std::string>());
+    } else if (v.is_array()) {
+      for (const auto& e : v) {
+        if (!e.is_string()) r.bad("pos_att_type", "entries must be strings, got " + e.dump());
+        pos_att.push_back(trim_lower(e.get<std::string>()));
+      }
+    } else {
+      r.bad("pos_att_type", "must be a list or a \"p2c|c2p\" string, got " + v.dump());
+    }
+  }
+  for (const auto& t : pos_att) {
+    if (t == "c2p") {
+      c.c2p = true;
+    } else if (t == "p2c") {
+      c.p2c = true;
+    } else {
+      r.bad("pos_att_type", "\"" + t + "\" is not supported (only c2p and p2c)");
+    }
+  }
+  const int64_t buckets = r.integer("position_buckets", -1);
+  c.position_buckets = buckets > 0 ? static_cast<int>(buckets) : -1;
+  const int64_t max_rel = r.integer("max_relative_positions", -1);
+  c.max_relative_positions = max_rel < 1 ? c.max_position_embeddings : static_cast<size_t>(max_rel);
+  for (const auto& t : split_bar(r.string("norm_rel_ebd", "none"))) {
+    if (t == "layer_norm") {
+      c.norm_rel_ebd = true;
+    } else if (t != "none") {
+      r.bad("norm_rel_ebd", "\"" + t + "\" is not supported (only layer_norm or none)");
+    }
+  }
+  return c;
+}
+
+}  // namespace kfembed

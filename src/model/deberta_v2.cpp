@@ -1,0 +1,220 @@
+#include "model/deberta_v2.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "common/error.h"
+#include "kernels/gelu.h"
+#include "kernels/layer_norm.h"
+#include "kernels/softmax.h"
+#include "kernels/vector_f32.h"
+#include "model/safetensors.h"
+
+namespace kfembed {
+
+namespace {
+
+// Tensor names with the prefix the checkpoint uses: "" for a bare DebertaV2Model (sentence-transformers),
+// "deberta." for checkpoints saved from a task head.
+class WeightReader {
+ public:
+  explicit WeightReader(const SafetensorsModel& model) : model_(model) {
+    if (!model.has("embeddings.word_embeddings.weight") && model.has("deberta.embeddings.word_embeddings.weight"))
+      prefix_ = "deberta.";
+  }
+  bool has(const std::string& name) const { return model_.has(prefix_ + name); }
+  std::vector<float> get(const std::string& name, std::vector<size_t> shape) const {
+    return model_.get_float(prefix_ + name, shape);
+  }
+  std::unique_ptr<Linear> linear(const std::string& name, size_t out, size_t in) const {
+    const auto w = get(name + ".weight", {out, in});
+    const auto b = get(name + ".bias", {out});
+    return std::make_unique<LinearF32>(w.data(), b.data(), out, in);
+  }
+
+ private:
+  const SafetensorsModel& model_;
+  std::string prefix_;
+};
+
+}  // namespace
+
+DebertaV2Encoder DebertaV2Encoder::load(const DebertaV2Config& config, const SafetensorsModel& weights,
+                                        size_t max_seq_length) {
+  if (max_seq_length == 0) fail("config.json", "max_seq_length must be positive");
+  DebertaV2Encoder e;
+  e.config_ = config;
+  e.max_seq_length_ = max_seq_length;
+  const size_t hidden = config.hidden_size, heads_all = config.all_head_size();
+  const size_t inter = config.intermediate_size;
+  const WeightReader w(weights);
+
+  e.word_embeddings_ = w.get("embeddings.word_embeddings.weight", {config.vocab_size, hidden});
+  if (config.position_biased_input)
+    e.position_embeddings_ =
+        w.get("embeddings.position_embeddings.weight", {config.max_position_embeddings, hidden});
+  if (config.type_vocab_size > 0) {
+    // Single sentences have token type 0 everywhere: only row 0 is ever added.
+    auto table = w.get("embeddings.token_type_embeddings.weight", {config.type_vocab_size, hidden});
+    e.token_type_embedding_.assign(table.begin(), table.begin() + static_cast<std::ptrdiff_t>(hidden));
+  }
+  e.embeddings_ln_gamma_ = w.get("embeddings.LayerNorm.weight", {hidden});
+  e.embeddings_ln_beta_ = w.get("embeddings.LayerNorm.bias", {hidden});
+
+  // Relative embeddings: LayerNorm (norm_rel_ebd) of only the rows reachable at max_seq_length.
+  std::vector<float> rel;
+  const size_t span = config.att_span();
+  if (config.relative_attention) {
+    e.rel_table_ = RelativePositionTable::build(max_seq_length, config.position_buckets,
+                                                static_cast<int64_t>(config.max_relative_positions), span);
+    const auto table = w.get("encoder.rel_embeddings.weight", {2 * span, hidden});
+    rel.assign(table.begin() + static_cast<std::ptrdiff_t>(e.rel_table_.first_row * hidden),
+               table.begin() + static_cast<std::ptrdiff_t>((e.rel_table_.first_row + e.rel_table_.row_count) * hidden));
+    if (config.norm_rel_ebd) {
+      const auto g = w.get("encoder.LayerNorm.weight", {hidden});
+      const auto b = w.get("encoder.LayerNorm.bias", {hidden});
+      layer_norm(rel.data(), nullptr, g.data(), b.data(), e.rel_table_.row_count, hidden, config.layer_norm_eps,
+                 rel.data());
+    }
+  }
+
+  for (size_t l = 0; l < config.num_hidden_layers; ++l) {
+    const std::string p = "encoder.layer." + std::to_string(l) + ".";
+    Layer layer;
+    layer.query = w.linear(p + "attention.self.query_proj", heads_all, hidden);
+    layer.key = w.linear(p + "attention.self.key_proj", heads_all, hidden);
+    layer.value = w.linear(p + "attention.self.value_proj", heads_all, hidden);
+    layer.attention_output = w.linear(p + "attention.output.dense", hidden, heads_all);
+    layer.attention_ln_gamma = w.get(p + "attention.output.LayerNorm.weight", {hidden});
+    layer.attention_ln_beta = w.get(p + "attention.output.LayerNorm.bias", {hidden});
+    layer.intermediate = w.linear(p + "intermediate.dense", inter, hidden);
+    layer.output = w.linear(p + "output.dense", hidden, inter);
+    layer.output_ln_gamma = w.get(p + "output.LayerNorm.weight", {hidden});
+    layer.output_ln_beta = w.get(p + "output.LayerNorm.bias", {hidden});
+    if (config.relative_attention) {
+      const size_t rows = e.rel_table_.row_count;
+      if (config.c2p) {
+        layer.pos_key.resize(rows * heads_all);
+        if (config.share_att_key) {
+          layer.key->apply(rel.data(), rows, layer.pos_key.data());
+        } else {
+          w.linear(p + "attention.self.pos_key_proj", heads_all, hidden)->apply(rel.data(), rows, layer.pos_key.data());
+        }
+      }
+      if (config.p2c) {
+        layer.pos_query.resize(rows * heads_all);
+        if (config.share_att_key) {
+          layer.query->apply(rel.data(), rows, layer.pos_query.data());
+        } else {
+          w.linear(p + "attention.self.pos_query_proj", heads_all, hidden)
+              ->apply(rel.data(), rows, layer.pos_query.data());
+        }
+      }
+    }
+    e.layers_.push_back(std::move(layer));
+  }
+
+  const size_t n = max_seq_length;
+  e.ws_.x.resize(n * hidden);
+  e.ws_.attn.resize(n * hidden);
+  e.ws_.tmp.resize(n * hidden);
+  e.ws_.q.resize(n * heads_all);
+  e.ws_.k.resize(n * heads_all);
+  e.ws_.v.resize(n * heads_all);
+  e.ws_.context.resize(n * heads_all);
+  e.ws_.ffn.resize(n * inter);
+  e.ws_.scores.resize(n);
+  return e;
+}
+
+size_t DebertaV2Encoder::weight_bytes() const {
+  size_t bytes = (word_embeddings_.size() + position_embeddings_.size()) * sizeof(float);
+  for (const auto& l : layers_) {
+    for (const Linear* lin : {l.query.get(), l.key.get(), l.value.get(), l.attention_output.get(),
+                              l.intermediate.get(), l.output.get()})
+      bytes += lin->weight_bytes();
+    bytes += (l.pos_key.size() + l.pos_query.size()) * sizeof(float);
+  }
+  return bytes;
+}
+
+void DebertaV2Encoder::embed(const int32_t* ids, size_t n, float* out) const {
+  const size_t hidden = config_.hidden_size;
+  for (size_t t = 0; t < n; ++t) {
+    if (ids[t] < 0 || static_cast<size_t>(ids[t]) >= config_.vocab_size)
+      fail("input ids", "token id " + std::to_string(ids[t]) + " at position " + std::to_string(t) +
+                            " is outside the vocabulary [0, " + std::to_string(config_.vocab_size) + ")");
+    std::memcpy(out + t * hidden, word_embeddings_.data() + static_cast<size_t>(ids[t]) * hidden,
+                hidden * sizeof(float));
+    if (!position_embeddings_.empty()) axpy_f32(1.0f, position_embeddings_.data() + t * hidden, out + t * hidden, hidden);
+    if (!token_type_embedding_.empty()) axpy_f32(1.0f, token_type_embedding_.data(), out + t * hidden, hidden);
+  }
+  // The mask multiply that follows in transformers is a no-op here: every token is real.
+  layer_norm(out, nullptr, embeddings_ln_gamma_.data(), embeddings_ln_beta_.data(), n, hidden,
+             config_.layer_norm_eps, out);
+}
+
+// Disentangled attention of one layer: writes the context [n, all_head_size] into ws_.context.
+// score(i, j) = (q_i·k_j + q_i·pos_key[r] + k_j·pos_query[r]) / sqrt(head_size · scale_factor), with
+// r = row of the bucketed distance i − j (c2p and p2c use the same row: the buckets are odd in the distance).
+void DebertaV2Encoder::attention(const Layer& layer, const float* x, size_t n) {
+  const size_t ah = config_.all_head_size(), d = config_.attention_head_size;
+  layer.query->apply(x, n, ws_.q.data());
+  layer.key->apply(x, n, ws_.k.data());
+  layer.value->apply(x, n, ws_.v.data());
+  const float inv_scale = 1.0f / std::sqrt(static_cast<float>(d * config_.scale_factor()));
+  const bool c2p = config_.relative_attention && config_.c2p;
+  const bool p2c = config_.relative_attention && config_.p2c;
+  float* scores = ws_.scores.data();
+  std::fill(ws_.context.begin(), ws_.context.begin() + static_cast<std::ptrdiff_t>(n * ah), 0.0f);
+  for (size_t h = 0; h < config_.num_attention_heads; ++h) {
+    const size_t col = h * d;
+    for (size_t i = 0; i < n; ++i) {
+      const float* qi = ws_.q.data() + i * ah + col;
+      for (size_t j = 0; j < n; ++j) {
+        const float* kj = ws_.k.data() + j * ah + col;
+        float s = dot_f32(qi, kj, d);
+        if (c2p || p2c) {
+          const size_t r = rel_table_.row_offset(i, j);
+          if (c2p) s += dot_f32(qi, layer.pos_key.data() + r * ah + col, d);
+          if (p2c) s += dot_f32(kj, layer.pos_query.data() + r * ah + col, d);
+        }
+        scores[j] = s * inv_scale;
+      }
+      softmax(scores, nullptr, n);
+      float* ci = ws_.context.data() + i * ah + col;
+      for (size_t j = 0; j < n; ++j) axpy_f32(scores[j], ws_.v.data() + j * ah + col, ci, d);
+    }
+  }
+}
+
+const float* DebertaV2Encoder::forward(const int32_t* ids, size_t n, std::vector<std::vector<float>>* all_states) {
+  if (n == 0) fail("input ids", "empty sequence");
+  if (n > max_seq_length_)
+    fail("input ids", std::to_string(n) + " tokens exceed max_seq_length " + std::to_string(max_seq_length_));
+  const size_t hidden = config_.hidden_size;
+  float* x = ws_.x.data();
+  float* attn = ws_.attn.data();
+  float* tmp = ws_.tmp.data();
+  auto record = [&](const float* states) {
+    if (all_states) all_states->emplace_back(states, states + n * hidden);
+  };
+  embed(ids, n, x);
+  record(x);
+  for (const Layer& layer : layers_) {
+    attention(layer, x, n);
+    layer.attention_output->apply(ws_.context.data(), n, tmp);
+    layer_norm(tmp, x, layer.attention_ln_gamma.data(), layer.attention_ln_beta.data(), n, hidden,
+               config_.layer_norm_eps, attn);
+    layer.intermediate->apply(attn, n, ws_.ffn.data());
+    gelu(ws_.ffn.data(), n * config_.intermediate_size, ws_.ffn.data());
+    layer.output->apply(ws_.ffn.data(), n, tmp);
+    layer_norm(tmp, attn, layer.output_ln_gamma.data(), layer.output_ln_beta.data(), n, hidden,
+               config_.layer_norm_eps, x);
+    record(x);
+  }
+  return x;
+}
+
+}  // namespace kfembed

@@ -39,6 +39,8 @@ export declare class SentenceModel {
   encode(texts: string[], options?: EncodeOptions): Promise<Float32Array[]>;
   /** Cosine similarity of two vectors of length `dim`. */
   similarity(a: ArrayLike<number>, b: ArrayLike<number>): number;
+  /** Size of this model's WASM memory in bytes (the peak so far: WASM memory never shrinks). */
+  readonly wasmMemoryBytes: number;
   /** Frees the WASM memory; later calls throw. */
   dispose(): void;
 }

@@ -147,6 +147,11 @@ export class SentenceModel {
     return handle.similarity(this.dim);
   }
 
+  /** Size of this model's WASM memory in bytes; memory never shrinks, so this is the peak so far. */
+  get wasmMemoryBytes() {
+    return this.#runtime ? this.#runtime.HEAPU8.length : 0;
+  }
+
   /** Frees the model's WASM instance; later calls throw. */
   dispose() {
     this.#handle?.delete();

@@ -1,0 +1,105 @@
+// Encoder latency: kfembed (WASM SIMD128, one thread) vs onnxruntime-web 1.30 (wasm backend, numThreads 1) on
+// the same base2 weights (../shared/reference/base2-onnx/onnx/model_quantized.onnx), in one Node process,
+// interleaved rounds, medians. Then, for the full-size model (make_model.py full: 12 layers, 130k vocabulary),
+// package bytes, load time, peak WASM memory and encode latency at L = 32 and 128.
+//   node bench/encoder/bench.mjs [--dtype int8|fp32] [--rounds N] [--skip-full]
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as ort from 'onnxruntime-web';
+import { load } from '../../js/index.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const REF = path.resolve(ROOT, '../shared/reference');
+const arg = (name, fallback) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : fallback;
+};
+const dtype = arg('--dtype', 'int8');
+const rounds = Number(arg('--rounds', 15));
+const LENGTHS = [16, 32, 64, 128];
+
+function referenceModel(preset) {
+  const dir = path.join(os.tmpdir(), `kfembed-ref-${preset}`);
+  if (!fs.existsSync(path.join(dir, 'model.safetensors'))) {
+    execFileSync('/usr/bin/python3', [path.join(REF, 'make_model.py'), preset, dir], { stdio: 'inherit' });
+  }
+  return dir;
+}
+const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+async function timeAsync(fn) {
+  const t0 = performance.now();
+  await fn();
+  return performance.now() - t0;
+}
+
+/** A text that tokenizes to exactly `length` ids: a one-piece word repeated. */
+function textOfLength(model, length) {
+  for (const word of ['있다', '한', '남자가', '그', '수']) {
+    if (model.tokenize(word).length !== 3) continue;
+    const text = Array(length - 2).fill(word).join(' ');
+    if (model.tokenize(text).length === length) return text;
+  }
+  throw new Error(`no single-token word found for L=${length}`);
+}
+
+// --- base2: kfembed vs onnxruntime-web -------------------------------------------------------------------
+const base2 = referenceModel('base2');
+const ours = await load(base2, { dtype, maxSeqLength: 512 });
+ort.env.wasm.numThreads = 1;
+const session = await ort.InferenceSession.create(fs.readFileSync(path.join(REF, 'base2-onnx/onnx/model_quantized.onnx')),
+  { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+
+console.log(`base2 (2 layers, 768 hidden, 12 heads, 3072 FFN), kfembed dtype ${dtype}, ${rounds} interleaved rounds, 1 thread`);
+console.log('   L   kfembed ms   ort-web ms   ratio');
+const ratios = {};
+for (const L of LENGTHS) {
+  const text = textOfLength(ours, L);
+  const ids = ours.tokenize(text);
+  const feeds = {
+    input_ids: new ort.Tensor('int64', BigInt64Array.from(ids, BigInt), [1, L]),
+    attention_mask: new ort.Tensor('int64', new BigInt64Array(L).fill(1n), [1, L]),
+  };
+  const runners = { kfembed: () => ours.encode(text), ort: () => session.run(feeds) };
+  const samples = { kfembed: [], ort: [] };
+  for (const fn of Object.values(runners)) for (let i = 0; i < 3; i++) await fn(); // warm-up
+  for (let r = 0; r < rounds; r++) for (const [k, fn] of Object.entries(runners)) samples[k].push(await timeAsync(fn));
+  const a = median(samples.kfembed);
+  const b = median(samples.ort);
+  ratios[L] = a / b;
+  console.log(`${String(L).padStart(4)} ${a.toFixed(2).padStart(12)} ${b.toFixed(2).padStart(12)} ${(a / b).toFixed(3).padStart(7)}`);
+}
+ours.dispose();
+await session.release();
+
+// --- full-size model -------------------------------------------------------------------------------------
+if (!process.argv.includes('--skip-full')) {
+  const full = referenceModel('full');
+  let dir = full;
+  if (dtype === 'int8') {
+    dir = path.join(os.tmpdir(), 'kfembed-ref-full-int8');
+    const convert = path.join(ROOT, 'build/native/src/tools/kfembed-convert');
+    if (!fs.existsSync(path.join(dir, 'manifest.json'))) execFileSync(convert, [full, dir], { stdio: 'inherit' });
+  }
+  const packageBytes = fs.readdirSync(dir, { recursive: true })
+    .map((f) => path.join(dir, f)).filter((f) => fs.statSync(f).isFile())
+    .reduce((n, f) => n + fs.statSync(f).size, 0);
+  const t0 = performance.now();
+  const model = await load(dir, { dtype });
+  const loadMs = performance.now() - t0;
+  const latency = {};
+  for (const L of [32, 128]) {
+    const text = textOfLength(model, L);
+    for (let i = 0; i < 2; i++) await model.encode(text);
+    const samples = [];
+    for (let r = 0; r < Math.max(5, rounds >> 1); r++) samples.push(await timeAsync(() => model.encode(text)));
+    latency[L] = median(samples);
+  }
+  const peak = model.wasmMemoryBytes;
+  console.log(`full model (12 layers, 130k vocab), ${dtype}: package ${(packageBytes / 1e6).toFixed(1)} MB, ` +
+    `load ${(loadMs / 1e3).toFixed(2)} s, peak WASM memory ${(peak / 1e6).toFixed(1)} MB ` +
+    `(${(peak / packageBytes).toFixed(2)}× package), encode L=32 ${latency[32].toFixed(1)} ms, L=128 ${latency[128].toFixed(1)} ms`);
+  model.dispose();
+}

@@ -37,45 +37,75 @@ constexpr size_t kPanel = PackedWeightsF32::kPanel;
 // k-block: 256 × 8 floats = 8 KiB of one panel stays in L1 while every row block passes over it.
 constexpr size_t kBlockK = 256;
 
-// Accumulators of ROWS rows × 8 columns over k in [k0, k1). On the first k-block they start from the bias,
-// later from the partial sums already in y (`first` false). `cols` < 8 only on the last panel: then the
-// partial results go through a small buffer so no column past `out` is ever written.
+// The inner loops over k for 4 rows and for 1 row × 8 columns. Accumulators are named locals, not arrays, so
+// every compiler keeps them in registers (GCC at -O2 would otherwise interchange an array loop and spill).
+inline void accumulate_4x8(const float* x, size_t ldx, const float* b, size_t kcount, v128_t c[8]) {
+  v128_t c00 = c[0], c01 = c[1], c10 = c[2], c11 = c[3], c20 = c[4], c21 = c[5], c30 = c[6], c31 = c[7];
+  const float* x0 = x;
+  const float* x1 = x + ldx;
+  const float* x2 = x + 2 * ldx;
+  const float* x3 = x + 3 * ldx;
+  for (size_t k = 0; k < kcount; ++k, b += kPanel) {
+    const v128_t b0 = wasm_v128_load(b);
+    const v128_t b1 = wasm_v128_load(b + 4);
+    v128_t a = wasm_v128_load32_splat(x0 + k);
+    c00 = wasm_f32x4_add(c00, wasm_f32x4_mul(a, b0));
+    c01 = wasm_f32x4_add(c01, wasm_f32x4_mul(a, b1));
+    a = wasm_v128_load32_splat(x1 + k);
+    c10 = wasm_f32x4_add(c10, wasm_f32x4_mul(a, b0));
+    c11 = wasm_f32x4_add(c11, wasm_f32x4_mul(a, b1));
+    a = wasm_v128_load32_splat(x2 + k);
+    c20 = wasm_f32x4_add(c20, wasm_f32x4_mul(a, b0));
+    c21 = wasm_f32x4_add(c21, wasm_f32x4_mul(a, b1));
+    a = wasm_v128_load32_splat(x3 + k);
+    c30 = wasm_f32x4_add(c30, wasm_f32x4_mul(a, b0));
+    c31 = wasm_f32x4_add(c31, wasm_f32x4_mul(a, b1));
+  }
+  c[0] = c00, c[1] = c01, c[2] = c10, c[3] = c11, c[4] = c20, c[5] = c21, c[6] = c30, c[7] = c31;
+}
+
+inline void accumulate_1x8(const float* x, size_t, const float* b, size_t kcount, v128_t c[2]) {
+  v128_t c0 = c[0], c1 = c[1];
+  for (size_t k = 0; k < kcount; ++k, b += kPanel) {
+    const v128_t a = wasm_v128_load32_splat(x + k);
+    c0 = wasm_f32x4_add(c0, wasm_f32x4_mul(a, wasm_v128_load(b)));
+    c1 = wasm_f32x4_add(c1, wasm_f32x4_mul(a, wasm_v128_load(b + 4)));
+  }
+  c[0] = c0, c[1] = c1;
+}
+
+// ROWS rows × 8 columns over k in [k0, k1). On the first k-block the accumulators start from the bias, later
+// from the partial sums already in y (`first` false). `cols` < 8 only on the last panel: partial results then go
+// through a small buffer so no column past `out` is ever read or written.
 template <size_t ROWS>
 inline void micro_kernel(const float* x, size_t ldx, const float* panel, size_t k0, size_t k1,
                          const float* bias8, bool first, float* y, size_t ldy, size_t cols) {
-  v128_t acc[ROWS][2];
-  float edge[ROWS][kPanel];
+  v128_t acc[2 * ROWS];
+  float edge[kPanel];
   for (size_t r = 0; r < ROWS; ++r) {
+    const float* src = y + r * ldy;
     if (first) {
-      acc[r][0] = wasm_v128_load(bias8);
-      acc[r][1] = wasm_v128_load(bias8 + 4);
-    } else if (cols == kPanel) {
-      acc[r][0] = wasm_v128_load(y + r * ldy);
-      acc[r][1] = wasm_v128_load(y + r * ldy + 4);
-    } else {
-      for (size_t c = 0; c < kPanel; ++c) edge[r][c] = c < cols ? y[r * ldy + c] : 0.0f;
-      acc[r][0] = wasm_v128_load(edge[r]);
-      acc[r][1] = wasm_v128_load(edge[r] + 4);
+      src = bias8;
+    } else if (cols < kPanel) {
+      for (size_t c = 0; c < kPanel; ++c) edge[c] = c < cols ? y[r * ldy + c] : 0.0f;
+      src = edge;
     }
+    acc[2 * r] = wasm_v128_load(src);
+    acc[2 * r + 1] = wasm_v128_load(src + 4);
   }
-  const float* b = panel + k0 * kPanel;
-  for (size_t k = k0; k < k1; ++k, b += kPanel) {
-    const v128_t b0 = wasm_v128_load(b);
-    const v128_t b1 = wasm_v128_load(b + 4);
-    for (size_t r = 0; r < ROWS; ++r) {
-      const v128_t a = wasm_v128_load32_splat(x + r * ldx + k);
-      acc[r][0] = wasm_f32x4_add(acc[r][0], wasm_f32x4_mul(a, b0));
-      acc[r][1] = wasm_f32x4_add(acc[r][1], wasm_f32x4_mul(a, b1));
-    }
+  if (ROWS == 4) {
+    accumulate_4x8(x + k0, ldx, panel + k0 * kPanel, k1 - k0, acc);
+  } else {
+    accumulate_1x8(x + k0, ldx, panel + k0 * kPanel, k1 - k0, acc);
   }
   for (size_t r = 0; r < ROWS; ++r) {
     if (cols == kPanel) {
-      wasm_v128_store(y + r * ldy, acc[r][0]);
-      wasm_v128_store(y + r * ldy + 4, acc[r][1]);
+      wasm_v128_store(y + r * ldy, acc[2 * r]);
+      wasm_v128_store(y + r * ldy + 4, acc[2 * r + 1]);
     } else {
-      wasm_v128_store(edge[r], acc[r][0]);
-      wasm_v128_store(edge[r] + 4, acc[r][1]);
-      for (size_t c = 0; c < cols; ++c) y[r * ldy + c] = edge[r][c];
+      wasm_v128_store(edge, acc[2 * r]);
+      wasm_v128_store(edge + 4, acc[2 * r + 1]);
+      for (size_t c = 0; c < cols; ++c) y[r * ldy + c] = edge[c];
     }
   }
 }

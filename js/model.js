@@ -1,80 +1,13 @@
 // load(): the sentence encoder (tokenizer + DeBERTa-v2 + pooling) in its own WASM instance.
+import { openModelCache } from './cache.js';
+import { FileLoader, gatherModelFiles } from './loader.js';
 import { check, instantiateRuntime, writeUtf8 } from './runtime.js';
 import { normalize as normalizeInPlace } from './similarity.js';
 import { openSource, throwIfAborted } from './source.js';
 import { checkMaxLength } from './tokenizer.js';
 
 const DTYPES = ['int8', 'fp32'];
-const utf8 = new TextEncoder();
-
-/** The sentence-transformers pooling module's folder, from modules.json (default 1_Pooling). */
-function poolingDir(modulesJson, where) {
-  if (modulesJson === null) return '1_Pooling';
-  let modules;
-  try {
-    modules = JSON.parse(modulesJson);
-  } catch (e) {
-    throw new Error(`${where}: invalid JSON (${e.message})`);
-  }
-  const pooling = Array.isArray(modules) ? modules.find((m) => /Pooling$/.test(m?.type ?? '')) : null;
-  return pooling?.path || '1_Pooling';
-}
-
-/** Copies one file into the WASM-side ModelFiles under `name`. */
-async function streamFile(runtime, files, source, name, { optional = false, onProgress, signal } = {}) {
-  if (optional && !(await source.exists(name, { signal }))) return false;
-  let base = 0;
-  await source.readInto(
-    name,
-    {
-      open(size) {
-        base = check(files.allocate(name, size), name);
-      },
-      write(offset, bytes) {
-        runtime.HEAPU8.set(bytes, base + offset);
-      },
-    },
-    { onProgress, signal },
-  );
-  return true;
-}
-
-function putText(runtime, files, name, text) {
-  const bytes = utf8.encode(text);
-  const base = check(files.allocate(name, bytes.length), name);
-  runtime.HEAPU8.set(bytes, base);
-}
-
-async function gatherFiles(runtime, files, source, { onProgress, signal }) {
-  const small = ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'vocab.txt', 'special_tokens_map.json',
-    'modules.json', 'sentence_bert_config.json'];
-  const texts = {};
-  for (const name of small) {
-    throwIfAborted(signal);
-    texts[name] = await source.readText(name, { optional: name !== 'config.json', signal });
-    if (texts[name] !== null) putText(runtime, files, name, texts[name]);
-  }
-  if (texts['tokenizer.json'] === null && texts['vocab.txt'] === null) {
-    throw new Error(`${await source.location('tokenizer.json')}: file not found, and no vocab.txt beside it either`);
-  }
-  const pooling = `${poolingDir(texts['modules.json'], await source.location('modules.json'))}/config.json`;
-  const poolingText = await source.readText(pooling, { optional: true, signal });
-  if (poolingText !== null) putText(runtime, files, pooling, poolingText);
-
-  if (await streamFile(runtime, files, source, 'model.safetensors', { optional: true, onProgress, signal })) return;
-  const index = await source.readText('model.safetensors.index.json', { optional: true, signal });
-  if (index === null) {
-    throw new Error(`${await source.location('model.safetensors')}: file not found, and no model.safetensors.index.json either`);
-  }
-  putText(runtime, files, 'model.safetensors.index.json', index);
-  let shards;
-  try {
-    shards = [...new Set(Object.values(JSON.parse(index).weight_map ?? {}))];
-  } catch (e) {
-    throw new Error(`${await source.location('model.safetensors.index.json')}: invalid JSON (${e.message})`);
-  }
-  for (const shard of shards) await streamFile(runtime, files, source, shard, { onProgress, signal });
-}
+const isNode = typeof process === 'object' && typeof process.versions?.node === 'string';
 
 export class SentenceModel {
   #runtime;
@@ -160,25 +93,71 @@ export class SentenceModel {
   }
 }
 
-/**
- * Loads a sentence-transformers model directory (DESIGN.md).
- * @param {string | URL} source
- * @param {{ dtype?: 'int8' | 'fp32', maxSeqLength?: number, onProgress?: Function, signal?: AbortSignal }} [options]
- */
-export async function load(source, options = {}) {
-  const { dtype = 'int8', onProgress, signal } = options;
+/** Validates load()'s options before any I/O; returns them with defaults applied. */
+export function loadOptions(options = {}) {
+  const { dtype = 'int8', onProgress, signal, cache = true, worker = false } = options;
   if (!DTYPES.includes(dtype)) throw new RangeError(`load options.dtype: expected 'int8' or 'fp32', got ${dtype}`);
   const maxSeqLength = checkMaxLength(options.maxSeqLength, 'load options.maxSeqLength', 512) ?? 0;
+  if (onProgress !== undefined && typeof onProgress !== 'function') {
+    throw new TypeError('load options.onProgress: expected a function');
+  }
+  if (cache !== true && cache !== false && (cache === null || typeof cache.open !== 'function')) {
+    throw new TypeError('load options.cache: expected a boolean or a CacheStorage (an object with open(name))');
+  }
+  return { dtype, maxSeqLength, onProgress, signal, cache, worker: Boolean(worker) };
+}
+
+/**
+ * The in-thread load (also what the Worker runs). `keepTexts`: files whose text is returned alongside the
+ * model (the worker client builds its main-thread tokenizer from them).
+ */
+export async function loadModel(source, options, { keepTexts = [], http } = {}) {
+  const { dtype, maxSeqLength, onProgress, signal, cache } = loadOptions(options);
   throwIfAborted(signal);
-  const files = await openSource(source);
+  const files = await openSource(source, http);
   const runtime = await instantiateRuntime();
+  throwIfAborted(signal);
   const fileSet = new runtime.ModelFiles();
+  const warn = (message) => onProgress?.({ file: '', loaded: 0, total: 0, phase: 'cache-warning', message });
+  const store = files.cacheable ? await openModelCache(cache, warn) : null;
+  const loader = new FileLoader({
+    source: files,
+    cache: store,
+    onProgress,
+    signal,
+    memory: {
+      heap: () => runtime.HEAPU8,
+      allocate: (name, size) => check(fileSet.allocate(name, size), name),
+      createHasher: () => new runtime.Sha256(),
+    },
+  });
   try {
-    await gatherFiles(runtime, fileSet, files, { onProgress, signal });
+    await gatherModelFiles(loader);
     throwIfAborted(signal);
+    const texts = Object.fromEntries(keepTexts.map((name) => [name, loader.text(name)]));
     const handle = check(runtime.Encoder.load(fileSet, maxSeqLength, dtype), files.describe());
-    return new SentenceModel(runtime, handle);
+    if (signal?.aborted) {
+      handle.delete();
+      throwIfAborted(signal);
+    }
+    return { model: new SentenceModel(runtime, handle), texts };
   } finally {
+    loader.close();
     fileSet.delete();
   }
+}
+
+/**
+ * Loads a sentence-transformers model directory or a converted kfembed package (DESIGN.md).
+ * @param {string | URL} source
+ * @param {{ dtype?: 'int8' | 'fp32', maxSeqLength?: number, onProgress?: Function, signal?: AbortSignal,
+ *           cache?: boolean | object, worker?: boolean }} [options]
+ */
+export async function load(source, options = {}) {
+  const checked = loadOptions(options);
+  if (checked.worker && !isNode && typeof Worker === 'function') {
+    const { loadInWorker } = await import('./worker_client.js');
+    return loadInWorker(source, options);
+  }
+  return (await loadModel(source, options)).model;
 }

@@ -1,5 +1,9 @@
 // Where model and tokenizer files come from: a filesystem directory (Node), a file: URL (Node) or an http(s)
 // base URL (everywhere). Every error names the file's full location and the reason.
+// Both sources offer readText(file) for small files and fetchInto(file, sink) for streaming a file into memory
+// owned elsewhere (WASM); HTTP downloads resume dropped connections (fetch_resume.js).
+import { downloadResumable, progressReporter, throwIfAborted } from './fetch_resume.js';
+
 const isNode = typeof process === 'object' && typeof process.versions?.node === 'string';
 const nodeModule = (name) => import(/* webpackIgnore: true */ /* @vite-ignore */ 'node:' + name);
 
@@ -9,22 +13,32 @@ function withSlash(s) {
   return s.endsWith('/') ? s : `${s}/`;
 }
 
-function abortError(signal) {
-  return signal.reason instanceof Error ? signal.reason : new DOMException('The operation was aborted', 'AbortError');
+/** A sink that keeps the bytes in JS (small text files). */
+class TextSink {
+  chunks = [];
+  begin() {
+    this.chunks = [];
+  }
+  write(offset, bytes) {
+    this.chunks.push(bytes.slice());
+  }
+  end() {}
+  text() {
+    const total = this.chunks.reduce((n, c) => n + c.length, 0);
+    const all = new Uint8Array(total);
+    let at = 0;
+    for (const c of this.chunks) {
+      all.set(c, at);
+      at += c.length;
+    }
+    return new TextDecoder().decode(all);
+  }
 }
-function throwIfAborted(signal) {
-  if (signal?.aborted) throw abortError(signal);
-}
-
-/**
- * A file sink that streams bytes into memory owned elsewhere (WASM): `open(size)` is called once with the
- * total size, then `write(offset, bytes)` for each chunk in order.
- * @typedef {{ open(size: number): void, write(offset: number, bytes: Uint8Array): void }} Sink
- */
 
 class FileSystemSource {
   constructor(dir) {
     this.dir = dir;
+    this.cacheable = false;
   }
   describe() {
     return this.dir;
@@ -43,26 +57,27 @@ class FileSystemSource {
       throw new Error(`${where}: ${e.code === 'ENOENT' ? 'file not found' : e.message}`);
     }
   }
-  async exists(file) {
-    const fs = await nodeModule('fs/promises');
-    try {
-      return (await fs.stat(await this.location(file))).isFile();
-    } catch {
-      return false;
-    }
-  }
-  async readInto(file, sink, { onProgress, signal } = {}) {
+  /**
+   * Streams a file into `sink` (see fetch_resume.js). Returns its length, or null when `optional` and absent.
+   * `expectedSize` (from a manifest) must match the file's size.
+   */
+  async fetchInto(file, sink, { optional = false, expectedSize = null, onProgress, signal } = {}) {
     const fs = await nodeModule('fs/promises');
     const where = await this.location(file);
     let handle;
     try {
       handle = await fs.open(where, 'r');
     } catch (e) {
+      if (optional && e.code === 'ENOENT') return null;
       throw new Error(`${where}: ${e.code === 'ENOENT' ? 'file not found' : e.message}`);
     }
     try {
       const { size } = await handle.stat();
-      sink.open(size);
+      if (expectedSize !== null && size !== expectedSize) {
+        throw new Error(`${where}: size ${size} bytes differs from the expected ${expectedSize}`);
+      }
+      const progress = progressReporter(onProgress, file, 'read');
+      sink.begin(size);
       const buffer = new Uint8Array(Math.min(CHUNK * 8, Math.max(size, 1)));
       let loaded = 0;
       while (loaded < size) {
@@ -71,8 +86,10 @@ class FileSystemSource {
         if (bytesRead === 0) throw new Error(`${where}: file shrank while reading (${loaded} of ${size} bytes)`);
         sink.write(loaded, buffer.subarray(0, bytesRead));
         loaded += bytesRead;
-        onProgress?.({ file, loaded, total: size, phase: 'read' });
+        progress.update(loaded, size);
       }
+      sink.end(size);
+      progress.done(size);
       return size;
     } finally {
       await handle.close();
@@ -81,8 +98,11 @@ class FileSystemSource {
 }
 
 class HttpSource {
-  constructor(base) {
+  constructor(base, { fetch, retry } = {}) {
     this.base = base;
+    this.cacheable = true;
+    this.fetch = fetch;
+    this.retry = retry;
   }
   describe() {
     return this.base;
@@ -90,88 +110,51 @@ class HttpSource {
   location(file) {
     return new URL(file, this.base).href;
   }
-  async fetch(file, signal) {
-    const url = this.location(file);
-    let response;
-    try {
-      response = await fetch(url, { signal });
-    } catch (e) {
-      if (signal?.aborted) throw abortError(signal);
-      throw new Error(`${url}: request failed (${e.message})`);
-    }
-    return { url, response };
+  /**
+   * Small file as text (retried like any download); null when `optional` and the server says 404.
+   * `revalidate`: ask caches on the way to revalidate (manifest.json).
+   */
+  async readText(file, { optional = false, signal, revalidate = false } = {}) {
+    const sink = new TextSink();
+    const length = await this.fetchInto(file, sink, { optional, signal, init: { cache: revalidate ? 'no-cache' : 'no-store' } });
+    return length === null ? null : sink.text();
   }
-  async readText(file, { optional = false, signal } = {}) {
-    const { url, response } = await this.fetch(file, signal);
-    if (optional && response.status === 404) return null;
-    if (!response.ok) throw new Error(`${url}: HTTP ${response.status} ${response.statusText}`.trim());
-    return response.text();
-  }
-  async exists(file, { signal } = {}) {
-    const { response } = await this.fetch(file, signal);
-    await response.body?.cancel();
-    return response.ok;
-  }
-  async readInto(file, sink, { onProgress, signal } = {}) {
-    const { url, response } = await this.fetch(file, signal);
-    if (!response.ok) throw new Error(`${url}: HTTP ${response.status} ${response.statusText}`.trim());
-    const header = response.headers.get('content-length');
-    const total = header !== null && /^\d+$/.test(header) ? Number(header) : null;
-    const reader = response.body.getReader();
-    let loaded = 0;
-    const pending = total === null ? [] : null;
-    if (total !== null) sink.open(total);
-    try {
-      for (;;) {
-        throwIfAborted(signal);
-        const { done, value } = await reader.read();
-        if (done) break;
-        if (total !== null) {
-          if (loaded + value.length > total) throw new Error(`${url}: body longer than Content-Length ${total}`);
-          sink.write(loaded, value);
-        } else {
-          pending.push(value);
-        }
-        loaded += value.length;
-        onProgress?.({ file, loaded, total: total ?? 0, phase: 'download' });
-      }
-    } catch (e) {
-      await reader.cancel().catch(() => {});
-      if (signal?.aborted) throw abortError(signal);
-      throw e.message?.startsWith(url) ? e : new Error(`${url}: download failed (${e.message})`);
-    }
-    if (total !== null && loaded !== total) {
-      throw new Error(`${url}: connection closed after ${loaded} of ${total} bytes`);
-    }
-    if (pending) {
-      sink.open(loaded);
-      let offset = 0;
-      for (const chunk of pending) {
-        sink.write(offset, chunk);
-        offset += chunk.length;
-      }
-    }
-    return loaded;
+  /**
+   * Streams a file into `sink`, resuming dropped connections. The browser's HTTP cache is bypassed
+   * (cache: 'no-store'): verified files are kept in the Cache API instead, so storage holds one copy.
+   */
+  async fetchInto(file, sink, { optional = false, expectedSize = null, onProgress, signal, init } = {}) {
+    return downloadResumable(this.location(file), sink, {
+      file,
+      optional,
+      expectedSize,
+      onProgress,
+      signal,
+      fetch: this.fetch,
+      retry: this.retry,
+      init: init ?? { cache: 'no-store' },
+    });
   }
 }
 
 /**
  * Resolves a user-supplied source to a reader.
  * @param {string | URL} source directory path or file: URL (Node), http(s) base URL (everywhere)
+ * @param {{ fetch?: typeof fetch, retry?: object }} [http] options of HTTP sources (tests inject these)
  */
-export async function openSource(source) {
+export async function openSource(source, http = {}) {
   const raw = source instanceof URL ? source.href : source;
   if (typeof raw !== 'string' || raw.length === 0) {
     throw new TypeError('source: expected a directory path or URL string');
   }
-  if (/^https?:\/\//i.test(raw)) return new HttpSource(withSlash(raw));
+  if (/^https?:\/\//i.test(raw)) return new HttpSource(withSlash(raw), http);
   if (/^file:/i.test(raw)) {
     if (!isNode) throw new Error(`${raw}: file: URLs can only be read in Node`);
     const { fileURLToPath } = await nodeModule('url');
     return new FileSystemSource(fileURLToPath(raw));
   }
   if (isNode) return new FileSystemSource(raw);
-  return new HttpSource(withSlash(new URL(raw, globalThis.location?.href).href));
+  return new HttpSource(withSlash(new URL(raw, globalThis.location?.href).href), http);
 }
 
 export { throwIfAborted };

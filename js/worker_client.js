@@ -1,0 +1,182 @@
+// load(source, { worker: true }): the model lives in a dedicated module Worker (worker.js); this is the
+// page-side proxy with the SentenceModel API. encode() is a message round trip (vectors come back as
+// transferred buffers); tokenize() stays synchronous through a tokenizer-only WASM instance on this thread,
+// built from the tokenizer files the worker already downloaded; similarity() is computed here in JS.
+import { check, instantiateRuntime, writeUtf8 } from './runtime.js';
+import { similarity as cosine } from './similarity.js';
+import { createTokenizerHandle } from './tokenizer.js';
+import { abortReason, throwIfAborted } from './fetch_resume.js';
+
+function toError({ name, message }) {
+  if (name === 'AbortError') return new DOMException(message, 'AbortError');
+  const ErrorType = { TypeError, RangeError }[name] ?? Error;
+  return new ErrorType(message);
+}
+
+/** A source over texts already in memory, for createTokenizerHandle(). */
+function memorySource(texts, where) {
+  return {
+    describe: () => where,
+    location: async (file) => new URL(file, where).href,
+    readText: async (file, { optional = false } = {}) => {
+      const text = texts[file] ?? null;
+      if (text === null && !optional) throw new Error(`${new URL(file, where).href}: file not found`);
+      return text;
+    },
+  };
+}
+
+class WorkerConnection {
+  #worker;
+  #next = 1;
+  #pending = new Map();
+  #failure = null;
+
+  constructor(worker) {
+    this.#worker = worker;
+    worker.addEventListener('message', ({ data }) => {
+      const pending = this.#pending.get(data.id);
+      if (!pending) return;
+      if (data.progress) return pending.onProgress?.(data.progress);
+      this.#pending.delete(data.id);
+      if (data.error) pending.reject(toError(data.error));
+      else pending.resolve(data.result);
+    });
+    const fail = (message) => {
+      this.#failure = new Error(`kfembed worker: ${message}`);
+      for (const p of this.#pending.values()) p.reject(this.#failure);
+      this.#pending.clear();
+    };
+    worker.addEventListener('error', (e) => fail(e.message || 'failed to start or crashed (check that worker.js and the WASM file are served)'));
+    worker.addEventListener('messageerror', () => fail('a message could not be deserialized'));
+  }
+
+  request(op, args = {}, { onProgress, transfer = [] } = {}) {
+    if (this.#failure) return Promise.reject(this.#failure);
+    const id = this.#next++;
+    const promise = new Promise((resolve, reject) => this.#pending.set(id, { resolve, reject, onProgress }));
+    this.#worker.postMessage({ id, op, ...args }, transfer);
+    return { id, promise };
+  }
+
+  terminate() {
+    this.#worker.terminate();
+    this.#failure ??= new Error('kfembed worker: terminated');
+    for (const p of this.#pending.values()) p.reject(this.#failure);
+    this.#pending.clear();
+  }
+}
+
+/** SentenceModel's API, backed by a Worker. */
+export class WorkerSentenceModel {
+  #connection;
+  #runtime;
+  #tokenizer;
+
+  constructor(connection, { dim, maxSeqLength }, runtime, tokenizer) {
+    this.#connection = connection;
+    this.#runtime = runtime;
+    this.#tokenizer = tokenizer;
+    /** Length of the output vectors. */
+    this.dim = dim;
+    /** Inputs are truncated to this many tokens, [CLS] and [SEP] included. */
+    this.maxSeqLength = maxSeqLength;
+  }
+
+  #live(method) {
+    if (!this.#connection) throw new Error(`${method}(): the model was disposed`);
+    return this.#connection;
+  }
+
+  /** Token ids with [CLS] … [SEP], truncated to maxSeqLength (computed on this thread). */
+  tokenize(text) {
+    if (typeof text !== 'string') throw new TypeError(`tokenize(text): expected a string, got ${typeof text}`);
+    this.#live('tokenize');
+    const handle = this.#tokenizer;
+    const count = check(handle.encodeInput(writeUtf8(this.#runtime, handle, text), this.maxSeqLength), 'tokenize');
+    const at = handle.idsPointer() >>> 2;
+    return this.#runtime.HEAP32.slice(at, at + count);
+  }
+
+  /**
+   * Sentence embedding(s), computed in the worker.
+   * @param {string | string[]} texts
+   * @param {{ normalize?: boolean }} [options]
+   */
+  async encode(texts, { normalize = false } = {}) {
+    const connection = this.#live('encode');
+    if (typeof texts !== 'string') {
+      if (!Array.isArray(texts)) {
+        throw new TypeError(`encode(texts): expected a string or an array of strings, got ${texts === null ? 'null' : typeof texts}`);
+      }
+      texts.forEach((t, i) => {
+        if (typeof t !== 'string') throw new TypeError(`encode(texts): texts[${i}] is ${typeof t}, expected a string`);
+      });
+    }
+    return connection.request('encode', { texts, options: { normalize: Boolean(normalize) } }).promise;
+  }
+
+  /** Cosine similarity of two vectors of length dim. */
+  similarity(a, b) {
+    this.#live('similarity');
+    for (const [name, v] of [['a', a], ['b', b]]) {
+      if (!v || v.length !== this.dim) {
+        throw new RangeError(`similarity(a, b): ${name} must have length ${this.dim}, got ${v?.length}`);
+      }
+    }
+    return cosine(a, b);
+  }
+
+  /** Stops the worker (freeing its WASM memory) and this thread's tokenizer; later calls throw. */
+  dispose() {
+    this.#connection?.terminate();
+    this.#connection = null;
+    this.#tokenizer?.delete();
+    this.#tokenizer = null;
+    this.#runtime = null;
+  }
+}
+
+/**
+ * Starts a worker and loads the model in it. Same options as load(); `cache` must be a boolean here (a
+ * CacheStorage object cannot be sent to a worker, which uses its own globalThis.caches).
+ */
+export async function loadInWorker(source, options = {}) {
+  const { signal, onProgress, cache = true, worker: _worker, ...rest } = options;
+  if (typeof cache !== 'boolean') throw new TypeError('load options.cache: with worker: true, expected a boolean');
+  throwIfAborted(signal);
+  const raw = source instanceof URL ? source.href : source;
+  if (typeof raw !== 'string' || raw.length === 0) throw new TypeError('source: expected a directory path or URL string');
+  // Relative sources are relative to the page, not to the worker script.
+  const absolute = new URL(raw, globalThis.location?.href).href;
+
+  const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: 'kfembed' });
+  const connection = new WorkerConnection(worker);
+  const tokenizerRuntime = instantiateRuntime(); // compiles/instantiates while the worker downloads
+  tokenizerRuntime.catch(() => {});
+  const { id, promise } = connection.request(
+    'load',
+    { source: absolute, options: { ...rest, cache }, progress: Boolean(onProgress) },
+    { onProgress },
+  );
+  let onAbort;
+  try {
+    const aborted = new Promise((_, reject) => {
+      onAbort = () => {
+        connection.request('abort', { target: id });
+        reject(abortReason(signal));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+    const info = await Promise.race([promise, aborted]);
+    const runtime = await tokenizerRuntime;
+    throwIfAborted(signal);
+    const tokenizer = await createTokenizerHandle(runtime, memorySource(info.texts, absolute));
+    return new WorkerSentenceModel(connection, info, runtime, tokenizer);
+  } catch (e) {
+    connection.terminate();
+    throw e;
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+}

@@ -1,7 +1,8 @@
-// int8 linear-layer micro-benchmark: GMAC/s of the naive i16-dot kernel, the scalar twin and the packed SIMD128
-// kernel (int16 and int8 weight layouts) at the encoder's shapes, plus quantize_rows_i8 throughput.
+// int8 linear-layer micro-benchmark: GMAC/s of the naive i16-dot kernel, the scalar twin and the packed
+// SIMD128 kernel (int16 and int8 weight layouts) at the encoder's shapes, plus quantize_rows_i8 throughput.
 // The same source runs natively (SIMDe) and as WASM in Node. Usage: kernels_bench [--quick]
-// Timings: interleaved rounds of ~25 ms per variant; "best" is the least-disturbed round, "median" the typical.
+// Timings: interleaved rounds of ~25 ms per variant; "best" is the least-disturbed round, "median" the
+// typical.
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -36,7 +37,8 @@ __attribute__((noinline)) void gemm_naive(const int8_t* xq, const float* xs, siz
       const int8_t* wr = w + c * k;
       v128_t acc = wasm_i32x4_splat(0);
       for (size_t i = 0; i < k8; i += 8)
-        acc = wasm_i32x4_add(acc, wasm_i32x4_dot_i16x8(wasm_i16x8_load8x8(xr + i), wasm_i16x8_load8x8(wr + i)));
+        acc =
+            wasm_i32x4_add(acc, wasm_i32x4_dot_i16x8(wasm_i16x8_load8x8(xr + i), wasm_i16x8_load8x8(wr + i)));
       int32_t s = wasm_i32x4_extract_lane(acc, 0) + wasm_i32x4_extract_lane(acc, 1) +
                   wasm_i32x4_extract_lane(acc, 2) + wasm_i32x4_extract_lane(acc, 3);
       for (size_t i = k8; i < k; ++i) s += int32_t{xr[i]} * int32_t{wr[i]};
@@ -95,6 +97,30 @@ int main(int argc, char** argv) {
   std::mt19937 rng(7);
   std::normal_distribution<float> nd(0.0f, 1.0f);
   int failures = 0;
+  // Ragged shapes first: the SIMD twins must equal the scalar ones in this very build (WASM included; the
+  // GoogleTest suite covers native).
+  for (size_t m : {1, 2, 3, 5, 17})
+    for (size_t n : {1, 7, 13, 67})
+      for (size_t k : {1, 3, 15, 17, 100, 769}) {
+        std::vector<float> x(m * k), w(n * k), b(n);
+        for (auto& v : x) v = nd(rng);
+        for (auto& v : w) v = nd(rng);
+        for (auto& v : b) v = nd(rng);
+        std::vector<int8_t> xq(m * k), xq2(m * k), wq(n * k);
+        std::vector<float> xs(m), xs2(m), ws(n), y1(m * n), y2(m * n);
+        kfembed::quantize_rows_i8(x.data(), m, k, xq.data(), xs.data());
+        kfembed::quantize_rows_i8_scalar(x.data(), m, k, xq2.data(), xs2.data());
+        kfembed::quantize_weights_i8(w.data(), n, k, wq.data(), ws.data());
+        for (auto layout : {I8WeightLayout::kWidened16, I8WeightLayout::kCompact8}) {
+          const PackedI8Weights p = kfembed::pack_i8_weights(wq.data(), ws.data(), b.data(), n, k, layout);
+          kfembed::gemm_i8_f32(xq.data(), xs.data(), m, p, y1.data());
+          kfembed::gemm_i8_f32_scalar(xq.data(), xs.data(), m, p, y2.data());
+          if (xq != xq2 || xs != xs2 || std::memcmp(y1.data(), y2.data(), y1.size() * sizeof(float)) != 0) {
+            std::printf("MISMATCH ragged m=%zu n=%zu k=%zu\n", m, n, k);
+            ++failures;
+          }
+        }
+      }
   for (const Shape& s : shapes) {
     if (quick && s.m == 512) continue;
     std::vector<float> x(s.m * s.k), w(s.n * s.k), b(s.n);
@@ -134,9 +160,9 @@ int main(int argc, char** argv) {
 
     const double macs = double(s.m) * s.k * s.n;
     std::vector<Variant> vs = {
-        {"naive", [&] {
-           gemm_naive(xq.data(), xs.data(), s.m, wq.data(), ws.data(), b.data(), s.n, s.k, y.data());
-         }, macs, false},
+        {"naive",
+         [&] { gemm_naive(xq.data(), xs.data(), s.m, wq.data(), ws.data(), b.data(), s.n, s.k, y.data()); },
+         macs, false},
         {"simd-i16w", [&] { kfembed::gemm_i8_f32(xq.data(), xs.data(), s.m, p16, y.data()); }, macs, false},
         {"simd-i8w", [&] { kfembed::gemm_i8_f32(xq.data(), xs.data(), s.m, p8, y.data()); }, macs, false},
         {"quantize", [&] { kfembed::quantize_rows_i8(x.data(), s.m, s.k, xq2.data(), xs2.data()); },
@@ -149,6 +175,7 @@ int main(int argc, char** argv) {
     std::snprintf(shape, sizeof shape, "M=%zu K=%zu N=%zu", s.m, s.k, s.n);
     report(shape, vs, rounds, round_s);
   }
-  std::printf(failures ? "FAILED: %d mismatches\n" : "all kernels bit-identical to the scalar twin\n", failures);
+  std::printf(failures ? "FAILED: %d mismatches\n" : "all kernels bit-identical to the scalar twin\n",
+              failures);
   return failures ? 1 : 0;
 }

@@ -20,12 +20,20 @@ inline size_t packed_index(size_t n, size_t k, size_t k_pad) {
 }
 
 // One 8-wide column slice of weights as i16x8: a plain load when pre-widened, a sign-extending load
-// otherwise.
+// otherwise. extend_low(load64_zero) is what clang folds into i16x8.load8x8_s for WASM, and what SIMDe turns
+// into one pmovsxbw natively (its load8x8 emulation is much slower under GCC).
+inline v128_t load_i8x8(const int8_t* p) {
+  return wasm_i16x8_extend_low_i8x16(wasm_v128_load64_zero(p));
+}
 inline v128_t load_w(const int16_t* p) {
   return wasm_v128_load(p);
 }
 inline v128_t load_w(const int8_t* p) {
-  return wasm_i16x8_load8x8(p);
+  return load_i8x8(p);
+}
+
+inline v128_t dot_add(v128_t acc, v128_t x, v128_t w) {
+  return wasm_i32x4_add(acc, wasm_i32x4_dot_i16x8(x, w));
 }
 
 // Sums each of the four accumulators' lanes: result lane j = Σ lanes of a[j].
@@ -35,39 +43,56 @@ inline v128_t reduce4(v128_t a0, v128_t a1, v128_t a2, v128_t a3) {
   return wasm_i32x4_add(wasm_i32x4_shuffle(t01, t23, 0, 1, 4, 5), wasm_i32x4_shuffle(t01, t23, 2, 3, 6, 7));
 }
 
-// MR rows × 4 output channels over the whole K. Accumulators stay in registers; i16 products are summed
-// pairwise into i32 by the dot itself and only ever added in i32.
-template <int MR, typename WT>
-inline void micro_kernel(const int8_t* x, size_t k, const WT* wb, v128_t* out) {
-  v128_t acc[MR][4];
-  for (int i = 0; i < MR; ++i)
-    for (int j = 0; j < 4; ++j) acc[i][j] = wasm_i32x4_splat(0);
+// Ragged K: the last k % 8 activations of a row, zero-extended to 8 lanes without reading past the row
+// (the packed weights are 0 there).
+inline v128_t load_x_tail(const int8_t* p, size_t count) {
+  int8_t tail[kI8PackKR] = {};
+  std::memcpy(tail, p, count);
+  return load_i8x8(tail);
+}
 
-  auto step = [&](const v128_t* xv, const WT* w) {
-    for (int j = 0; j < 4; ++j) {
-      const v128_t wv = load_w(w + j * kI8PackKR);
-      for (int i = 0; i < MR; ++i) acc[i][j] = wasm_i32x4_add(acc[i][j], wasm_i32x4_dot_i16x8(xv[i], wv));
-    }
+// 2 rows × 4 output channels over the whole K; the 8 accumulators are named variables (GCC keeps arrays of
+// vectors in memory) and stay in registers. i16 products are summed pairwise into i32 by the dot itself and
+// only ever added in i32.
+template <typename WT>
+inline void kernel_2x4(const int8_t* x0, const int8_t* x1, size_t k, const WT* wb, v128_t* y0, v128_t* y1) {
+  v128_t a00 = wasm_i32x4_splat(0), a01 = a00, a02 = a00, a03 = a00;
+  v128_t a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+  auto step = [&](v128_t xa, v128_t xb, const WT* w) {
+    v128_t wv = load_w(w);
+    a00 = dot_add(a00, xa, wv);
+    a10 = dot_add(a10, xb, wv);
+    wv = load_w(w + kI8PackKR);
+    a01 = dot_add(a01, xa, wv);
+    a11 = dot_add(a11, xb, wv);
+    wv = load_w(w + 2 * kI8PackKR);
+    a02 = dot_add(a02, xa, wv);
+    a12 = dot_add(a12, xb, wv);
+    wv = load_w(w + 3 * kI8PackKR);
+    a03 = dot_add(a03, xa, wv);
+    a13 = dot_add(a13, xb, wv);
   };
-
   const size_t k8 = k & ~(kI8PackKR - 1);
-  for (size_t kk = 0; kk < k8; kk += kI8PackKR, wb += kBlock) {
-    v128_t xv[MR];
-    for (int i = 0; i < MR; ++i) xv[i] = wasm_i16x8_load8x8(x + i * k + kk);
-    step(xv, wb);
-  }
-  if (k8 != k) {
-    // Ragged K: copy the tail into zeroed lanes rather than read past the row (the packed weights are 0
-    // there).
-    v128_t xv[MR];
-    for (int i = 0; i < MR; ++i) {
-      int8_t tail[kI8PackKR] = {};
-      std::memcpy(tail, x + i * k + k8, k - k8);
-      xv[i] = wasm_i16x8_load8x8(tail);
-    }
-    step(xv, wb);
-  }
-  for (int i = 0; i < MR; ++i) out[i] = reduce4(acc[i][0], acc[i][1], acc[i][2], acc[i][3]);
+  for (size_t kk = 0; kk < k8; kk += kI8PackKR, wb += kBlock)
+    step(load_i8x8(x0 + kk), load_i8x8(x1 + kk), wb);
+  if (k8 != k) step(load_x_tail(x0 + k8, k - k8), load_x_tail(x1 + k8, k - k8), wb);
+  *y0 = reduce4(a00, a01, a02, a03);
+  *y1 = reduce4(a10, a11, a12, a13);
+}
+
+template <typename WT>
+inline void kernel_1x4(const int8_t* x0, size_t k, const WT* wb, v128_t* y0) {
+  v128_t a0 = wasm_i32x4_splat(0), a1 = a0, a2 = a0, a3 = a0;
+  auto step = [&](v128_t xa, const WT* w) {
+    a0 = dot_add(a0, xa, load_w(w));
+    a1 = dot_add(a1, xa, load_w(w + kI8PackKR));
+    a2 = dot_add(a2, xa, load_w(w + 2 * kI8PackKR));
+    a3 = dot_add(a3, xa, load_w(w + 3 * kI8PackKR));
+  };
+  const size_t k8 = k & ~(kI8PackKR - 1);
+  for (size_t kk = 0; kk < k8; kk += kI8PackKR, wb += kBlock) step(load_i8x8(x0 + kk), wb);
+  if (k8 != k) step(load_x_tail(x0 + k8, k - k8), wb);
+  *y0 = reduce4(a0, a1, a2, a3);
 }
 
 // y = ((float)acc * sx) * sw + b for up to 4 columns; same operation order as the scalar twin.
@@ -98,12 +123,12 @@ void gemm_impl(const int8_t* xq, const float* xscales, size_t m, const PackedI8W
     size_t r = 0;
     v128_t acc[2];
     for (; r + 2 <= m; r += 2) {
-      micro_kernel<2>(xq + r * k, k, wb, acc);
+      kernel_2x4(xq + r * k, xq + (r + 1) * k, k, wb, &acc[0], &acc[1]);
       store_row(acc[0], xscales[r], sw, bb, y + r * n + nb, cols);
       store_row(acc[1], xscales[r + 1], sw, bb, y + (r + 1) * n + nb, cols);
     }
     if (r < m) {
-      micro_kernel<1>(xq + r * k, k, wb, acc);
+      kernel_1x4(xq + r * k, k, wb, &acc[0]);
       store_row(acc[0], xscales[r], sw, bb, y + r * n + nb, cols);
     }
   }

@@ -4,13 +4,35 @@
 export type Source = string | URL;
 
 export interface LoadProgress {
-  /** File name inside the model directory, e.g. "model.safetensors". */
+  /** File name inside the model directory, e.g. "model.safetensors" or "1_Pooling/config.json"
+   *  ('' for a warning that concerns no single file). */
   file: string;
   /** Bytes received so far. */
   loaded: number;
-  /** Total bytes when known (Content-Length or file size), else 0. */
+  /** Total bytes when known (manifest, Content-Length or file size), else 0. */
   total: number;
-  phase: 'read' | 'download' | string;
+  /**
+   * 'download' (network), 'cache' (read from the Cache API), 'read' (filesystem, Node): at least one event per
+   * 1% of the file or per 250 ms while bytes arrive, and a final one with loaded === total.
+   * 'retry': a dropped connection or a 5xx/network error; the download resumes after `delayMs`.
+   * 'cache-warning': storage failed (e.g. QuotaExceededError) or a cached copy was corrupt; the load goes on.
+   */
+  phase: 'download' | 'cache' | 'read' | 'retry' | 'cache-warning';
+  /** 'retry': attempt number, backoff delay and the reason. */
+  attempt?: number;
+  delayMs?: number;
+  reason?: string;
+  /** 'cache-warning': what happened. */
+  message?: string;
+}
+
+/** The parts of the Cache API's CacheStorage that load() uses (globalThis.caches in browsers). */
+export interface CacheStorageLike {
+  open(cacheName: string): Promise<{
+    match(url: string): Promise<Response | undefined>;
+    put(url: string, response: Response): Promise<void>;
+    delete(url: string): Promise<boolean>;
+  }>;
 }
 
 export interface LoadOptions {
@@ -20,9 +42,19 @@ export interface LoadOptions {
    *  tokenizer's model_max_length, at most 512. */
   maxSeqLength?: number;
   onProgress?: (progress: LoadProgress) => void;
+  /** Aborts the load at any point; the promise rejects with signal.reason (an AbortError by default). */
   signal?: AbortSignal;
+  /**
+   * http(s) sources: keep SHA-256-verified downloads in the Cache API (cache "kfembed-v1", keyed by file URL)
+   * and reuse them on the next load without any request for them (default true; a no-op where the Cache API
+   * is missing, e.g. Node). false: never touch storage. A CacheStorage-like object may be passed instead
+   * (not with `worker: true`).
+   */
+  cache?: boolean | CacheStorageLike;
+  /** Browser: run the WASM in a dedicated module Worker; same API, encode() never blocks the page.
+   *  Ignored where there is no Worker (Node). */
+  worker?: boolean;
 }
-
 export interface EncodeOptions {
   /** L2-normalise each vector. */
   normalize?: boolean;
@@ -61,7 +93,60 @@ export declare class Tokenizer {
   dispose(): void;
 }
 
+/**
+ * Loads a model: a converted kfembed package (manifest.json lists every file with its size and SHA-256; exactly
+ * those files are loaded and verified) or, without a manifest, a Hugging Face / sentence-transformers directory.
+ * Downloads stream into WASM memory and resume dropped connections with HTTP Range requests.
+ */
 export declare function load(source: Source, options?: LoadOptions): Promise<SentenceModel>;
 export declare function loadTokenizer(source: Source, options?: TokenizerOptions): Promise<Tokenizer>;
 /** Cosine similarity of two equal-length vectors. */
 export declare function similarity(a: ArrayLike<number>, b: ArrayLike<number>): number;
+
+/** A vector: Float32Array (what encode() returns) or any array of numbers. */
+export type Vector = Float32Array | ArrayLike<number>;
+export type DocumentId = string | number;
+
+export interface SemanticIndexOptions {
+  /** Needed only to add or search texts (vectors work without one). */
+  model?: SentenceModel | null;
+  /** Store vectors as int8 with one scale each: 4× smaller, scores within 0.01 of float. Default false. */
+  int8?: boolean;
+}
+
+export interface SearchHit {
+  id: DocumentId;
+  /** Cosine similarity with the query. */
+  score: number;
+  /** The document's text; undefined for documents added as vectors. */
+  text: string | undefined;
+}
+
+/** Client-side semantic search: normalised vectors searched by brute force in WebAssembly SIMD. */
+export declare class SemanticIndex {
+  constructor(options?: SemanticIndexOptions);
+  /** Number of documents. */
+  readonly size: number;
+  /** Vector length (0 until a model or the first vector fixes it). */
+  readonly dim: number;
+  readonly int8: boolean;
+  has(id: DocumentId): boolean;
+  /** Adds texts (embedded with the model) or vectors. ids default to insertion numbers; a duplicate id
+   *  rejects with an Error. Resolves to the ids of the added documents. */
+  add(items: string[] | Vector[] | string | Vector, ids?: DocumentId[] | DocumentId): Promise<DocumentId[]>;
+  /** The k (default 10) most similar documents, best first. */
+  search(query: string | Vector, k?: number): Promise<SearchHit[]>;
+  /** Removes documents by id (unknown ids are ignored); returns how many were removed. */
+  remove(ids: DocumentId[] | DocumentId): number;
+  /** Versioned binary form (magic "KFEMBIDX", CRC-32 checked); see js/semantic_index.js. */
+  toBytes(): Uint8Array;
+  /** Reads toBytes() output; throws an Error naming the problem for corrupt or foreign bytes. */
+  static fromBytes(bytes: Uint8Array | ArrayBuffer, options?: { model?: SentenceModel | null }): SemanticIndex;
+  /** Browser: stores toBytes() in IndexedDB under `name` once pending adds finish. */
+  save(name: string): Promise<void>;
+  /** Browser: the index saved under `name`, or null when there is none. */
+  static load(name: string, options?: { model?: SentenceModel | null }): Promise<SemanticIndex | null>;
+  static deleteSaved(name: string): Promise<void>;
+  /** Frees the index's WASM memory; later calls throw. */
+  dispose(): void;
+}

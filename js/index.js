@@ -2,3 +2,4 @@
 export { load, SentenceModel } from './model.js';
 export { loadTokenizer, Tokenizer } from './tokenizer.js';
 export { similarity } from './similarity.js';
+export { SemanticIndex } from './semantic_index.js';

@@ -1,0 +1,528 @@
+// SemanticIndex: client-side semantic search over sentence vectors (DESIGN.md). Vectors live normalised in
+// their own WASM instance (f32, or int8 with one scale per vector: 4× smaller) and are searched by brute force
+// with the SIMD128 kernels of src/index; ids and texts live here. toBytes()/fromBytes() use the binary format
+// below; save()/load() keep those bytes in IndexedDB.
+//
+// Binary format, version 1 (little-endian):
+//   offset 0   8 bytes  magic "KFEMBIDX"
+//          8   u32      version (1)
+//         12   u32      flags: bit 0 = int8 rows; other bits must be 0
+//         16   u32      dim (0 only for an empty index whose dimension was never fixed)
+//         20   u32      count (number of vectors)
+//         24   u32      metaLength: bytes of UTF-8 JSON {"ids":[…],"texts":[…|null],"nextId":n}
+//         28   u32      CRC-32 (IEEE) of every byte after the header
+//         32   meta JSON, zero-padded to a multiple of 4 bytes
+//              f32 rows: count·dim float32                      (flags bit 0 clear)
+//              int8 rows: count·dim int8, zero-padded to 4 bytes, then count float32 scales   (bit 0 set)
+//   The file ends exactly there.
+import { check, instantiateRuntime } from './runtime.js';
+
+const MAGIC = 'KFEMBIDX';
+const VERSION = 1;
+const HEADER_BYTES = 32;
+const FLAG_INT8 = 1;
+/** Vectors per transfer into WASM memory (bounds the staging buffer: 4096 · 768 · 4 B = 12 MiB). */
+const CHUNK = 4096;
+const IDB_NAME = 'kfembed';
+const IDB_STORE = 'indexes';
+
+const utf8 = new TextEncoder();
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
+const pad4 = (n) => (n + 3) & ~3;
+
+let crcTable = null;
+/** CRC-32 (IEEE 802.3, the zlib/PNG one) of `bytes`. */
+function crc32(bytes) {
+  if (!crcTable) {
+    crcTable = new Int32Array(256);
+    for (let n = 0; n < 256; n++) {
+      let c = n;
+      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+      crcTable[n] = c;
+    }
+  }
+  let crc = -1;
+  for (let i = 0; i < bytes.length; i++) crc = crcTable[(crc ^ bytes[i]) & 0xff] ^ (crc >>> 8);
+  return (crc ^ -1) >>> 0;
+}
+
+function describe(value) {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (ArrayBuffer.isView(value)) return value.constructor.name;
+  return typeof value;
+}
+
+function checkId(id, where) {
+  if (typeof id === 'string' || (typeof id === 'number' && Number.isFinite(id))) return id;
+  throw new TypeError(`${where}: ids must be strings or finite numbers, got ${describe(id)}`);
+}
+
+function isVector(v) {
+  return (ArrayBuffer.isView(v) && !(v instanceof DataView)) || Array.isArray(v);
+}
+
+/** Bytes of the stored rows of `count` vectors (the layout after the meta block). */
+function rowBytes(count, dim, int8) {
+  return int8 ? pad4(count * dim) + count * 4 : count * dim * 4;
+}
+
+/** Keeps the rows of a stored-row block (file layout) whose index is not in `doomed` (a Set). */
+function compactRows(bytes, count, dim, int8, doomed) {
+  const kept = count - doomed.size;
+  const out = new Uint8Array(rowBytes(kept, dim, int8));
+  const stride = int8 ? dim : dim * 4;
+  const scalesIn = pad4(count * dim);
+  const scalesOut = pad4(kept * dim);
+  let w = 0;
+  for (let r = 0; r < count; r++) {
+    if (doomed.has(r)) continue;
+    out.set(bytes.subarray(r * stride, (r + 1) * stride), w * stride);
+    if (int8) out.set(bytes.subarray(scalesIn + r * 4, scalesIn + r * 4 + 4), scalesOut + w * 4);
+    w++;
+  }
+  return out;
+}
+
+function openDatabase() {
+  if (typeof indexedDB === 'undefined') {
+    return Promise.reject(new Error('SemanticIndex: IndexedDB is not available in this environment'));
+  }
+  return new Promise((resolve, reject) => {
+    const request = indexedDB.open(IDB_NAME, 1);
+    request.onupgradeneeded = () => request.result.createObjectStore(IDB_STORE);
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(new Error(`SemanticIndex: cannot open IndexedDB "${IDB_NAME}" (${request.error?.message})`));
+    request.onblocked = () => reject(new Error(`SemanticIndex: IndexedDB "${IDB_NAME}" is blocked by another tab`));
+  });
+}
+
+async function withStore(mode, fn) {
+  const db = await openDatabase();
+  try {
+    return await new Promise((resolve, reject) => {
+      const tx = db.transaction(IDB_STORE, mode);
+      const request = fn(tx.objectStore(IDB_STORE));
+      tx.oncomplete = () => resolve(request.result);
+      tx.onerror = () => reject(tx.error);
+      tx.onabort = () => reject(tx.error ?? new Error('transaction aborted'));
+    });
+  } finally {
+    db.close();
+  }
+}
+
+function checkName(name, method) {
+  if (typeof name !== 'string' || name.length === 0) {
+    throw new TypeError(`SemanticIndex.${method}(name): name must be a non-empty string, got ${describe(name)}`);
+  }
+}
+
+export class SemanticIndex {
+  #model;
+  #int8;
+  #dim = 0;
+  /** { runtime, handle } once the WASM instance exists. */
+  #store = null;
+  #storePromise = null;
+  /** Rows from fromBytes() not yet copied into WASM (file layout), so fromBytes() can stay synchronous. */
+  #pending = null;
+  #ids = [];
+  #texts = [];
+  #rowOf = new Map();
+  #nextId = 0;
+  #queue = Promise.resolve();
+  #disposed = false;
+
+  /**
+   * @param {{ model?: { dim: number, encode: Function }, int8?: boolean }} [options]
+   *   model: needed only to add or search text; int8: store 8-bit vectors (4× smaller, scores within 0.01).
+   */
+  constructor({ model = null, int8 = false } = {}) {
+    if (model !== null && (typeof model !== 'object' || typeof model.encode !== 'function')) {
+      throw new TypeError(`new SemanticIndex(options): options.model must be a loaded model, got ${describe(model)}`);
+    }
+    if (typeof int8 !== 'boolean') {
+      throw new TypeError(`new SemanticIndex(options): options.int8 must be a boolean, got ${describe(int8)}`);
+    }
+    this.#model = model;
+    this.#int8 = int8;
+    if (model && Number.isInteger(model.dim) && model.dim > 0) this.#dim = model.dim;
+  }
+
+  /** Number of documents. */
+  get size() {
+    return this.#ids.length;
+  }
+  /** Vector length (0 until the first vector or model fixes it). */
+  get dim() {
+    return this.#dim;
+  }
+  /** Whether vectors are stored as int8. */
+  get int8() {
+    return this.#int8;
+  }
+  /** Whether a document with this id is in the index. */
+  has(id) {
+    return this.#rowOf.has(id);
+  }
+
+  #live(method) {
+    if (this.#disposed) throw new Error(`SemanticIndex.${method}(): the index was disposed`);
+  }
+
+  #enqueue(op) {
+    const run = this.#queue.then(op);
+    this.#queue = run.catch(() => {});
+    return run;
+  }
+
+  async #ready() {
+    if (this.#store) return this.#store;
+    this.#storePromise ??= (async () => {
+      const runtime = await instantiateRuntime();
+      if (typeof runtime.VectorIndex !== 'function') {
+        throw new Error('SemanticIndex: this kfembed runtime was built without the search index (wasm/index_bindings.cpp)');
+      }
+      const handle = check(runtime.VectorIndex.create(this.#dim, this.#int8), 'SemanticIndex');
+      const store = { runtime, handle };
+      try {
+        if (this.#pending && this.#ids.length > 0) {
+          const bytes = this.#pending;
+          check(handle.reserve(this.#ids.length), 'SemanticIndex');
+          const at = check(handle.stagingBuffer(bytes.length), 'SemanticIndex');
+          runtime.HEAPU8.set(bytes, at);
+          check(handle.addStoredStaged(this.#ids.length), 'SemanticIndex.fromBytes');
+        }
+      } catch (e) {
+        handle.delete();
+        this.#storePromise = null;
+        throw e;
+      }
+      this.#pending = null;
+      if (this.#disposed) handle.delete();
+      else this.#store = store;
+      return store;
+    })();
+    return this.#storePromise;
+  }
+
+  #checkDim(length, where) {
+    if (this.#dim === 0) {
+      if (!(length > 0)) throw new RangeError(`${where}: vectors must not be empty`);
+      this.#dim = length;
+    } else if (length !== this.#dim) {
+      throw new RangeError(`${where}: has length ${length}, expected ${this.#dim}`);
+    }
+  }
+
+  #resolveIds(count, ids) {
+    const out = new Array(count);
+    const seen = new Set();
+    for (let i = 0; i < count; i++) {
+      let id;
+      if (ids) {
+        id = checkId(ids[i], `add(items, ids): ids[${i}]`);
+      } else {
+        while (this.#rowOf.has(this.#nextId) || seen.has(this.#nextId)) this.#nextId++;
+        id = this.#nextId++;
+      }
+      if (this.#rowOf.has(id)) throw new Error(`add(items, ids): duplicate id ${JSON.stringify(id)} (already in the index)`);
+      if (seen.has(id)) throw new Error(`add(items, ids): duplicate id ${JSON.stringify(id)} (twice in ids)`);
+      seen.add(id);
+      out[i] = id;
+    }
+    return out;
+  }
+
+  /**
+   * Adds documents: texts (embedded with the model) or vectors (Float32Array or number arrays of length dim).
+   * @param {string[] | ArrayLike<number>[]} items
+   * @param {(string | number)[]} [ids] default: insertion numbers 0, 1, 2, …
+   * @returns {Promise<(string | number)[]>} the ids of the added documents
+   */
+  async add(items, ids) {
+    this.#live('add');
+    if (typeof items === 'string' || (isVector(items) && !Array.isArray(items))) items = [items];
+    if (!Array.isArray(items)) {
+      throw new TypeError(`add(items, ids): items must be an array of strings or of vectors, got ${describe(items)}`);
+    }
+    if (ids !== undefined && !Array.isArray(ids)) ids = [ids];
+    if (ids !== undefined && ids.length !== items.length) {
+      throw new RangeError(`add(items, ids): ids has ${ids.length} entries for ${items.length} items`);
+    }
+    const texts = items.length > 0 && typeof items[0] === 'string';
+    items.forEach((item, i) => {
+      if (texts ? typeof item !== 'string' : !isVector(item)) {
+        throw new TypeError(`add(items, ids): items[${i}] is ${describe(item)}; items must be all strings or all vectors`);
+      }
+    });
+    if (texts && !this.#model) throw new Error('add(items, ids): adding texts needs a model (new SemanticIndex({ model }))');
+    ids?.forEach((id, i) => checkId(id, `add(items, ids): ids[${i}]`));
+    return this.#enqueue(async () => {
+      this.#live('add');
+      const nextId = this.#nextId;
+      const assigned = this.#resolveIds(items.length, ids);
+      try {
+        if (items.length === 0) return [];
+        const vectors = texts ? await this.#model.encode(items) : items;
+        vectors.forEach((v, i) => this.#checkDim(v.length, `add(items, ids): items[${i}]`));
+        if (!texts) {
+          vectors.forEach((v, i) => {
+            for (let j = 0; j < v.length; j++) {
+              if (!Number.isFinite(v[j])) throw new RangeError(`add(items, ids): items[${i}][${j}] is ${v[j]}, not a finite number`);
+            }
+          });
+        }
+        this.#live('add');
+        const { runtime, handle } = await this.#ready();
+        this.#live('add');
+        const start = this.#ids.length;
+        const dim = this.#dim;
+        check(handle.reserve(start + vectors.length), 'add');
+        try {
+          for (let first = 0; first < vectors.length; first += CHUNK) {
+            const n = Math.min(CHUNK, vectors.length - first);
+            const at = check(handle.stagingBuffer(n * dim * 4), 'add') >>> 2;
+            const heap = runtime.HEAPF32; // after the allocation: memory growth replaces the views
+            for (let i = 0; i < n; i++) heap.set(vectors[first + i], at + i * dim);
+            check(handle.addStaged(n), 'add');
+          }
+        } catch (e) {
+          const added = handle.size() - start;
+          if (added > 0) this.#removeRows(Array.from({ length: added }, (_, i) => start + i), { metadata: false });
+          throw e;
+        }
+        for (let i = 0; i < items.length; i++) {
+          this.#rowOf.set(assigned[i], start + i);
+          this.#ids.push(assigned[i]);
+          this.#texts.push(texts ? items[i] : undefined);
+        }
+        return assigned;
+      } catch (e) {
+        this.#nextId = nextId;
+        throw e;
+      }
+    });
+  }
+
+  /**
+   * The k documents most similar to `query` (a text, embedded with the model, or a vector), best first.
+   * @param {string | ArrayLike<number>} query
+   * @param {number} [k=10]
+   * @returns {Promise<{ id: string | number, score: number, text: string | undefined }[]>}
+   */
+  async search(query, k = 10) {
+    this.#live('search');
+    if (!Number.isInteger(k) || k < 0) throw new RangeError(`search(query, k): k must be an integer ≥ 0, got ${k}`);
+    const text = typeof query === 'string';
+    if (!text && !isVector(query)) {
+      throw new TypeError(`search(query, k): query must be a string or a vector, got ${describe(query)}`);
+    }
+    if (text && !this.#model) throw new Error('search(query, k): a text query needs a model (new SemanticIndex({ model }))');
+    if (!text && this.#dim && query.length !== this.#dim) {
+      throw new RangeError(`search(query, k): query has length ${query.length}, expected ${this.#dim}`);
+    }
+    return this.#enqueue(async () => {
+      this.#live('search');
+      const vector = text ? await this.#model.encode(query) : query;
+      if (this.#dim && vector.length !== this.#dim) {
+        throw new RangeError(`search(query, k): query has length ${vector.length}, expected ${this.#dim}`);
+      }
+      if (this.#ids.length === 0 || k === 0) return [];
+      const { runtime, handle } = await this.#ready();
+      this.#live('search');
+      const at = check(handle.stagingBuffer(this.#dim * 4), 'search') >>> 2;
+      runtime.HEAPF32.set(vector, at);
+      const count = check(handle.searchStaged(k), 'search');
+      const hits = handle.hitsPointer() >>> 2;
+      const rows = runtime.HEAPU32;
+      const scores = runtime.HEAPF32;
+      const out = new Array(count);
+      for (let i = 0; i < count; i++) {
+        const row = rows[hits + 2 * i];
+        out[i] = { id: this.#ids[row], score: scores[hits + 2 * i + 1], text: this.#texts[row] };
+      }
+      return out;
+    });
+  }
+
+  /**
+   * Removes documents by id; unknown ids are ignored.
+   * @param {(string | number)[] | string | number} ids
+   * @returns {number} how many documents were removed
+   */
+  remove(ids) {
+    this.#live('remove');
+    const list = Array.isArray(ids) ? ids : [ids];
+    const rows = new Set();
+    list.forEach((id, i) => {
+      checkId(id, `remove(ids): ids[${i}]`);
+      const row = this.#rowOf.get(id);
+      if (row !== undefined) rows.add(row);
+    });
+    if (rows.size === 0) return 0;
+    this.#removeRows([...rows]);
+    return rows.size;
+  }
+
+  /** Removes rows from the vectors and, unless they were never listed there (a failed add), the metadata. */
+  #removeRows(rows, { metadata = true } = {}) {
+    const doomed = new Set(rows);
+    const count = this.#ids.length;
+    if (this.#store) {
+      const { runtime, handle } = this.#store;
+      const at = check(handle.stagingBuffer(rows.length * 4), 'remove') >>> 2;
+      runtime.HEAPU32.set(rows, at);
+      check(handle.removeStaged(rows.length), 'remove');
+    } else if (this.#pending) {
+      this.#pending = compactRows(this.#pending, count, this.#dim, this.#int8, doomed);
+    }
+    if (metadata) {
+      const ids = [];
+      const texts = [];
+      for (let r = 0; r < this.#ids.length; r++) {
+        if (doomed.has(r)) continue;
+        ids.push(this.#ids[r]);
+        texts.push(this.#texts[r]);
+      }
+      this.#ids = ids;
+      this.#texts = texts;
+      this.#rowOf = new Map(ids.map((id, r) => [id, r]));
+    }
+  }
+
+  /** The index in kfembed's binary format (see the top of js/semantic_index.js). */
+  toBytes() {
+    this.#live('toBytes');
+    const count = this.#ids.length;
+    const dim = this.#dim;
+    const meta = utf8.encode(JSON.stringify({
+      ids: this.#ids,
+      texts: this.#texts.every((t) => t === undefined) ? null : this.#texts.map((t) => t ?? null),
+      nextId: this.#nextId,
+    }));
+    const metaPadded = pad4(meta.length);
+    const rowsLength = rowBytes(count, dim, this.#int8);
+    const out = new Uint8Array(HEADER_BYTES + metaPadded + rowsLength);
+    const view = new DataView(out.buffer);
+    for (let i = 0; i < MAGIC.length; i++) out[i] = MAGIC.charCodeAt(i);
+    view.setUint32(8, VERSION, true);
+    view.setUint32(12, this.#int8 ? FLAG_INT8 : 0, true);
+    view.setUint32(16, dim, true);
+    view.setUint32(20, count, true);
+    view.setUint32(24, meta.length, true);
+    out.set(meta, HEADER_BYTES);
+    const rowsAt = HEADER_BYTES + metaPadded;
+    if (count > 0) {
+      if (this.#store) {
+        const { runtime, handle } = this.#store;
+        const heap = runtime.HEAPU8;
+        const rows = handle.rowsPointer();
+        if (this.#int8) {
+          out.set(heap.subarray(rows, rows + count * dim), rowsAt);
+          const scales = handle.scalesPointer();
+          out.set(heap.subarray(scales, scales + count * 4), rowsAt + pad4(count * dim));
+        } else {
+          out.set(heap.subarray(rows, rows + count * dim * 4), rowsAt);
+        }
+      } else if (this.#pending) {
+        out.set(this.#pending, rowsAt);
+      }
+    }
+    view.setUint32(28, crc32(out.subarray(HEADER_BYTES)), true);
+    return out;
+  }
+
+  /**
+   * An index from toBytes() output. Synchronous; the vectors move into WASM on the first add() or search().
+   * @param {Uint8Array | ArrayBuffer} bytes
+   * @param {{ model?: object }} [options]
+   */
+  static fromBytes(bytes, { model = null } = {}) {
+    const where = 'SemanticIndex.fromBytes(bytes)';
+    if (bytes instanceof ArrayBuffer) bytes = new Uint8Array(bytes);
+    else if (ArrayBuffer.isView(bytes)) bytes = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    else throw new TypeError(`${where}: expected a Uint8Array or ArrayBuffer, got ${describe(bytes)}`);
+    if (bytes.length < HEADER_BYTES) throw new Error(`${where}: ${bytes.length} bytes is too short for a kfembed index header (32)`);
+    for (let i = 0; i < MAGIC.length; i++) {
+      if (bytes[i] !== MAGIC.charCodeAt(i)) throw new Error(`${where}: not a kfembed index (bad magic)`);
+    }
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const version = view.getUint32(8, true);
+    if (version !== VERSION) throw new Error(`${where}: unsupported format version ${version} (this kfembed reads ${VERSION})`);
+    const flags = view.getUint32(12, true);
+    if (flags & ~FLAG_INT8) throw new Error(`${where}: unknown flags 0x${flags.toString(16)}`);
+    const int8 = (flags & FLAG_INT8) !== 0;
+    const dim = view.getUint32(16, true);
+    const count = view.getUint32(20, true);
+    const metaLength = view.getUint32(24, true);
+    if (count > 0 && dim === 0) throw new Error(`${where}: ${count} vectors of dimension 0`);
+    const expected = HEADER_BYTES + pad4(metaLength) + rowBytes(count, dim, int8);
+    if (bytes.length !== expected) {
+      throw new Error(`${where}: truncated or corrupt: ${bytes.length} bytes, header describes ${expected}`);
+    }
+    const crc = crc32(bytes.subarray(HEADER_BYTES));
+    if (crc !== view.getUint32(28, true)) throw new Error(`${where}: checksum mismatch (corrupt data)`);
+    let meta;
+    try {
+      meta = JSON.parse(utf8Decoder.decode(bytes.subarray(HEADER_BYTES, HEADER_BYTES + metaLength)));
+    } catch (e) {
+      throw new Error(`${where}: metadata is not valid JSON (${e.message})`);
+    }
+    const { ids, texts, nextId } = meta ?? {};
+    if (!Array.isArray(ids) || ids.length !== count) throw new Error(`${where}: metadata must list ${count} ids`);
+    if (texts !== null && (!Array.isArray(texts) || texts.length !== count)) {
+      throw new Error(`${where}: metadata must list ${count} texts or null`);
+    }
+    if (!Number.isInteger(nextId) || nextId < 0) throw new Error(`${where}: metadata nextId is not an integer ≥ 0`);
+    if (model && dim && model.dim !== dim) {
+      throw new Error(`${where}: the index holds ${dim}-dimensional vectors but the model produces ${model.dim}`);
+    }
+    const index = new SemanticIndex({ model, int8 });
+    index.#dim = dim || index.#dim;
+    index.#nextId = nextId;
+    for (let r = 0; r < count; r++) {
+      const id = checkId(ids[r], `${where}: ids[${r}]`);
+      if (index.#rowOf.has(id)) throw new Error(`${where}: duplicate id ${JSON.stringify(id)}`);
+      const text = texts ? texts[r] : null;
+      if (text !== null && typeof text !== 'string') throw new Error(`${where}: texts[${r}] is not a string or null`);
+      index.#rowOf.set(id, r);
+      index.#ids.push(id);
+      index.#texts.push(text ?? undefined);
+    }
+    const rowsAt = HEADER_BYTES + pad4(metaLength);
+    if (count > 0) index.#pending = bytes.slice(rowsAt, rowsAt + rowBytes(count, dim, int8));
+    return index;
+  }
+
+  /** Stores toBytes() in IndexedDB under `name` (browser), after every pending add() has finished. */
+  async save(name) {
+    checkName(name, 'save');
+    this.#live('save');
+    const bytes = await this.#enqueue(() => this.toBytes());
+    await withStore('readwrite', (store) => store.put(bytes, name));
+  }
+
+  /** The index saved under `name` in IndexedDB, or null when there is none. */
+  static async load(name, { model = null } = {}) {
+    checkName(name, 'load');
+    const bytes = await withStore('readonly', (store) => store.get(name));
+    if (bytes === undefined) return null;
+    return SemanticIndex.fromBytes(bytes, { model });
+  }
+
+  /** Deletes the index saved under `name` from IndexedDB (no error when there is none). */
+  static async deleteSaved(name) {
+    checkName(name, 'deleteSaved');
+    await withStore('readwrite', (store) => store.delete(name));
+  }
+
+  /** Frees the WASM instance; later calls throw. */
+  dispose() {
+    this.#disposed = true;
+    this.#store?.handle.delete();
+    this.#store = null;
+    this.#pending = null;
+  }
+}

@@ -1,0 +1,150 @@
+// Embind surface of SemanticIndex (js/semantic_index.js): the vector store and its brute-force search.
+// Same rules as bindings.cpp: no C++ exception crosses the boundary (failures come back as JS Error objects),
+// and bulk data travels through a staging buffer owned here that JS fills or reads through the HEAP views.
+#include <emscripten/bind.h>
+#include <emscripten/val.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <new>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/error.h"
+#include "index/vector_index.h"
+
+namespace {
+
+using emscripten::val;
+
+val js_error(const std::string& message) {
+  return val::global("Error").new_(message);
+}
+
+template <class F>
+val guarded(F&& f) {
+  try {
+    return f();
+  } catch (const std::bad_alloc&) {
+    return js_error("out of memory (WASM heap limit reached)");
+  } catch (const std::exception& e) {
+    return js_error(e.what());
+  }
+}
+
+uintptr_t address_of(const void* p) {
+  return reinterpret_cast<uintptr_t>(p);
+}
+
+class IndexHandle {
+ public:
+  explicit IndexHandle(kfembed::index::VectorIndex index) : index_(std::move(index)) {}
+
+  static val create(size_t dim, bool int8) {
+    return guarded([&] { return val(IndexHandle(kfembed::index::VectorIndex(dim, int8))); });
+  }
+
+  size_t dim() const { return index_.dim(); }
+  bool int8() const { return index_.int8(); }
+  size_t size() const { return index_.size(); }
+  size_t capacity() const { return index_.capacity(); }
+
+  // A 16-byte aligned staging area of at least `bytes` bytes; its address changes when it grows (and every
+  // allocation may grow the WASM memory, so JS re-reads its HEAP views after each call).
+  val stagingBuffer(size_t bytes) {
+    return guarded([&] {
+      const size_t words = (bytes + 15) / 16 * 4;
+      if (staging_.size() < words) {
+        staging_.clear();
+        staging_.shrink_to_fit();
+        staging_.resize(words);
+      }
+      return val(address_of(staging_.data()));
+    });
+  }
+  val reserve(size_t rows) {
+    return guarded([&] {
+      index_.reserve(rows);
+      return val(index_.capacity());
+    });
+  }
+  // n vectors of dim floats at the staging area → normalised (and quantized) rows.
+  val addStaged(size_t n) {
+    return guarded([&] {
+      check_staged(n * index_.dim() * sizeof(float), "add");
+      index_.add(staging_.data(), n);
+      return val(index_.size());
+    });
+  }
+  // n rows exactly as toBytes() wrote them: f32 rows, or int8 rows (padded to 4 bytes) then n f32 scales.
+  val addStoredStaged(size_t n) {
+    return guarded([&] {
+      const size_t dim = index_.dim();
+      if (index_.int8()) {
+        const size_t codes = (n * dim + 3) / 4 * 4;
+        check_staged(codes + n * sizeof(float), "add stored rows");
+        const auto* bytes = reinterpret_cast<const int8_t*>(staging_.data());
+        index_.add_stored_i8(bytes, reinterpret_cast<const float*>(bytes + codes), n);
+      } else {
+        check_staged(n * dim * sizeof(float), "add stored rows");
+        index_.add_stored_f32(staging_.data(), n);
+      }
+      return val(index_.size());
+    });
+  }
+  // n row numbers (uint32) at the staging area.
+  val removeStaged(size_t n) {
+    return guarded([&] {
+      check_staged(n * sizeof(uint32_t), "remove");
+      index_.remove(reinterpret_cast<const uint32_t*>(staging_.data()), n);
+      return val(index_.size());
+    });
+  }
+  // Query of dim floats at the staging area; hits (row uint32, score f32 pairs) then at hitsPointer().
+  val searchStaged(size_t k) {
+    return guarded([&] {
+      check_staged(index_.dim() * sizeof(float), "search");
+      if (hits_.size() < k) hits_.resize(std::min(k, index_.size()));
+      return val(index_.search(staging_.data(), std::min(k, hits_.size()), hits_.data()));
+    });
+  }
+  uintptr_t hitsPointer() const { return address_of(hits_.data()); }
+  // The stored rows: f32 (size·dim floats) or int8 (size·dim bytes), and the int8 scales (size floats).
+  uintptr_t rowsPointer() const {
+    return index_.int8() ? address_of(index_.i8_rows()) : address_of(index_.f32_rows());
+  }
+  uintptr_t scalesPointer() const { return address_of(index_.scales()); }
+
+ private:
+  void check_staged(size_t bytes, const char* what) const {
+    if (bytes > staging_.size() * sizeof(float)) {
+      kfembed::fail(what, "staging buffer holds " + std::to_string(staging_.size() * sizeof(float)) +
+                              " bytes, call needs " + std::to_string(bytes));
+    }
+  }
+
+  kfembed::index::VectorIndex index_;
+  std::vector<float> staging_;
+  std::vector<kfembed::index::Hit> hits_;
+};
+
+}  // namespace
+
+EMSCRIPTEN_BINDINGS(kfembed_index) {
+  emscripten::class_<IndexHandle>("VectorIndex")
+      .class_function("create", &IndexHandle::create)
+      .function("dim", &IndexHandle::dim)
+      .function("int8", &IndexHandle::int8)
+      .function("size", &IndexHandle::size)
+      .function("capacity", &IndexHandle::capacity)
+      .function("stagingBuffer", &IndexHandle::stagingBuffer)
+      .function("reserve", &IndexHandle::reserve)
+      .function("addStaged", &IndexHandle::addStaged)
+      .function("addStoredStaged", &IndexHandle::addStoredStaged)
+      .function("removeStaged", &IndexHandle::removeStaged)
+      .function("searchStaged", &IndexHandle::searchStaged)
+      .function("hitsPointer", &IndexHandle::hitsPointer)
+      .function("rowsPointer", &IndexHandle::rowsPointer)
+      .function("scalesPointer", &IndexHandle::scalesPointer);
+}

@@ -167,24 +167,18 @@ void DebertaV2Encoder::attention(const Layer& layer, const float* x, size_t n) {
   const bool c2p = config_.relative_attention && config_.c2p;
   const bool p2c = config_.relative_attention && config_.p2c;
   float* scores = ws_.scores.data();
-  std::fill(ws_.context.begin(), ws_.context.begin() + static_cast<std::ptrdiff_t>(n * ah), 0.0f);
   for (size_t h = 0; h < config_.num_attention_heads; ++h) {
     const size_t col = h * d;
     for (size_t i = 0; i < n; ++i) {
       const float* qi = ws_.q.data() + i * ah + col;
       for (size_t j = 0; j < n; ++j) {
-        const float* kj = ws_.k.data() + j * ah + col;
-        float s = dot_f32(qi, kj, d);
-        if (c2p || p2c) {
-          const size_t r = rel_table_.row_offset(i, j);
-          if (c2p) s += dot_f32(qi, layer.pos_key.data() + r * ah + col, d);
-          if (p2c) s += dot_f32(kj, layer.pos_query.data() + r * ah + col, d);
-        }
-        scores[j] = s * inv_scale;
+        const size_t r = c2p || p2c ? rel_table_.row_offset(i, j) : 0;
+        scores[j] = inv_scale * disentangled_score_f32(qi, ws_.k.data() + j * ah + col,
+                                                       c2p ? layer.pos_key.data() + r * ah + col : nullptr,
+                                                       p2c ? layer.pos_query.data() + r * ah + col : nullptr, d);
       }
       softmax(scores, nullptr, n);
-      float* ci = ws_.context.data() + i * ah + col;
-      for (size_t j = 0; j < n; ++j) axpy_f32(scores[j], ws_.v.data() + j * ah + col, ci, d);
+      weighted_row_sum_f32(scores, ws_.v.data() + col, ah, n, d, ws_.context.data() + i * ah + col);
     }
   }
 }

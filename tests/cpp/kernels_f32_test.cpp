@@ -154,5 +154,38 @@ TEST(VectorF32, DotAndAxpyMatchScalar) {
   }
 }
 
+TEST(VectorF32, DisentangledScoreMatchesScalar) {
+  for (size_t n : {1, 4, 7, 16, 63, 64}) {
+    const auto q = random_vector(n, 2.0f, static_cast<uint32_t>(n + 10));
+    const auto k = random_vector(n, 2.0f, static_cast<uint32_t>(n + 11));
+    const auto pk = random_vector(n, 2.0f, static_cast<uint32_t>(n + 12));
+    const auto pq = random_vector(n, 2.0f, static_cast<uint32_t>(n + 13));
+    const float terms = dot_f32_scalar(q.data(), k.data(), n) + dot_f32_scalar(q.data(), pk.data(), n) +
+                        dot_f32_scalar(k.data(), pq.data(), n);
+    EXPECT_NEAR(disentangled_score_f32_simd(q.data(), k.data(), pk.data(), pq.data(), n), terms, 1e-4);
+    EXPECT_NEAR(disentangled_score_f32_scalar(q.data(), k.data(), pk.data(), pq.data(), n), terms, 1e-4);
+    EXPECT_NEAR(disentangled_score_f32_simd(q.data(), k.data(), nullptr, pq.data(), n),
+                disentangled_score_f32_scalar(q.data(), k.data(), nullptr, pq.data(), n), 1e-4);
+    EXPECT_NEAR(disentangled_score_f32_simd(q.data(), k.data(), pk.data(), nullptr, n),
+                disentangled_score_f32_scalar(q.data(), k.data(), pk.data(), nullptr, n), 1e-4);
+    EXPECT_NEAR(disentangled_score_f32_simd(q.data(), k.data(), nullptr, nullptr, n),
+                dot_f32_scalar(q.data(), k.data(), n), 1e-4);
+  }
+}
+
+TEST(VectorF32, WeightedRowSumMatchesScalar) {
+  for (size_t n : {1, 3, 4, 16, 19, 64, 70}) {
+    for (size_t count : {1, 5, 33}) {
+      const size_t stride = n + 3;
+      const auto w = random_vector(count, 1.0f, static_cast<uint32_t>(n * 100 + count));
+      const auto rows = random_vector(count * stride, 3.0f, static_cast<uint32_t>(n * 7 + count));
+      std::vector<float> ref(n), got(n, 99.0f);
+      weighted_row_sum_f32_scalar(w.data(), rows.data(), stride, count, n, ref.data());
+      weighted_row_sum_f32_simd(w.data(), rows.data(), stride, count, n, got.data());
+      expect_close(got, ref, 1e-5f, 1e-5f);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace kfembed

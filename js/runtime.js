@@ -7,10 +7,13 @@ const WASM_URL = new URL('./wasm/kfembed.wasm', import.meta.url);
 let compiled = null;
 
 const isNode = typeof process === 'object' && typeof process.versions?.node === 'string';
+// A computed specifier: bundlers leave it alone (a constant 'node:' + 'fs/promises' is folded by esbuild and
+// then fails to resolve in a browser build).
+const nodeModule = (name) => import(/* webpackIgnore: true */ /* @vite-ignore */ 'node:' + name);
 
 async function compileWasm() {
   if (WASM_URL.protocol === 'file:' && isNode) {
-    const fs = await import(/* webpackIgnore: true */ /* @vite-ignore */ 'node:' + 'fs/promises');
+    const fs = await nodeModule('fs/promises');
     return WebAssembly.compile(await fs.readFile(WASM_URL));
   }
   const response = await fetch(WASM_URL);

@@ -17,6 +17,7 @@ function describe(e) {
 export class ModelCache {
   #cache;
   #warn;
+  #full = false;
 
   /** @param {Cache} cache @param {(message: string, error?: unknown, url?: string) => void} warn */
   constructor(cache, warn) {
@@ -48,6 +49,7 @@ export class ModelCache {
    * load continues (false).
    */
   async put(url, { size, sha256, contentType = 'application/octet-stream', bytesAt }) {
+    if (this.#full) return false; // storage is full: stop trying for the rest of this load
     const headers = { 'content-type': contentType, 'content-length': String(size), [SHA256_HEADER]: sha256 };
     try {
       let body;
@@ -70,6 +72,7 @@ export class ModelCache {
       // Cache.put is atomic, but make sure of it: a failed write must not leave a (partial) entry.
       await this.delete(url);
       const quota = e?.name === 'QuotaExceededError';
+      if (quota) this.#full = true;
       this.#warn(`${quota ? 'storage quota exceeded' : `caching failed (${describe(e)})`}; continuing without caching`, e, url);
       return false;
     }

@@ -105,9 +105,8 @@ export class FileLoader {
     return this.#hasher;
   }
 
-  /** Reports a cache problem; a quota failure also stops caching for the rest of this load. */
-  warn(file, message, error) {
-    if (error?.name === 'QuotaExceededError') this.cache = null;
+  /** Reports a cache problem as a progress event; the load goes on. */
+  warn(file, message) {
     this.onProgress?.({ file, loaded: 0, total: 0, phase: 'cache-warning', message });
   }
 

@@ -118,7 +118,11 @@ export async function loadModel(source, options, { keepTexts = [], http } = {}) 
   const runtime = await instantiateRuntime();
   throwIfAborted(signal);
   const fileSet = new runtime.ModelFiles();
-  const warn = (message) => onProgress?.({ file: '', loaded: 0, total: 0, phase: 'cache-warning', message });
+  const base = files.describe();
+  const warn = (message, _error, url) => {
+    const file = url?.startsWith(base) ? url.slice(base.length) : '';
+    onProgress?.({ file, loaded: 0, total: 0, phase: 'cache-warning', message: url ? `${url}: ${message}` : message });
+  };
   const store = files.cacheable ? await openModelCache(cache, warn) : null;
   const loader = new FileLoader({
     source: files,

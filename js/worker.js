@@ -27,7 +27,12 @@ async function handle({ id, op, ...args }) {
         const loaded = await loadModel(args.source, options, { keepTexts: TOKENIZER_FILES });
         model?.dispose();
         model = loaded.model;
-        return reply(id, { dim: model.dim, maxSeqLength: model.maxSeqLength, texts: loaded.texts });
+        return reply(id, {
+          dim: model.dim,
+          maxSeqLength: model.maxSeqLength,
+          wasmMemoryBytes: model.wasmMemoryBytes,
+          texts: loaded.texts,
+        });
       } finally {
         loads.delete(id);
       }
@@ -39,7 +44,7 @@ async function handle({ id, op, ...args }) {
       if (!model) throw new Error('encode(): the model was disposed');
       const vectors = await model.encode(args.texts, args.options);
       const list = Array.isArray(vectors) ? vectors : [vectors];
-      return reply(id, vectors, list.map((v) => v.buffer));
+      return reply(id, { vectors, wasmMemoryBytes: model.wasmMemoryBytes }, list.map((v) => v.buffer));
     }
     case 'dispose':
       model?.dispose();

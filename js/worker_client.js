@@ -72,9 +72,11 @@ export class WorkerSentenceModel {
   #connection;
   #runtime;
   #tokenizer;
+  #wasmMemoryBytes;
 
-  constructor(connection, { dim, maxSeqLength }, runtime, tokenizer) {
+  constructor(connection, { dim, maxSeqLength, wasmMemoryBytes }, runtime, tokenizer) {
     this.#connection = connection;
+    this.#wasmMemoryBytes = wasmMemoryBytes ?? 0;
     this.#runtime = runtime;
     this.#tokenizer = tokenizer;
     /** Length of the output vectors. */
@@ -113,7 +115,14 @@ export class WorkerSentenceModel {
         if (typeof t !== 'string') throw new TypeError(`encode(texts): texts[${i}] is ${typeof t}, expected a string`);
       });
     }
-    return connection.request('encode', { texts, options: { normalize: Boolean(normalize) } }).promise;
+    const { vectors, wasmMemoryBytes } = await connection.request('encode', { texts, options: { normalize: Boolean(normalize) } }).promise;
+    this.#wasmMemoryBytes = wasmMemoryBytes;
+    return vectors;
+  }
+
+  /** The worker's WASM memory in bytes (as of the last reply; memory never shrinks, so the peak so far). */
+  get wasmMemoryBytes() {
+    return this.#connection ? this.#wasmMemoryBytes : 0;
   }
 
   /** Cosine similarity of two vectors of length dim. */

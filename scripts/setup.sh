@@ -11,6 +11,7 @@ packages=(
   nlohmann-json3-dev                         # JSON (header-only)
   unicode-data                               # UCD 15.0: Unicode tables are generated from it at build time
   python3 python3-numpy                      # ../shared/reference/make_model.py (base2 reference model)
+  chromium                                   # headless browser tests (playwright-core drives /usr/bin/chromium)
 )
 # Node.js 20 + npm come with the machine image; a machine without them gets Debian's.
 command -v node >/dev/null || packages+=(nodejs npm)

@@ -1,0 +1,192 @@
+#!/usr/bin/env node
+// Generates the Unicode property tables kf_text needs from a UCD directory (Debian unicode-data, UCD 15.0).
+// Usage: node gen_unicode_tables.mjs <ucd-dir> <output.inc>
+//
+// Several properties deliberately follow OLDER Unicode versions, because that is what Hugging Face tokenizers
+// (0.23) runs and byte-exact tokenization is the goal:
+//  - is_other / is_punctuation / is_mark_nonspacing come from the crate unicode_categories 0.1.1, whose tables
+//    are Unicode 8.0 general categories (is_other = Cc|Cf|Co; Cn and Cs are not included).
+//  - NFD (strip_accents) comes from unicode-normalization-alignments 0.1.12, built on Unicode 9.0.
+//  - White_Space, lowercase mapping and \w (Rust std / regex) are recent Unicode: taken from this UCD as is.
+// Older versions are reconstructed from this UCD with DerivedAge.txt (characters assigned after the version are
+// left out); decompositions and combining classes never change for assigned characters (normalization
+// stability policy), so that reconstruction is exact for NFD. General categories can change, so the changes
+// between 8.0 and this UCD that touch Cc/Cf/Co/P*/Mn are listed below (checked against the crate's tables).
+import fs from 'node:fs';
+import path from 'node:path';
+
+const [ucdDir, outFile] = process.argv.slice(2);
+if (!ucdDir || !outFile) {
+  console.error('usage: gen_unicode_tables.mjs <ucd-dir> <output.inc>');
+  process.exit(2);
+}
+const MAX_CP = 0x110000;
+const read = (name) => fs.readFileSync(path.join(ucdDir, name), 'utf8');
+
+// Parses "XXXX..YYYY ; value # comment" lines (PropList, DerivedAge, DerivedCoreProperties).
+function parseRanges(text, callback) {
+  for (const raw of text.split('\n')) {
+    const line = raw.replace(/#.*/, '').trim();
+    if (!line) continue;
+    const [range, value] = line.split(';').map((s) => s.trim());
+    const [a, b] = range.split('..').map((h) => parseInt(h, 16));
+    callback(a, b === undefined ? a : b, value);
+  }
+}
+
+// --- UnicodeData.txt: general category, canonical decomposition, ccc, simple lowercase -------------------
+const GC_NAMES = ['Cn', 'Lu', 'Ll', 'Lt', 'Lm', 'Lo', 'Mn', 'Mc', 'Me', 'Nd', 'Nl', 'No', 'Pc', 'Pd', 'Ps', 'Pe',
+  'Pi', 'Pf', 'Po', 'Sm', 'Sc', 'Sk', 'So', 'Zs', 'Zl', 'Zp', 'Cc', 'Cf', 'Cs', 'Co'];
+const gc = new Array(MAX_CP).fill('Cn');
+const ccc = new Map();
+const canonicalDecomposition = new Map();
+const simpleLower = new Map();
+{
+  let rangeStart = -1;
+  for (const line of read('UnicodeData.txt').split('\n')) {
+    if (!line) continue;
+    const f = line.split(';');
+    const cp = parseInt(f[0], 16);
+    if (f[1].endsWith(', First>')) {
+      rangeStart = cp;
+      continue;
+    }
+    const first = f[1].endsWith(', Last>') ? rangeStart : cp;
+    for (let c = first; c <= cp; c++) gc[c] = f[2];
+    if (f[3] !== '0') ccc.set(cp, parseInt(f[3], 10));
+    if (f[5] && !f[5].startsWith('<')) canonicalDecomposition.set(cp, f[5].split(' ').map((h) => parseInt(h, 16)));
+    if (f[13]) simpleLower.set(cp, parseInt(f[13], 16));
+  }
+}
+
+const age = new Float64Array(MAX_CP).fill(Infinity);
+parseRanges(read('DerivedAge.txt'), (a, b, v) => {
+  for (let c = a; c <= b; c++) age[c] = parseFloat(v);
+});
+
+const whiteSpace = new Uint8Array(MAX_CP);
+const joinControl = new Uint8Array(MAX_CP);
+parseRanges(read('PropList.txt'), (a, b, v) => {
+  for (let c = a; c <= b; c++) {
+    if (v === 'White_Space') whiteSpace[c] = 1;
+    if (v === 'Join_Control') joinControl[c] = 1;
+  }
+});
+const alphabetic = new Uint8Array(MAX_CP);
+parseRanges(read('DerivedCoreProperties.txt'), (a, b, v) => {
+  if (v === 'Alphabetic') for (let c = a; c <= b; c++) alphabetic[c] = 1;
+});
+
+// --- Unicode 8.0 general categories, as the unicode_categories crate sees them ------------------------------
+// Category changes between Unicode 8.0 and 15.0 for characters that are or were Cc/Cf/Co/P*/Mn.
+const GC_CHANGED_SINCE_8_0 = new Map([
+  [0x166d, 'Po'],   // CANADIAN SYLLABICS CHI SIGN: Po -> So in 12.0
+  [0x111c9, 'Po'],  // SHARADA SANDHI MARK: Po -> Mn in 11.0
+  [0x1734, 'Mn'],   // HANUNOO SIGN PAMUDPOD: Mn -> Mc in 14.0
+  [0x1885, 'Lo'],   // MONGOLIAN LETTER ALI GALI BALUDA: Lo -> Mn in 9.0
+  [0x1886, 'Lo'],   // MONGOLIAN LETTER ALI GALI THREE BALUDA: Lo -> Mn in 9.0
+  [0xa9bd, 'Mc'],   // JAVANESE CONSONANT SIGN KERET: Mc -> Mn in 12.0
+]);
+function gcAtUnicode8(c) {
+  if (age[c] > 8.0) return 'Cn';
+  return GC_CHANGED_SINCE_8_0.get(c) || gc[c];
+}
+
+// --- Lowercase (Rust char::to_lowercase): simple mapping + unconditional SpecialCasing -------------------
+const specialLower = new Map();
+for (const raw of read('SpecialCasing.txt').split('\n')) {
+  const line = raw.replace(/#.*/, '').trim();
+  if (!line) continue;
+  const f = line.split(';').map((s) => s.trim());
+  if (f[4]) continue;  // conditional (language- or context-sensitive): Rust ignores these
+  const lower = f[1].split(' ').filter(Boolean).map((h) => parseInt(h, 16));
+  const cp = parseInt(f[0], 16);
+  if (lower.length !== 1 || lower[0] !== (simpleLower.get(cp) ?? cp)) specialLower.set(cp, lower);
+}
+
+// --- NFD at Unicode 9.0 -------------------------------------------------------------------------------------
+const NFD_AGE = 9.0;
+function fullDecomposition(c) {
+  const d = age[c] <= NFD_AGE ? canonicalDecomposition.get(c) : undefined;
+  if (!d) return [c];
+  return d.flatMap(fullDecomposition);
+}
+const nfdDecomp = new Map();
+for (const c of canonicalDecomposition.keys()) {
+  if (age[c] <= NFD_AGE) nfdDecomp.set(c, fullDecomposition(c));
+}
+const nfdCcc = new Map([...ccc].filter(([c]) => age[c] <= NFD_AGE));
+
+// --- Flags ---------------------------------------------------------------------------------------------------
+const FLAG = {
+  WHITE_SPACE: 1, CRATE_OTHER: 2, CRATE_PUNCTUATION: 4, CRATE_MARK_NONSPACING: 8,
+  HAS_LOWERCASE: 16, NFD_RELEVANT: 32, REGEX_WORD: 64,
+};
+const flags = new Uint8Array(MAX_CP);
+for (let c = 0; c < MAX_CP; c++) {
+  let f = 0;
+  if (whiteSpace[c]) f |= FLAG.WHITE_SPACE;
+  const g8 = gcAtUnicode8(c);
+  if (g8 === 'Cc' || g8 === 'Cf' || g8 === 'Co') f |= FLAG.CRATE_OTHER;
+  if (g8[0] === 'P') f |= FLAG.CRATE_PUNCTUATION;
+  if (g8 === 'Mn') f |= FLAG.CRATE_MARK_NONSPACING;
+  if (simpleLower.has(c) || specialLower.has(c)) f |= FLAG.HAS_LOWERCASE;
+  if (nfdDecomp.has(c) || nfdCcc.has(c) || (c >= 0xac00 && c <= 0xd7a3)) f |= FLAG.NFD_RELEVANT;
+  const g = gc[c];
+  if (alphabetic[c] || g[0] === 'M' || g === 'Nd' || g === 'Pc' || joinControl[c]) f |= FLAG.REGEX_WORD;
+  flags[c] = f;
+}
+
+// Two-level table: blocks of 256 code points, identical blocks shared.
+function twoLevel(values, name, elemType) {
+  const blockIndex = new Map();
+  const blocks = [];
+  const stage1 = [];
+  for (let b = 0; b < MAX_CP / 256; b++) {
+    const block = Array.from(values.subarray(b * 256, b * 256 + 256));
+    const key = block.join(',');
+    if (!blockIndex.has(key)) {
+      blockIndex.set(key, blocks.length);
+      blocks.push(block);
+    }
+    stage1.push(blockIndex.get(key));
+  }
+  let s = `static const uint16_t ${name}_stage1[${stage1.length}] = {${stage1.join(',')}};\n`;
+  s += `static const ${elemType} ${name}_stage2[${blocks.length * 256}] = {\n`;
+  s += blocks.map((b) => b.join(',')).join(',\n');
+  return s + '};\n';
+}
+
+const gcValues = new Uint8Array(MAX_CP);
+for (let c = 0; c < MAX_CP; c++) gcValues[c] = GC_NAMES.indexOf(gc[c]);
+
+const hex = (c) => '0x' + c.toString(16).toUpperCase();
+let out = '// Generated by src/text/gen_unicode_tables.mjs from ' + ucdDir + '. Do not edit.\n';
+out += `// Flag bits: ${JSON.stringify(FLAG)}\n`;
+out += `// General category order: ${GC_NAMES.join(' ')}\n`;
+out += twoLevel(flags, 'kFlags', 'uint8_t');
+out += twoLevel(gcValues, 'kGeneralCategory', 'uint8_t');
+
+const lowerEntries = [...simpleLower].filter(([c]) => !specialLower.has(c)).sort((a, b) => a[0] - b[0]);
+out += `static const uint32_t kSimpleLowercase[${lowerEntries.length}][2] = {\n`;
+out += lowerEntries.map(([c, l]) => `{${hex(c)},${hex(l)}}`).join(',') + '};\n';
+const special = [...specialLower].sort((a, b) => a[0] - b[0]);
+out += `static const uint32_t kSpecialLowercase[${special.length}][5] = {\n`;
+out += special.map(([c, l]) => `{${hex(c)},${l.length},${l.map(hex).join(',')}${',0'.repeat(3 - l.length)}}`)
+  .join(',') + '};\n';
+
+const decompEntries = [...nfdDecomp].sort((a, b) => a[0] - b[0]);
+const pool = [];
+const decompRows = decompEntries.map(([c, d]) => {
+  const row = `{${hex(c)},${pool.length},${d.length}}`;
+  pool.push(...d);
+  return row;
+});
+out += `static const uint32_t kDecompositionIndex[${decompRows.length}][3] = {\n${decompRows.join(',')}};\n`;
+out += `static const char32_t kDecompositionPool[${pool.length}] = {${pool.map(hex).join(',')}};\n`;
+const cccEntries = [...nfdCcc].sort((a, b) => a[0] - b[0]);
+out += `static const uint32_t kCombiningClass[${cccEntries.length}][2] = {\n`;
+out += cccEntries.map(([c, v]) => `{${hex(c)},${v}}`).join(',') + '};\n';
+
+fs.mkdirSync(path.dirname(outFile), { recursive: true });
+fs.writeFileSync(outFile, out);

@@ -1,0 +1,98 @@
+#include "text/unicode.h"
+
+#include <algorithm>
+
+namespace kfembed::unicode {
+namespace {
+#include "unicode_tables.inc"
+
+template <size_t N, size_t W>
+const uint32_t* find_row(const uint32_t (&table)[N][W], char32_t cp) {
+  const auto* end = table + N;
+  const auto* it = std::lower_bound(table, end, cp, [](const uint32_t(&row)[W], char32_t c) { return row[0] < c; });
+  return (it != end && (*it)[0] == cp) ? *it : nullptr;
+}
+
+constexpr char32_t kHangulBase = 0xAC00, kLeadBase = 0x1100, kVowelBase = 0x1161, kTrailBase = 0x11A7;
+constexpr char32_t kVowelCount = 21, kTrailCount = 28, kHangulCount = 11172;
+}  // namespace
+
+uint8_t flags(char32_t cp) {
+  if (cp >= 0x110000) return 0;
+  return kFlags_stage2[(static_cast<size_t>(kFlags_stage1[cp >> 8]) << 8) | (cp & 0xFF)];
+}
+
+GeneralCategory general_category(char32_t cp) {
+  if (cp >= 0x110000) return GeneralCategory::Cn;
+  return static_cast<GeneralCategory>(
+      kGeneralCategory_stage2[(static_cast<size_t>(kGeneralCategory_stage1[cp >> 8]) << 8) | (cp & 0xFF)]);
+}
+
+char32_t simple_lowercase(char32_t cp) {
+  if (!has_flag(cp, kHasLowercase)) return cp;
+  const uint32_t* row = find_row(kSimpleLowercase, cp);
+  return row ? row[1] : cp;
+}
+
+void append_lowercase(char32_t cp, std::vector<char32_t>& out) {
+  if (cp < 0x80) {
+    out.push_back(cp >= 'A' && cp <= 'Z' ? cp + 32 : cp);
+    return;
+  }
+  if (!has_flag(cp, kHasLowercase)) {
+    out.push_back(cp);
+    return;
+  }
+  if (const uint32_t* row = find_row(kSpecialLowercase, cp)) {
+    for (uint32_t k = 0; k < row[1]; ++k) out.push_back(row[2 + k]);
+    return;
+  }
+  out.push_back(simple_lowercase(cp));
+}
+
+uint8_t combining_class(char32_t cp) {
+  if (!has_flag(cp, kNfdRelevant)) return 0;
+  const uint32_t* row = find_row(kCombiningClass, cp);
+  return row ? static_cast<uint8_t>(row[1]) : 0;
+}
+
+void append_canonical_decomposition(char32_t cp, std::vector<char32_t>& out) {
+  if (!has_flag(cp, kNfdRelevant)) {
+    out.push_back(cp);
+    return;
+  }
+  if (cp >= kHangulBase && cp < kHangulBase + kHangulCount) {  // algorithmic (Unicode ch. 3.12)
+    const char32_t index = cp - kHangulBase;
+    out.push_back(kLeadBase + index / (kVowelCount * kTrailCount));
+    out.push_back(kVowelBase + (index % (kVowelCount * kTrailCount)) / kTrailCount);
+    if (index % kTrailCount != 0) out.push_back(kTrailBase + index % kTrailCount);
+    return;
+  }
+  if (const uint32_t* row = find_row(kDecompositionIndex, cp)) {
+    out.insert(out.end(), kDecompositionPool + row[1], kDecompositionPool + row[1] + row[2]);
+    return;
+  }
+  out.push_back(cp);
+}
+
+void append_nfd(const char32_t* begin, const char32_t* end, std::vector<char32_t>& out) {
+  const size_t start = out.size();
+  for (const char32_t* p = begin; p != end; ++p) append_canonical_decomposition(*p, out);
+  // Canonical ordering: stable sort of every run of non-starters by combining class. Runs are short, so an
+  // insertion sort on the run is both simplest and fastest.
+  for (size_t i = start + 1; i < out.size(); ++i) {
+    const uint8_t cc = combining_class(out[i]);
+    if (cc == 0) continue;
+    size_t j = i;
+    const char32_t c = out[i];
+    while (j > start) {
+      const uint8_t prev = combining_class(out[j - 1]);
+      if (prev == 0 || prev <= cc) break;
+      out[j] = out[j - 1];
+      --j;
+    }
+    out[j] = c;
+  }
+}
+
+}  // namespace kfembed::unicode

@@ -1,0 +1,87 @@
+#include "tokenizer/tokenizer.h"
+
+#include "common/error.h"
+#include "text/utf8.h"
+#include "tokenizer/bert_pre_tokenizer.h"
+
+namespace kfembed {
+namespace {
+
+// Buffers reused across the stages of one call (encode is const and shares nothing between calls).
+struct Workspace {
+  std::vector<char32_t> text;
+  std::vector<char32_t> normalized;
+  std::vector<char32_t> scratch;
+  std::vector<TextSegment> raw_segments;
+  std::vector<TextSegment> normalized_segments;
+  WordPieceScratch word;
+};
+
+}  // namespace
+
+void Tokenizer::encode_pieces(std::string_view utf8, std::vector<int32_t>& pieces, size_t limit) const {
+  Workspace ws;
+  decode_utf8(utf8, ws.text);
+  const bool limited = limit != 0;
+  auto full = [&] { return limited && pieces.size() >= limit; };
+  // Pre-tokenize and run WordPiece on a normalized piece that holds no added token.
+  auto model_words = [&](const char32_t* text, size_t n) {
+    bert_pre_tokenize(text, n, split_words_, [&](size_t b, size_t e) {
+      model_.tokenize(text + b, e - b, ws.word, pieces);
+      return !full();
+    });
+  };
+
+  raw_matcher_.split(ws.text.data(), ws.text.size(), ws.raw_segments);
+  for (const TextSegment& seg : ws.raw_segments) {
+    if (full()) break;
+    if (seg.id >= 0) {
+      pieces.push_back(seg.id);
+      continue;
+    }
+    ws.normalized.clear();
+    normalizer_.normalize(ws.text.data() + seg.begin, ws.text.data() + seg.end, ws.normalized, ws.scratch);
+    if (normalized_matcher_.empty()) {
+      model_words(ws.normalized.data(), ws.normalized.size());
+      continue;
+    }
+    ws.normalized_segments.clear();
+    normalized_matcher_.split(ws.normalized.data(), ws.normalized.size(), ws.normalized_segments);
+    for (const TextSegment& sub : ws.normalized_segments) {
+      if (full()) break;
+      if (sub.id >= 0) {
+        pieces.push_back(sub.id);
+      } else {
+        model_words(ws.normalized.data() + sub.begin, sub.end - sub.begin);
+      }
+    }
+  }
+  if (limited && pieces.size() > limit) pieces.resize(limit);
+}
+
+std::vector<int32_t> Tokenizer::encode(std::string_view utf8, size_t max_length) const {
+  std::vector<int32_t> pieces;
+  // Truncation keeps a prefix of the pieces, so tokenizing can stop once enough exist (0: no limit).
+  const size_t specials = template_.num_special_tokens();
+  const size_t limit = (max_length >= 2 && max_length > specials) ? max_length - specials : 0;
+  encode_pieces(utf8, pieces, limit);
+  return template_.apply(pieces, max_length);
+}
+
+std::vector<std::string> Tokenizer::tokens(std::string_view utf8, size_t max_length) const {
+  const std::vector<int32_t> ids = encode(utf8, max_length);
+  std::vector<std::string> out;
+  out.reserve(ids.size());
+  for (int32_t id : ids) out.push_back(id_to_token(id));
+  return out;
+}
+
+const std::string& Tokenizer::id_to_token(int32_t id) const {
+  if (id < 0 || static_cast<size_t>(id) >= id_to_token_.size() || !id_known_[static_cast<size_t>(id)]) {
+    fail("id_to_token", "id " + std::to_string(id) + " is not in the vocabulary (size " +
+                            std::to_string(id_to_token_.size()) + ")");
+  }
+  return id_to_token_[static_cast<size_t>(id)];
+}
+
+}  // namespace kfembed

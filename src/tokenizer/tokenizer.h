@@ -1,0 +1,64 @@
+// Hugging Face BERT WordPiece tokenizer, byte-exact with tokenizers 0.23 (BertTokenizerFast / BertTokenizer):
+// added tokens -> BertNormalizer -> BertPreTokenizer -> WordPiece -> "[CLS] $A [SEP]" with truncation.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/error.h"
+#include "tokenizer/added_vocabulary.h"
+#include "tokenizer/bert_normalizer.h"
+#include "tokenizer/post_processor.h"
+#include "tokenizer/vocab.h"
+#include "tokenizer/wordpiece.h"
+
+namespace kfembed {
+
+class Tokenizer {
+ public:
+  // tokenizer.json text; tokenizer_config.json text may be empty (gives model_max_length, special tokens).
+  static Tokenizer from_tokenizer_json(std::string_view tokenizer_json, std::string_view tokenizer_config_json = {});
+  // vocab.txt + tokenizer_config.json (config may be empty -> BERT defaults: lowercase true as BertTokenizer does).
+  static Tokenizer from_vocab(std::string_view vocab_txt, std::string_view tokenizer_config_json = {});
+  // tokenizer.json if present, else vocab.txt (+ tokenizer_config.json when present).
+  static Tokenizer from_directory(const std::string& dir);
+
+  // ids with [CLS] ... [SEP]; max_length 0 = no truncation; else truncated, [SEP] kept last (max_length >= 2,
+  // else Error).
+  std::vector<int32_t> encode(std::string_view utf8, size_t max_length = 0) const;
+  std::vector<std::string> tokens(std::string_view utf8, size_t max_length = 0) const;
+  // The model's pieces alone (added tokens included, no [CLS]/[SEP]); stops once `limit` pieces exist (0: all).
+  void encode_pieces(std::string_view utf8, std::vector<int32_t>& pieces, size_t limit = 0) const;
+
+  size_t vocab_size() const { return id_to_token_.size(); }  // largest id + 1, added tokens included
+  int32_t token_to_id(std::string_view token) const { return token_to_id_.find(token); }  // -1 if absent
+  const std::string& id_to_token(int32_t id) const;                                       // Error if absent
+  size_t model_max_length() const { return model_max_length_; }                            // 0 if unknown
+  int32_t cls_id() const { return cls_id_; }
+  int32_t sep_id() const { return sep_id_; }
+  int32_t pad_id() const { return pad_id_; }
+  int32_t unk_id() const { return unk_id_; }
+  const BertNormalizer& normalizer() const { return normalizer_; }
+  const std::vector<AddedToken>& added_tokens() const { return added_tokens_; }
+
+ private:
+  friend class TokenizerBuilder;
+  Tokenizer() = default;
+
+  BertNormalizer normalizer_;
+  bool split_words_ = true;  // false when tokenizer.json has no pre_tokenizer
+  WordPiece model_;
+  std::vector<AddedToken> added_tokens_;
+  AddedTokenMatcher raw_matcher_;         // normalized == false: matched on the input text
+  AddedTokenMatcher normalized_matcher_;  // normalized == true: matched on the normalized text
+  SingleSequenceTemplate template_;
+  VocabMap token_to_id_;
+  std::vector<std::string> id_to_token_;
+  std::vector<uint8_t> id_known_;
+  size_t model_max_length_ = 0;
+  int32_t cls_id_ = -1, sep_id_ = -1, pad_id_ = -1, unk_id_ = -1;
+};
+
+}  // namespace kfembed

@@ -1,0 +1,416 @@
+// Building a Tokenizer from tokenizer.json, or from vocab.txt + tokenizer_config.json the way transformers'
+// BertTokenizer (tokenizers backend) builds its tokenizers.Tokenizer.
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+#include "common/error.h"
+#include "text/utf8.h"
+#include "tokenizer/tokenizer.h"
+
+namespace kfembed {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr const char* kTokenizerJson = "tokenizer.json";
+constexpr const char* kTokenizerConfig = "tokenizer_config.json";
+constexpr const char* kVocabTxt = "vocab.txt";
+
+json parse_json(std::string_view text, const char* file) {
+  try {
+    return json::parse(text.begin(), text.end());
+  } catch (const json::exception& e) {
+    fail(file, std::string("malformed JSON: ") + e.what());
+  }
+}
+
+bool get_bool(const json& obj, const char* key, bool fallback, const char* file, const std::string& path) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return fallback;
+  if (!it->is_boolean()) fail(file, path + key + " must be a boolean");
+  return it->get<bool>();
+}
+
+std::optional<bool> get_optional_bool(const json& obj, const char* key, const char* file, const std::string& path) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return std::nullopt;
+  if (!it->is_boolean()) fail(file, path + key + " must be a boolean or null");
+  return it->get<bool>();
+}
+
+std::string get_string(const json& obj, const char* key, const std::string& fallback, const char* file,
+                       const std::string& path) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return fallback;
+  if (!it->is_string()) fail(file, path + key + " must be a string");
+  return it->get<std::string>();
+}
+
+int32_t get_id(const json& value, const char* file, const std::string& field) {
+  if (!value.is_number_integer() || value.get<int64_t>() < 0 || value.get<int64_t>() > INT32_MAX) {
+    fail(file, field + " must be a non-negative integer id");
+  }
+  return static_cast<int32_t>(value.get<int64_t>());
+}
+
+// A special token in tokenizer_config.json: a string, or an AddedToken object {"content": ..., flags}.
+std::optional<AddedToken> config_token(const json& config, const char* key) {
+  auto it = config.find(key);
+  if (it == config.end() || it->is_null()) return std::nullopt;
+  AddedToken t;
+  const std::string path = std::string(key) + ".";
+  if (it->is_string()) {
+    t.content = it->get<std::string>();
+  } else if (it->is_object()) {
+    t.content = get_string(*it, "content", "", kTokenizerConfig, path);
+    t.single_word = get_bool(*it, "single_word", false, kTokenizerConfig, path);
+    t.lstrip = get_bool(*it, "lstrip", false, kTokenizerConfig, path);
+    t.rstrip = get_bool(*it, "rstrip", false, kTokenizerConfig, path);
+    t.normalized = get_bool(*it, "normalized", false, kTokenizerConfig, path);
+  } else {
+    fail(kTokenizerConfig, std::string(key) + " must be a string or a token object");
+  }
+  if (t.content.empty()) return std::nullopt;
+  t.special = true;
+  return t;
+}
+
+AddedToken added_token_from_json(const json& obj, const char* file, const std::string& path) {
+  if (!obj.is_object()) fail(file, path + " must be an object");
+  AddedToken t;
+  t.content = get_string(obj, "content", "", file, path + ".");
+  if (t.content.empty()) fail(file, path + ".content is missing or empty");
+  t.single_word = get_bool(obj, "single_word", false, file, path + ".");
+  t.lstrip = get_bool(obj, "lstrip", false, file, path + ".");
+  t.rstrip = get_bool(obj, "rstrip", false, file, path + ".");
+  t.special = get_bool(obj, "special", false, file, path + ".");
+  t.normalized = get_bool(obj, "normalized", !t.special, file, path + ".");
+  return t;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail(path, "cannot open file");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+bool file_exists(const std::string& path) { return std::ifstream(path).good(); }
+
+}  // namespace
+
+// Collects the pieces of a Tokenizer, then derives the lookup tables (friend of Tokenizer).
+class TokenizerBuilder {
+ public:
+  Tokenizer tok;
+  VocabMap model_vocab;
+  std::string unk_token = "[UNK]";
+  std::string prefix = "##";
+  size_t max_input_chars_per_word = 100;
+  std::string config_file = kTokenizerConfig;
+  std::string model_file = kTokenizerJson;
+  // Special token names (for cls_id() etc.), from tokenizer_config.json when given.
+  std::string cls_name = "[CLS]", sep_name = "[SEP]", pad_name = "[PAD]";
+
+  // HF AddedVocabulary::add_tokens: the id is the existing one (added or model vocab), else the next free id.
+  void add_token(AddedToken t) {
+    for (AddedToken& existing : tok.added_tokens_) {
+      if (existing.content == t.content) {
+        t.id = t.id >= 0 ? t.id : existing.id;
+        existing = t;
+        return;
+      }
+    }
+    if (t.id < 0) t.id = model_vocab.find(t.content);
+    if (t.id < 0) {
+      int32_t next = static_cast<int32_t>(max_model_id() + 1);
+      for (const AddedToken& a : tok.added_tokens_) next = std::max(next, a.id + 1);
+      t.id = next;
+    }
+    tok.added_tokens_.push_back(std::move(t));
+  }
+
+  int64_t max_model_id() const {
+    int64_t max_id = -1;
+    model_vocab.for_each([&](std::string_view, int32_t id) { max_id = std::max<int64_t>(max_id, id); });
+    return max_id;
+  }
+
+  void apply_config(const json& config) {
+    if (!config.is_object()) fail(kTokenizerConfig, "top level must be a JSON object");
+    if (auto it = config.find("model_max_length"); it != config.end() && it->is_number()) {
+      const double v = it->get<double>();
+      // transformers writes a huge sentinel (1e30) when the length is unknown.
+      tok.model_max_length_ = (v > 0 && v < 1e9) ? static_cast<size_t>(v) : 0;
+    }
+    if (auto t = config_token(config, "cls_token")) cls_name = t->content;
+    if (auto t = config_token(config, "sep_token")) sep_name = t->content;
+    if (auto t = config_token(config, "pad_token")) pad_name = t->content;
+  }
+
+  // The tokens transformers registers as special: added_tokens_decoder, then the named special tokens.
+  void add_config_tokens(const json& config, bool only_missing) {
+    if (auto it = config.find("added_tokens_decoder"); it != config.end() && it->is_object()) {
+      for (auto& [key, value] : it->items()) {
+        AddedToken t = added_token_from_json(value, kTokenizerConfig, "added_tokens_decoder." + key);
+        try {
+          t.id = static_cast<int32_t>(std::stol(key));
+        } catch (const std::exception&) {
+          fail(kTokenizerConfig, "added_tokens_decoder key '" + key + "' is not an id");
+        }
+        if (!only_missing || token_missing(t.content)) add_token(std::move(t));
+      }
+    }
+    for (const char* key : {"unk_token", "sep_token", "pad_token", "cls_token", "mask_token"}) {
+      if (auto t = config_token(config, key)) {
+        if (!only_missing || token_missing(t->content)) add_token(std::move(*t));
+      }
+    }
+    for (const char* key : {"additional_special_tokens", "extra_special_tokens"}) {
+      auto it = config.find(key);
+      if (it == config.end() || !it->is_array()) continue;
+      for (const json& v : *it) {
+        json wrapper = {{"t", v}};
+        if (auto t = config_token(wrapper, "t")) {
+          if (!only_missing || token_missing(t->content)) add_token(std::move(*t));
+        }
+      }
+    }
+  }
+
+  int32_t lookup(const std::string& content) const {
+    for (const AddedToken& a : tok.added_tokens_) {
+      if (a.content == content) return a.id;
+    }
+    return model_vocab.find(content);
+  }
+
+  bool token_missing(const std::string& content) const {
+    for (const AddedToken& a : tok.added_tokens_) {
+      if (a.content == content) return false;
+    }
+    return true;
+  }
+
+  Tokenizer finish() {
+    const int32_t unk = model_vocab.find(unk_token);
+    if (unk < 0) fail(model_file, "unk token '" + unk_token + "' is not in the vocabulary");
+    const int64_t max_id = max_model_id();
+    tok.model_ = WordPiece(model_vocab, unk, prefix, max_input_chars_per_word);
+
+    size_t size = static_cast<size_t>(max_id + 1);
+    for (const AddedToken& a : tok.added_tokens_) size = std::max(size, static_cast<size_t>(a.id) + 1);
+    tok.id_to_token_.assign(size, std::string());
+    tok.id_known_.assign(size, 0);
+    model_vocab.for_each([&](std::string_view token, int32_t id) {
+      // A duplicated vocab.txt line keeps its own text for its id (the map keeps the last id per text).
+      tok.token_to_id_.insert(token, id);
+      tok.id_to_token_[static_cast<size_t>(id)] = std::string(token);
+      tok.id_known_[static_cast<size_t>(id)] = 1;
+    });
+    for (const AddedToken& a : tok.added_tokens_) {  // added tokens take precedence, as in HF
+      tok.token_to_id_.insert(a.content, a.id);
+      tok.id_to_token_[static_cast<size_t>(a.id)] = a.content;
+      tok.id_known_[static_cast<size_t>(a.id)] = 1;
+      AddedTokenMatcher::Pattern p{decode_utf8(a.content), a.id, a.single_word, a.lstrip, a.rstrip};
+      if (!a.normalized) {
+        tok.raw_matcher_.add(std::move(p));
+      } else {
+        // Matched against its normalized form (HF normalized_cache).
+        std::vector<char32_t> normalized, scratch;
+        tok.normalizer_.normalize(p.cps.data(), p.cps.data() + p.cps.size(), normalized, scratch);
+        p.cps = std::move(normalized);
+        tok.normalized_matcher_.add(std::move(p));
+      }
+    }
+    tok.unk_id_ = unk;
+    tok.cls_id_ = tok.token_to_id(cls_name);
+    tok.sep_id_ = tok.token_to_id(sep_name);
+    tok.pad_id_ = tok.token_to_id(pad_name);
+    if (tok.cls_id_ < 0 && !tok.template_.prefix.empty()) tok.cls_id_ = tok.template_.prefix.front();
+    if (tok.sep_id_ < 0 && !tok.template_.suffix.empty()) tok.sep_id_ = tok.template_.suffix.back();
+    return std::move(tok);
+  }
+};
+
+namespace {
+
+BertNormalizerOptions bert_normalizer_options(bool lowercase, bool chinese, std::optional<bool> strip_accents) {
+  BertNormalizerOptions o;
+  o.clean_text = true;
+  o.handle_chinese_chars = chinese;
+  o.lowercase = lowercase;
+  o.strip_accents = strip_accents.value_or(lowercase);  // HF: strip_accents null follows lowercase
+  return o;
+}
+
+void parse_post_processor(const json& pp, SingleSequenceTemplate& out) {
+  const char* f = kTokenizerJson;
+  if (pp.is_null()) return;
+  if (!pp.is_object()) fail(f, "post_processor must be an object or null");
+  const std::string type = get_string(pp, "type", "", f, "post_processor.");
+  if (type == "TemplateProcessing") {
+    auto single = pp.find("single");
+    if (single == pp.end() || !single->is_array()) fail(f, "post_processor.single must be an array");
+    auto specials = pp.find("special_tokens");
+    bool seen_sequence = false;
+    for (const json& item : *single) {
+      if (item.contains("Sequence")) {
+        const std::string id = get_string(item["Sequence"], "id", "", f, "post_processor.single[].Sequence.");
+        if (id != "A") fail(f, "post_processor.single uses sequence '" + id + "'; only $A is supported");
+        seen_sequence = true;
+      } else if (item.contains("SpecialToken")) {
+        const std::string name = get_string(item["SpecialToken"], "id", "", f, "post_processor.single[].SpecialToken.");
+        if (specials == pp.end() || !specials->is_object() || !specials->contains(name)) {
+          fail(f, "post_processor.special_tokens has no entry '" + name + "'");
+        }
+        const json& ids = (*specials)[name]["ids"];
+        if (!ids.is_array()) fail(f, "post_processor.special_tokens." + name + ".ids must be an array");
+        for (const json& id : ids) {
+          (seen_sequence ? out.suffix : out.prefix)
+              .push_back(get_id(id, f, "post_processor.special_tokens." + name + ".ids[]"));
+        }
+      } else {
+        fail(f, "post_processor.single has an item that is neither Sequence nor SpecialToken");
+      }
+    }
+    if (!seen_sequence) fail(f, "post_processor.single has no $A");
+  } else if (type == "BertProcessing" || type == "RobertaProcessing") {
+    for (const char* key : {"cls", "sep"}) {
+      auto it = pp.find(key);
+      if (it == pp.end() || !it->is_array() || it->size() != 2) {
+        fail(f, std::string("post_processor.") + key + " must be [token, id]");
+      }
+      (std::string(key) == "cls" ? out.prefix : out.suffix).push_back(get_id((*it)[1], f, std::string("post_processor.") + key));
+    }
+  } else {
+    fail(f, "post_processor.type '" + type + "' is not supported (TemplateProcessing, BertProcessing)");
+  }
+}
+
+}  // namespace
+
+Tokenizer Tokenizer::from_tokenizer_json(std::string_view tokenizer_json, std::string_view tokenizer_config_json) {
+  const char* f = kTokenizerJson;
+  const json j = parse_json(tokenizer_json, f);
+  const json config = tokenizer_config_json.empty() ? json::object() : parse_json(tokenizer_config_json, kTokenizerConfig);
+  try {
+    if (!j.is_object()) fail(f, "top level must be a JSON object");
+    TokenizerBuilder b;
+
+    auto model = j.find("model");
+    if (model == j.end() || !model->is_object()) fail(f, "model is missing");
+    const std::string model_type = get_string(*model, "type", "WordPiece", f, "model.");
+    if (model_type != "WordPiece") fail(f, "model.type '" + model_type + "' is not supported (WordPiece)");
+    auto vocab = model->find("vocab");
+    if (vocab == model->end() || !vocab->is_object() || vocab->empty()) fail(f, "model.vocab is missing or empty");
+    for (auto& [token, id] : vocab->items()) b.model_vocab.insert(token, get_id(id, f, "model.vocab." + token));
+    b.unk_token = get_string(*model, "unk_token", "[UNK]", f, "model.");
+    b.prefix = get_string(*model, "continuing_subword_prefix", "##", f, "model.");
+    if (auto it = model->find("max_input_chars_per_word"); it != model->end() && !it->is_null()) {
+      b.max_input_chars_per_word = static_cast<size_t>(get_id(*it, f, "model.max_input_chars_per_word"));
+    }
+
+    auto norm = j.find("normalizer");
+    if (norm != j.end() && !norm->is_null()) {
+      if (!norm->is_object()) fail(f, "normalizer must be an object or null");
+      const std::string type = get_string(*norm, "type", "", f, "normalizer.");
+      if (type != "BertNormalizer") fail(f, "normalizer.type '" + type + "' is not supported (BertNormalizer)");
+      BertNormalizerOptions o = bert_normalizer_options(get_bool(*norm, "lowercase", true, f, "normalizer."),
+                                                        get_bool(*norm, "handle_chinese_chars", true, f, "normalizer."),
+                                                        get_optional_bool(*norm, "strip_accents", f, "normalizer."));
+      o.clean_text = get_bool(*norm, "clean_text", true, f, "normalizer.");
+      b.tok.normalizer_ = BertNormalizer(o);
+    }
+
+    auto pre = j.find("pre_tokenizer");
+    if (pre == j.end() || pre->is_null()) {
+      b.tok.split_words_ = false;
+    } else {
+      const std::string type = pre->is_object() ? get_string(*pre, "type", "", f, "pre_tokenizer.") : "";
+      if (type != "BertPreTokenizer") {
+        fail(f, "pre_tokenizer.type '" + type + "' is not supported (BertPreTokenizer)");
+      }
+    }
+
+    if (auto pp = j.find("post_processor"); pp != j.end()) parse_post_processor(*pp, b.tok.template_);
+
+    if (auto added = j.find("added_tokens"); added != j.end() && !added->is_null()) {
+      if (!added->is_array()) fail(f, "added_tokens must be an array");
+      for (size_t i = 0; i < added->size(); ++i) {
+        const std::string path = "added_tokens[" + std::to_string(i) + "]";
+        AddedToken t = added_token_from_json((*added)[i], f, path);
+        if (!(*added)[i].contains("id")) fail(f, path + ".id is missing");
+        t.id = get_id((*added)[i]["id"], f, path + ".id");
+        b.add_token(std::move(t));
+      }
+    }
+    b.apply_config(config);
+    b.add_config_tokens(config, /*only_missing=*/true);
+    return b.finish();
+  } catch (const json::exception& e) {
+    fail(f, std::string("unexpected JSON content: ") + e.what());
+  }
+}
+
+Tokenizer Tokenizer::from_vocab(std::string_view vocab_txt, std::string_view tokenizer_config_json) {
+  const json config = tokenizer_config_json.empty() ? json::object() : parse_json(tokenizer_config_json, kTokenizerConfig);
+  try {
+    TokenizerBuilder b;
+    b.model_file = kVocabTxt;
+    // Python readlines() in text mode: lines end at \n, \r\n or \r; only the line break is removed.
+    int32_t index = 0;
+    size_t pos = 0;
+    while (pos < vocab_txt.size()) {
+      size_t end = vocab_txt.find_first_of("\r\n", pos);
+      if (end == std::string_view::npos) end = vocab_txt.size();
+      b.model_vocab.insert(vocab_txt.substr(pos, end - pos), index++);
+      if (end == vocab_txt.size()) break;
+      const bool crlf = vocab_txt[end] == '\r' && end + 1 < vocab_txt.size() && vocab_txt[end + 1] == '\n';
+      pos = end + (crlf ? 2 : 1);
+    }
+    if (index == 0) fail(kVocabTxt, "vocabulary is empty");
+
+    if (!config.is_object()) fail(kTokenizerConfig, "top level must be a JSON object");
+    const bool lowercase = get_bool(config, "do_lower_case", true, kTokenizerConfig, "");
+    const bool chinese = get_bool(config, "tokenize_chinese_chars", true, kTokenizerConfig, "");
+    const std::optional<bool> strip = get_optional_bool(config, "strip_accents", kTokenizerConfig, "");
+    b.tok.normalizer_ = BertNormalizer(bert_normalizer_options(lowercase, chinese, strip));
+    if (auto unk = config_token(config, "unk_token")) b.unk_token = unk->content;
+
+    b.apply_config(config);
+    b.add_config_tokens(config, /*only_missing=*/false);
+    // BertTokenizer's default special tokens for those the config does not name.
+    if (config.find("unk_token") == config.end()) b.add_token(AddedToken{b.unk_token, -1, false, false, false, false, true});
+    if (config.find("sep_token") == config.end()) b.add_token(AddedToken{"[SEP]", -1, false, false, false, false, true});
+    if (config.find("pad_token") == config.end()) b.add_token(AddedToken{"[PAD]", -1, false, false, false, false, true});
+    if (config.find("cls_token") == config.end()) b.add_token(AddedToken{"[CLS]", -1, false, false, false, false, true});
+    if (config.find("mask_token") == config.end()) b.add_token(AddedToken{"[MASK]", -1, false, false, false, false, true});
+
+    // TemplateProcessing "[CLS]:0 $A:0 [SEP]:0" with ids looked up as transformers does (fallback 2 and 3).
+    const int32_t cls = b.lookup(b.cls_name);
+    const int32_t sep = b.lookup(b.sep_name);
+    b.tok.template_.prefix = {cls >= 0 ? cls : 2};
+    b.tok.template_.suffix = {sep >= 0 ? sep : 3};
+    return b.finish();
+  } catch (const json::exception& e) {
+    fail(kTokenizerConfig, std::string("unexpected JSON content: ") + e.what());
+  }
+}
+
+Tokenizer Tokenizer::from_directory(const std::string& dir) {
+  const std::string base = dir.empty() || dir.back() == '/' ? dir : dir + "/";
+  const std::string config_path = base + kTokenizerConfig;
+  const std::string config = file_exists(config_path) ? read_file(config_path) : std::string();
+  if (file_exists(base + kTokenizerJson)) return from_tokenizer_json(read_file(base + kTokenizerJson), config);
+  if (file_exists(base + kVocabTxt)) return from_vocab(read_file(base + kVocabTxt), config);
+  fail(dir, "neither tokenizer.json nor vocab.txt found");
+}
+
+}  // namespace kfembed

@@ -20,6 +20,9 @@ inline void dot_rows_f32(const float* rows, size_t n, size_t dim, const float* q
   dot_rows_f32_simd(rows, n, dim, query, out);
 }
 
+// One row with the SIMD kernel's exact summation order (bit-identical to its dot_rows_f32_simd score).
+float dot_row_f32(const float* row, size_t dim, const float* query);
+
 void dot_rows_i8_scalar(const int8_t* rows, const float* scales, size_t n, size_t dim, const int16_t* query,
                         float query_scale, float* out);
 void dot_rows_i8_simd(const int8_t* rows, const float* scales, size_t n, size_t dim, const int16_t* query,

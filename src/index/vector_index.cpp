@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <string>
 
 #include "common/error.h"
@@ -13,6 +14,8 @@ namespace index {
 namespace {
 
 constexpr size_t kBlockRows = 1024;
+// Below this many rows a float index scans f32 directly; above it the int8 prefilter pays for itself.
+constexpr size_t kPrefilterMinRows = 2048;
 
 // Normalises `in` into `out` (double accumulation); false when a value is not finite.
 bool normalize_into(const float* in, size_t n, float* out) {
@@ -36,7 +39,7 @@ inline bool better(const Hit& a, const Hit& b) {
 VectorIndex::VectorIndex(size_t dim, bool int8) : dim_(dim), int8_(int8) {
   if (dim == 0 || dim > (1u << 16)) fail("dim", "must be between 1 and 65536, got " + std::to_string(dim));
   query_f32_.resize(dim);
-  if (int8_) query_i16_.resize(dim);
+  query_i16_.resize(dim);
 }
 
 void VectorIndex::reserve(size_t rows) {
@@ -47,23 +50,22 @@ void VectorIndex::reserve(size_t rows) {
                     " values exceed the 4 GiB index limit");
   }
   const size_t target = std::max(rows, capacity_ + capacity_ / 2);
-  if (int8_) {
-    i8_.reserve(target * dim_);
-    scales_.reserve(target);
-  } else {
-    f32_.reserve(target * dim_);
-  }
+  i8_.reserve(target * dim_);
+  scales_.reserve(target);
+  if (!int8_) f32_.reserve(target * dim_);
   capacity_ = target;
 }
 
 void VectorIndex::grow_to(size_t rows) {
   reserve(rows);
-  if (int8_) {
-    i8_.resize(rows * dim_);
-    scales_.resize(rows);
-  } else {
-    f32_.resize(rows * dim_);
-  }
+  i8_.resize(rows * dim_);
+  scales_.resize(rows);
+  if (!int8_) f32_.resize(rows * dim_);
+}
+
+void VectorIndex::quantize_shadow(size_t row) {
+  scales_[row] = quantize_i8(f32_.data() + row * dim_, dim_, i8_.data() + row * dim_);
+  max_scale_ = std::max(max_scale_, scales_[row]);
 }
 
 void VectorIndex::add(const float* vectors, size_t n) {
@@ -77,7 +79,12 @@ void VectorIndex::add(const float* vectors, size_t n) {
       grow_to(first);  // nothing of this call is kept
       fail("vectors[" + std::to_string(i) + "]", "contains a value that is not a finite number");
     }
-    if (int8_) scales_[first + i] = quantize_i8(dst, dim_, i8_.data() + (first + i) * dim_);
+    if (int8_) {
+      scales_[first + i] = quantize_i8(dst, dim_, i8_.data() + (first + i) * dim_);
+      max_scale_ = std::max(max_scale_, scales_[first + i]);
+    } else {
+      quantize_shadow(first + i);
+    }
   }
   size_ = first + n;
 }
@@ -90,6 +97,7 @@ void VectorIndex::add_stored_f32(const float* rows, size_t n) {
   }
   grow_to(size_ + n);
   std::memcpy(f32_.data() + size_ * dim_, rows, n * dim_ * sizeof(float));
+  for (size_t i = 0; i < n; ++i) quantize_shadow(size_ + i);
   size_ += n;
 }
 
@@ -103,6 +111,7 @@ void VectorIndex::add_stored_i8(const int8_t* rows, const float* scales, size_t 
   grow_to(size_ + n);
   std::memcpy(i8_.data() + size_ * dim_, rows, n * dim_);
   std::memcpy(scales_.data() + size_, scales, n * sizeof(float));
+  for (size_t i = 0; i < n; ++i) max_scale_ = std::max(max_scale_, scales[i]);
   size_ += n;
 }
 
@@ -122,28 +131,24 @@ void VectorIndex::remove(const uint32_t* rows, size_t n) {
       continue;
     }
     if (write != read) {
-      if (int8_) {
-        std::memmove(i8_.data() + write * dim_, i8_.data() + read * dim_, dim_);
-        scales_[write] = scales_[read];
-      } else {
-        std::memmove(f32_.data() + write * dim_, f32_.data() + read * dim_, dim_ * sizeof(float));
-      }
+      std::memmove(i8_.data() + write * dim_, i8_.data() + read * dim_, dim_);
+      scales_[write] = scales_[read];
+      if (!int8_) std::memmove(f32_.data() + write * dim_, f32_.data() + read * dim_, dim_ * sizeof(float));
     }
     ++write;
   }
   size_ = write;
-  if (int8_) {
-    i8_.resize(size_ * dim_);
-    scales_.resize(size_);
-  } else {
-    f32_.resize(size_ * dim_);
-  }
+  i8_.resize(size_ * dim_);
+  scales_.resize(size_);
+  if (!int8_) f32_.resize(size_ * dim_);
 }
 
 void VectorIndex::prepare_query(const float* query) {
   if (!normalize_into(query, dim_, query_f32_.data()))
     fail("query", "contains a value that is not a finite number");
-  if (int8_) query_scale_ = quantize_i16(query_f32_.data(), dim_, query_i16_.data());
+  query_scale_ = quantize_i16(query_f32_.data(), dim_, query_i16_.data());
+  query_l1_ = 0.0;
+  for (size_t j = 0; j < dim_; ++j) query_l1_ += std::fabs(double(query_f32_[j]));
 }
 
 void VectorIndex::score_range(size_t begin, size_t end, float* out) const {
@@ -164,27 +169,82 @@ size_t VectorIndex::search(const float* query, size_t k, Hit* out) {
   prepare_query(query);
   k = std::min(k, size_);
   if (k == 0) return 0;
+  if (!int8_ && size_ >= kPrefilterMinRows && search_prefiltered(k, out)) return k;
+  return search_full(k, out);
+}
+
+namespace {
+
+// Keeps the k best hits seen so far in `heap` (its front is the worst of them).
+inline void offer(std::vector<Hit>& heap, size_t k, const Hit& hit) {
+  if (heap.size() < k) {
+    heap.push_back(hit);
+    std::push_heap(heap.begin(), heap.end(), better);
+  } else if (better(hit, heap.front())) {
+    std::pop_heap(heap.begin(), heap.end(), better);
+    heap.back() = hit;
+    std::push_heap(heap.begin(), heap.end(), better);
+  }
+}
+
+}  // namespace
+
+size_t VectorIndex::search_full(size_t k, Hit* out) {
   block_scores_.resize(kBlockRows);
   heap_.clear();
   heap_.reserve(k);
   for (size_t begin = 0; begin < size_; begin += kBlockRows) {
     const size_t end = std::min(size_, begin + kBlockRows);
     score_range(begin, end, block_scores_.data());
-    for (size_t r = begin; r < end; ++r) {
-      const Hit hit{uint32_t(r), block_scores_[r - begin]};
-      if (heap_.size() < k) {
-        heap_.push_back(hit);
-        std::push_heap(heap_.begin(), heap_.end(), better);
-      } else if (better(hit, heap_.front())) {
-        std::pop_heap(heap_.begin(), heap_.end(), better);
-        heap_.back() = hit;
-        std::push_heap(heap_.begin(), heap_.end(), better);
-      }
-    }
+    for (size_t r = begin; r < end; ++r) offer(heap_, k, Hit{uint32_t(r), block_scores_[r - begin]});
   }
   std::sort_heap(heap_.begin(), heap_.end(), better);
   std::copy(heap_.begin(), heap_.end(), out);
   return heap_.size();
+}
+
+// Float index: int8 estimates g of every row, then exact f32 scores for the rows that can still be in the
+// top k. With f the f32 score, |g − f| ≤ B for every row, where (quantization error ≤ half a step per value)
+//   B = ½·max_scale·‖q‖₁ + ½·query_scale·‖d̃‖₁ + rounding,  ‖d̃‖₁ ≤ √dim·(1 + ½·max_scale·√dim).
+// The k rows of best g have f ≥ g_k − B, so every row of the f32 top k has g ≥ g_k − 2B: rescoring those
+// rows gives exactly the full scan's answer. Returns false (caller scans f32) when the bound is too loose
+// to save work.
+bool VectorIndex::search_prefiltered(size_t k, Hit* out) {
+  estimates_.resize(size_);
+  std::vector<float>& kth = block_scores_;  // min-heap of the k best estimates
+  kth.clear();
+  for (size_t begin = 0; begin < size_; begin += kBlockRows) {
+    const size_t end = std::min(size_, begin + kBlockRows);
+    dot_rows_i8(i8_.data() + begin * dim_, scales_.data() + begin, end - begin, dim_, query_i16_.data(),
+                query_scale_, estimates_.data() + begin);
+    for (size_t r = begin; r < end; ++r) {
+      const float g = estimates_[r];
+      if (kth.size() < k) {
+        kth.push_back(g);
+        std::push_heap(kth.begin(), kth.end(), std::greater<float>());
+      } else if (g > kth.front()) {
+        std::pop_heap(kth.begin(), kth.end(), std::greater<float>());
+        kth.back() = g;
+        std::push_heap(kth.begin(), kth.end(), std::greater<float>());
+      }
+    }
+  }
+  const double root_dim = std::sqrt(double(dim_));
+  const double doc_l1 = root_dim * (1.0 + 0.51 * double(max_scale_) * root_dim);
+  const double bound = 0.51 * double(max_scale_) * query_l1_ + 0.51 * double(query_scale_) * doc_l1 + 2e-4;
+  const float threshold = float(double(kth.front()) - 2.0 * bound);
+  size_t candidates = 0;
+  for (size_t r = 0; r < size_; ++r) candidates += estimates_[r] >= threshold;
+  if (candidates > size_ / 8) return false;
+  heap_.clear();
+  heap_.reserve(k);
+  for (size_t r = 0; r < size_; ++r) {
+    if (estimates_[r] < threshold) continue;
+    offer(heap_, k, Hit{uint32_t(r), dot_row_f32(f32_.data() + r * dim_, dim_, query_f32_.data())});
+  }
+  std::sort_heap(heap_.begin(), heap_.end(), better);
+  std::copy(heap_.begin(), heap_.end(), out);
+  return true;
 }
 
 }  // namespace index

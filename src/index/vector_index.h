@@ -1,7 +1,10 @@
 // The store behind SemanticIndex: L2-normalised document vectors, either f32 or int8 with one f32 scale per
 // vector (4× smaller, scores within ~1e-3 of f32), searched by brute force (every row scored with the SIMD128
 // kernels of scores.h, top-k kept in a small heap). Rows are numbered in insertion order; remove() keeps the
-// order of the rest. Ids, texts and the on-disk format live in JS (js/semantic_index.js).
+// order of the rest. A float index also keeps an int8 shadow of its rows (+25% memory): a query first scores
+// the int8 rows (4× less memory traffic), then rescores in f32 only the rows whose int8 estimate lies within
+// a proven error bound of the k-th best, so its results equal a full f32 scan. Ids, texts and the on-disk
+// format live in JS (js/semantic_index.js).
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -49,18 +52,24 @@ class VectorIndex {
   void grow_to(size_t rows);
   void prepare_query(const float* query);
   void score_range(size_t begin, size_t end, float* out) const;
+  size_t search_full(size_t k, Hit* out);
+  bool search_prefiltered(size_t k, Hit* out);
+  void quantize_shadow(size_t row);
 
   size_t dim_;
   bool int8_;
   size_t size_ = 0;
   size_t capacity_ = 0;
   std::vector<float> f32_;
-  std::vector<int8_t> i8_;
+  std::vector<int8_t> i8_;  // the rows (int8 index) or their shadow (float index)
   std::vector<float> scales_;
+  float max_scale_ = 0.0f;  // ≥ every row's int8 scale (never lowered by remove(): a safe bound)
   // Scratch reused across calls (no allocation per query once warm).
   std::vector<float> query_f32_;
   std::vector<int16_t> query_i16_;
   float query_scale_ = 0.0f;
+  double query_l1_ = 0.0;
+  std::vector<float> estimates_;
   std::vector<float> block_scores_;
   std::vector<Hit> heap_;
 };

@@ -142,6 +142,40 @@ TEST(VectorIndex, TopKMatchesBruteForce) {
   }
 }
 
+// The float index's int8 prefilter must return exactly what a full f32 scan returns, also on clustered data
+// (near-duplicates: many rows within the error bound of the k-th best) and with many equal scores.
+TEST(VectorIndex, FloatPrefilterEqualsFullScan) {
+  const size_t dim = 96, n = 6000;
+  auto docs = random_vectors(n * dim, 21);
+  const auto centers = random_vectors(8 * dim, 22);
+  for (size_t r = 0; r < n; ++r) {
+    for (size_t j = 0; j < dim; ++j) {
+      float& x = docs[r * dim + j];
+      x = r % 5 == 0 ? centers[(r % 8) * dim + j] : centers[(r % 8) * dim + j] + 0.05f * x;
+    }
+  }
+  VectorIndex index(dim, false);
+  index.add(docs.data(), n);
+  std::vector<float> all(n);
+  std::vector<Hit> hits(50);
+  for (size_t q = 0; q < 12; ++q) {
+    const auto query =
+        q % 2 ? random_vectors(dim, uint32_t(500 + q))
+              : std::vector<float>(docs.begin() + q * 131 * dim, docs.begin() + (q * 131 + 1) * dim);
+    index.score_all(query.data(), all.data());
+    std::vector<uint32_t> order(n);
+    std::iota(order.begin(), order.end(), 0u);
+    std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return all[a] > all[b]; });
+    for (size_t k : {size_t(1), size_t(10), size_t(50)}) {
+      ASSERT_EQ(index.search(query.data(), k, hits.data()), k);
+      for (size_t i = 0; i < k; ++i) {
+        ASSERT_EQ(hits[i].row, order[i]) << "query " << q << " k " << k << " hit " << i;
+        ASSERT_EQ(hits[i].score, all[order[i]]);
+      }
+    }
+  }
+}
+
 TEST(VectorIndex, KLargerThanSizeAndEmpty) {
   VectorIndex index(3, false);
   std::vector<Hit> hits(5);

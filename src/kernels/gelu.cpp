@@ -33,10 +33,10 @@ void gelu_simd(const float* x, size_t n, float* out) {
     poly = wasm_f32x4_add(a2, wasm_f32x4_mul(t, poly));
     poly = wasm_f32x4_add(a1, wasm_f32x4_mul(t, poly));
     poly = wasm_f32x4_mul(t, poly);
-    const v128_t erfc_z =
-        wasm_f32x4_mul(poly, simd_math::exp_f32x4(wasm_f32x4_neg(wasm_f32x4_mul(z, z))));
+    const v128_t erfc_z = wasm_f32x4_mul(poly, simd_math::exp_f32x4(wasm_f32x4_neg(wasm_f32x4_mul(z, z))));
     // 1 + erf(x/√2) is 2 − erfc(z) for x >= 0 and erfc(z) for x < 0.
-    const v128_t one_plus_erf = wasm_v128_bitselect(erfc_z, wasm_f32x4_sub(two, erfc_z), wasm_f32x4_lt(v, zero));
+    const v128_t one_plus_erf =
+        wasm_v128_bitselect(erfc_z, wasm_f32x4_sub(two, erfc_z), wasm_f32x4_lt(v, zero));
     wasm_v128_store(out + i, wasm_f32x4_mul(wasm_f32x4_mul(half, v), one_plus_erf));
   }
   gelu_scalar(x + i, n - i, out + i);

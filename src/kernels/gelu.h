@@ -10,6 +10,8 @@ void gelu_scalar(const float* x, size_t n, float* out);
 // never subtracts nearly equal numbers.
 void gelu_simd(const float* x, size_t n, float* out);
 
-inline void gelu(const float* x, size_t n, float* out) { gelu_simd(x, n, out); }
+inline void gelu(const float* x, size_t n, float* out) {
+  gelu_simd(x, n, out);
+}
 
 }  // namespace kfembed

@@ -75,8 +75,8 @@ inline void accumulate_1x8(const float* x, size_t, const float* b, size_t kcount
 }
 
 // ROWS rows × 8 columns over k in [k0, k1). On the first k-block the accumulators start from the bias, later
-// from the partial sums already in y (`first` false). `cols` < 8 only on the last panel: partial results then go
-// through a small buffer so no column past `out` is ever read or written.
+// from the partial sums already in y (`first` false). `cols` < 8 only on the last panel: partial results then
+// go through a small buffer so no column past `out` is ever read or written.
 template <size_t ROWS>
 inline void micro_kernel(const float* x, size_t ldx, const float* panel, size_t k0, size_t k1,
                          const float* bias8, bool first, float* y, size_t ldy, size_t cols) {

@@ -6,9 +6,9 @@
 
 namespace kfembed {
 
-// W repacked once at load for the SIMD kernel: panels of kPanel output columns; inside a panel, for each k the
-// kPanel weights W[col .. col + kPanel)[k] sit next to each other, so the kernel streams one panel linearly.
-// The last panel is zero-padded.
+// W repacked once at load for the SIMD kernel: panels of kPanel output columns; inside a panel, for each k
+// the kPanel weights W[col .. col + kPanel)[k] sit next to each other, so the kernel streams one panel
+// linearly. The last panel is zero-padded.
 class PackedWeightsF32 {
  public:
   static constexpr size_t kPanel = 8;

@@ -7,8 +7,8 @@
 
 namespace kfembed {
 
-void layer_norm_scalar(const float* x, const float* residual, const float* gamma, const float* beta, size_t rows,
-                       size_t dim, float eps, float* out) {
+void layer_norm_scalar(const float* x, const float* residual, const float* gamma, const float* beta,
+                       size_t rows, size_t dim, float eps, float* out) {
   for (size_t r = 0; r < rows; ++r) {
     const float* xr = x + r * dim;
     const float* rr = residual ? residual + r * dim : nullptr;
@@ -32,8 +32,8 @@ void layer_norm_scalar(const float* x, const float* residual, const float* gamma
   }
 }
 
-void layer_norm_simd(const float* x, const float* residual, const float* gamma, const float* beta, size_t rows,
-                     size_t dim, float eps, float* out) {
+void layer_norm_simd(const float* x, const float* residual, const float* gamma, const float* beta,
+                     size_t rows, size_t dim, float eps, float* out) {
   using simd_math::horizontal_sum_f32x4;
   const size_t vec_end = dim & ~size_t{3};
   for (size_t r = 0; r < rows; ++r) {

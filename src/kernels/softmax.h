@@ -10,6 +10,8 @@ namespace kfembed {
 void softmax_scalar(float* x, const uint8_t* mask, size_t n);
 void softmax_simd(float* x, const uint8_t* mask, size_t n);
 
-inline void softmax(float* x, const uint8_t* mask, size_t n) { softmax_simd(x, mask, n); }
+inline void softmax(float* x, const uint8_t* mask, size_t n) {
+  softmax_simd(x, mask, n);
+}
 
 }  // namespace kfembed

@@ -40,7 +40,8 @@ void axpy_f32_simd(float alpha, const float* x, float* y, size_t n) {
   for (; i < n; ++i) y[i] += alpha * x[i];
 }
 
-float disentangled_score_f32_scalar(const float* q, const float* k, const float* pk, const float* pq, size_t n) {
+float disentangled_score_f32_scalar(const float* q, const float* k, const float* pk, const float* pq,
+                                    size_t n) {
   float acc = 0.0f;
   for (size_t i = 0; i < n; ++i) {
     float s = q[i] * k[i];
@@ -51,7 +52,8 @@ float disentangled_score_f32_scalar(const float* q, const float* k, const float*
   return acc;
 }
 
-float disentangled_score_f32_simd(const float* q, const float* k, const float* pk, const float* pq, size_t n) {
+float disentangled_score_f32_simd(const float* q, const float* k, const float* pk, const float* pq,
+                                  size_t n) {
   v128_t acc0 = wasm_f32x4_splat(0.0f), acc1 = wasm_f32x4_splat(0.0f);
   size_t i = 0;
   if (pk && pq) {  // the DeBERTa-v2 case: q·(k + pk) + k·pq
@@ -69,11 +71,12 @@ float disentangled_score_f32_simd(const float* q, const float* k, const float* p
     }
   }
   float acc = simd_math::horizontal_sum_f32x4(wasm_f32x4_add(acc0, acc1));
-  return acc + disentangled_score_f32_scalar(q + i, k + i, pk ? pk + i : nullptr, pq ? pq + i : nullptr, n - i);
+  return acc +
+         disentangled_score_f32_scalar(q + i, k + i, pk ? pk + i : nullptr, pq ? pq + i : nullptr, n - i);
 }
 
-void weighted_row_sum_f32_scalar(const float* weights, const float* rows, size_t stride, size_t count, size_t n,
-                                 float* out) {
+void weighted_row_sum_f32_scalar(const float* weights, const float* rows, size_t stride, size_t count,
+                                 size_t n, float* out) {
   for (size_t c = 0; c < n; ++c) out[c] = 0.0f;
   for (size_t j = 0; j < count; ++j)
     for (size_t c = 0; c < n; ++c) out[c] += weights[j] * rows[j * stride + c];

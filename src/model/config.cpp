@@ -14,14 +14,17 @@ class Reader {
  public:
   Reader(const json& j, const std::string& file) : j_(j), file_(file) {}
 
-  [[noreturn]] void bad(const std::string& key, const std::string& reason) const { fail(file_, key + ": " + reason); }
+  [[noreturn]] void bad(const std::string& key, const std::string& reason) const {
+    fail(file_, key + ": " + reason);
+  }
 
   bool present(const char* key) const { return j_.contains(key) && !j_[key].is_null(); }
 
   size_t positive(const char* key) const {
     if (!present(key)) bad(key, "missing");
     const json& v = j_[key];
-    if (!v.is_number_integer() || v.get<int64_t>() <= 0) bad(key, "must be a positive integer, got " + v.dump());
+    if (!v.is_number_integer() || v.get<int64_t>() <= 0)
+      bad(key, "must be a positive integer, got " + v.dump());
     return static_cast<size_t>(v.get<int64_t>());
   }
   int64_t integer(const char* key, int64_t fallback) const {
@@ -64,7 +67,8 @@ std::vector<std::string> split_bar(const std::string& s) {
   size_t start = 0;
   while (true) {
     const size_t bar = s.find('|', start);
-    const std::string part = trim_lower(s.substr(start, bar == std::string::npos ? std::string::npos : bar - start));
+    const std::string part =
+        trim_lower(s.substr(start, bar == std::string::npos ? std::string::npos : bar - start));
     if (!part.empty()) parts.push_back(part);
     if (bar == std::string::npos) break;
     start = bar + 1;
@@ -74,8 +78,8 @@ std::vector<std::string> split_bar(const std::string& s) {
 
 }  // namespace
 
-// Defaults follow transformers' DebertaV2Config / getattr fallbacks in modeling_deberta_v2.py; the geometry keys
-// have no sensible default and are required.
+// Defaults follow transformers' DebertaV2Config / getattr fallbacks in modeling_deberta_v2.py; the geometry
+// keys have no sensible default and are required.
 DebertaV2Config DebertaV2Config::parse(std::string_view text, const std::string& file_name) {
   const json j = json::parse(text.begin(), text.end(), nullptr, false);
   if (j.is_discarded()) fail(file_name, "invalid JSON");
@@ -102,10 +106,12 @@ DebertaV2Config DebertaV2Config::parse(std::string_view text, const std::string&
   c.intermediate_size = r.positive("intermediate_size");
 
   const std::string act = r.string("hidden_act", "gelu");
-  if (act != "gelu") r.bad("hidden_act", "\"" + act + "\" is not supported (only \"gelu\", the exact erf GELU)");
+  if (act != "gelu")
+    r.bad("hidden_act", "\"" + act + "\" is not supported (only \"gelu\", the exact erf GELU)");
   c.layer_norm_eps = static_cast<float>(r.number("layer_norm_eps", 1e-7));
   if (!(c.layer_norm_eps > 0)) r.bad("layer_norm_eps", "must be positive");
-  c.max_position_embeddings = r.present("max_position_embeddings") ? r.positive("max_position_embeddings") : 512;
+  c.max_position_embeddings =
+      r.present("max_position_embeddings") ? r.positive("max_position_embeddings") : 512;
   const int64_t type_vocab = r.integer("type_vocab_size", 0);
   if (type_vocab < 0) r.bad("type_vocab_size", "must not be negative");
   c.type_vocab_size = static_cast<size_t>(type_vocab);

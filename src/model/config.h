@@ -16,16 +16,16 @@ struct DebertaV2Config {
   size_t intermediate_size = 0;
   float layer_norm_eps = 1e-7f;
   size_t max_position_embeddings = 512;
-  size_t type_vocab_size = 0;  // > 0: token type 0 embedding added to every token (single sentences)
+  size_t type_vocab_size = 0;         // > 0: token type 0 embedding added to every token (single sentences)
   bool position_biased_input = true;  // absolute position embeddings added to the word embeddings
   int pad_token_id = 0;
 
   bool relative_attention = false;
-  bool share_att_key = false;  // position projections reuse key_proj / query_proj
-  bool c2p = false;            // content → position term
-  bool p2c = false;            // position → content term
-  bool norm_rel_ebd = false;   // LayerNorm over the relative embeddings ("layer_norm")
-  int position_buckets = -1;   // > 0: log-bucketed relative positions
+  bool share_att_key = false;         // position projections reuse key_proj / query_proj
+  bool c2p = false;                   // content → position term
+  bool p2c = false;                   // position → content term
+  bool norm_rel_ebd = false;          // LayerNorm over the relative embeddings ("layer_norm")
+  int position_buckets = -1;          // > 0: log-bucketed relative positions
   size_t max_relative_positions = 0;  // resolved: max_position_embeddings when the config says < 1
 
   size_t all_head_size() const { return num_attention_heads * attention_head_size; }

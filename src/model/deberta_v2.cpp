@@ -20,7 +20,8 @@ namespace {
 class WeightReader {
  public:
   explicit WeightReader(const SafetensorsModel& model) : model_(model) {
-    if (!model.has("embeddings.word_embeddings.weight") && model.has("deberta.embeddings.word_embeddings.weight"))
+    if (!model.has("embeddings.word_embeddings.weight") &&
+        model.has("deberta.embeddings.word_embeddings.weight"))
       prefix_ = "deberta.";
   }
   bool has(const std::string& name) const { return model_.has(prefix_ + name); }
@@ -70,12 +71,13 @@ DebertaV2Encoder DebertaV2Encoder::load(const DebertaV2Config& config, const Saf
                                                 static_cast<int64_t>(config.max_relative_positions), span);
     const auto table = w.get("encoder.rel_embeddings.weight", {2 * span, hidden});
     rel.assign(table.begin() + static_cast<std::ptrdiff_t>(e.rel_table_.first_row * hidden),
-               table.begin() + static_cast<std::ptrdiff_t>((e.rel_table_.first_row + e.rel_table_.row_count) * hidden));
+               table.begin() +
+                   static_cast<std::ptrdiff_t>((e.rel_table_.first_row + e.rel_table_.row_count) * hidden));
     if (config.norm_rel_ebd) {
       const auto g = w.get("encoder.LayerNorm.weight", {hidden});
       const auto b = w.get("encoder.LayerNorm.bias", {hidden});
-      layer_norm(rel.data(), nullptr, g.data(), b.data(), e.rel_table_.row_count, hidden, config.layer_norm_eps,
-                 rel.data());
+      layer_norm(rel.data(), nullptr, g.data(), b.data(), e.rel_table_.row_count, hidden,
+                 config.layer_norm_eps, rel.data());
     }
   }
 
@@ -99,7 +101,8 @@ DebertaV2Encoder DebertaV2Encoder::load(const DebertaV2Config& config, const Saf
         if (config.share_att_key) {
           layer.key->apply(rel.data(), rows, layer.pos_key.data());
         } else {
-          w.linear(p + "attention.self.pos_key_proj", heads_all, hidden)->apply(rel.data(), rows, layer.pos_key.data());
+          w.linear(p + "attention.self.pos_key_proj", heads_all, hidden)
+              ->apply(rel.data(), rows, layer.pos_key.data());
         }
       }
       if (config.p2c) {
@@ -147,8 +150,10 @@ void DebertaV2Encoder::embed(const int32_t* ids, size_t n, float* out) const {
                             " is outside the vocabulary [0, " + std::to_string(config_.vocab_size) + ")");
     std::memcpy(out + t * hidden, word_embeddings_.data() + static_cast<size_t>(ids[t]) * hidden,
                 hidden * sizeof(float));
-    if (!position_embeddings_.empty()) axpy_f32(1.0f, position_embeddings_.data() + t * hidden, out + t * hidden, hidden);
-    if (!token_type_embedding_.empty()) axpy_f32(1.0f, token_type_embedding_.data(), out + t * hidden, hidden);
+    if (!position_embeddings_.empty())
+      axpy_f32(1.0f, position_embeddings_.data() + t * hidden, out + t * hidden, hidden);
+    if (!token_type_embedding_.empty())
+      axpy_f32(1.0f, token_type_embedding_.data(), out + t * hidden, hidden);
   }
   // The mask multiply that follows in transformers is a no-op here: every token is real.
   layer_norm(out, nullptr, embeddings_ln_gamma_.data(), embeddings_ln_beta_.data(), n, hidden,
@@ -173,9 +178,10 @@ void DebertaV2Encoder::attention(const Layer& layer, const float* x, size_t n) {
       const float* qi = ws_.q.data() + i * ah + col;
       for (size_t j = 0; j < n; ++j) {
         const size_t r = c2p || p2c ? rel_table_.row_offset(i, j) : 0;
-        scores[j] = inv_scale * disentangled_score_f32(qi, ws_.k.data() + j * ah + col,
-                                                       c2p ? layer.pos_key.data() + r * ah + col : nullptr,
-                                                       p2c ? layer.pos_query.data() + r * ah + col : nullptr, d);
+        scores[j] =
+            inv_scale * disentangled_score_f32(qi, ws_.k.data() + j * ah + col,
+                                               c2p ? layer.pos_key.data() + r * ah + col : nullptr,
+                                               p2c ? layer.pos_query.data() + r * ah + col : nullptr, d);
       }
       softmax(scores, nullptr, n);
       weighted_row_sum_f32(scores, ws_.v.data() + col, ah, n, d, ws_.context.data() + i * ah + col);
@@ -183,7 +189,8 @@ void DebertaV2Encoder::attention(const Layer& layer, const float* x, size_t n) {
   }
 }
 
-const float* DebertaV2Encoder::forward(const int32_t* ids, size_t n, std::vector<std::vector<float>>* all_states) {
+const float* DebertaV2Encoder::forward(const int32_t* ids, size_t n,
+                                       std::vector<std::vector<float>>* all_states) {
   if (n == 0) fail("input ids", "empty sequence");
   if (n > max_seq_length_)
     fail("input ids", std::to_string(n) + " tokens exceed max_seq_length " + std::to_string(max_seq_length_));

@@ -18,8 +18,8 @@ class SafetensorsModel;
 class DebertaV2Encoder {
  public:
   // Copies and packs every weight out of `weights` (which may be released afterwards) and precomputes what
-  // depends on weights only: the key/query projections of the normalised relative embeddings, for the rows that
-  // sequences of up to max_seq_length tokens reach. Also sizes the workspace for max_seq_length.
+  // depends on weights only: the key/query projections of the normalised relative embeddings, for the rows
+  // that sequences of up to max_seq_length tokens reach. Also sizes the workspace for max_seq_length.
   static DebertaV2Encoder load(const DebertaV2Config& config, const SafetensorsModel& weights,
                                size_t max_seq_length);
 
@@ -27,8 +27,8 @@ class DebertaV2Encoder {
   size_t max_seq_length() const { return max_seq_length_; }
   size_t hidden_size() const { return config_.hidden_size; }
 
-  // Runs ids[0..n), 1 <= n <= max_seq_length. Returns the last hidden states [n, hidden], valid until the next
-  // call. `all_states`, when given, receives the embeddings output and each layer's output (tests).
+  // Runs ids[0..n), 1 <= n <= max_seq_length. Returns the last hidden states [n, hidden], valid until the
+  // next call. `all_states`, when given, receives the embeddings output and each layer's output (tests).
   const float* forward(const int32_t* ids, size_t n, std::vector<std::vector<float>>* all_states = nullptr);
 
   size_t weight_bytes() const;

@@ -13,9 +13,13 @@ uint8_t* ModelFiles::allocate(const std::string& name, size_t size) {
   return buffer.data();
 }
 
-void ModelFiles::add(const std::string& name, std::vector<uint8_t> bytes) { files_[name] = std::move(bytes); }
+void ModelFiles::add(const std::string& name, std::vector<uint8_t> bytes) {
+  files_[name] = std::move(bytes);
+}
 
-bool ModelFiles::has(const std::string& name) const { return files_.count(name) != 0; }
+bool ModelFiles::has(const std::string& name) const {
+  return files_.count(name) != 0;
+}
 
 const std::vector<uint8_t>& ModelFiles::get(const std::string& name) const {
   auto it = files_.find(name);
@@ -28,7 +32,9 @@ std::string_view ModelFiles::text(const std::string& name) const {
   return std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size());
 }
 
-void ModelFiles::release(const std::string& name) { files_.erase(name); }
+void ModelFiles::release(const std::string& name) {
+  files_.erase(name);
+}
 
 std::vector<std::string> ModelFiles::names() const {
   std::vector<std::string> out;
@@ -59,14 +65,15 @@ ModelFiles ModelFiles::from_directory(const std::string& dir) {
     std::vector<uint8_t> bytes;
     if (read_file(base + name, bytes)) files.add(name, std::move(bytes));
   };
-  for (const char* name : {"config.json", "model.safetensors", "model.safetensors.index.json", "tokenizer.json",
-                           "tokenizer_config.json", "vocab.txt", "special_tokens_map.json", "modules.json",
-                           "sentence_bert_config.json", "config_sentence_transformers.json",
-                           "1_Pooling/config.json"})
+  for (const char* name :
+       {"config.json", "model.safetensors", "model.safetensors.index.json", "tokenizer.json",
+        "tokenizer_config.json", "vocab.txt", "special_tokens_map.json", "modules.json",
+        "sentence_bert_config.json", "config_sentence_transformers.json", "1_Pooling/config.json"})
     try_add(name);
   if (!files.has("config.json")) fail(base + "config.json", "file missing (not a model directory?)");
 
-  // Shards named by the index, and module folders named by modules.json (a pooling module need not be "1_Pooling").
+  // Shards named by the index, and module folders named by modules.json (a pooling module need not be
+  // "1_Pooling").
   auto parse = [&](const std::string& name) {
     auto j = nlohmann::json::parse(files.text(name), nullptr, false);
     if (j.is_discarded()) fail(name, "invalid JSON");
@@ -82,7 +89,8 @@ ModelFiles ModelFiles::from_directory(const std::string& dir) {
     const auto modules = parse("modules.json");
     if (modules.is_array())
       for (const auto& m : modules)
-        if (m.is_object() && m.contains("path") && m["path"].is_string() && !m["path"].get<std::string>().empty())
+        if (m.is_object() && m.contains("path") && m["path"].is_string() &&
+            !m["path"].get<std::string>().empty())
           try_add(m["path"].get<std::string>() + "/config.json");
   }
   return files;

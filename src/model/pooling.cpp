@@ -5,7 +5,9 @@
 
 namespace kfembed {
 
-size_t pooled_dim(const PoolingConfig& pooling, size_t hidden) { return pooling.mode_count() * hidden; }
+size_t pooled_dim(const PoolingConfig& pooling, size_t hidden) {
+  return pooling.mode_count() * hidden;
+}
 
 void pool(const PoolingConfig& pooling, const float* h, size_t n, size_t hidden, float* out) {
   if (pooling.cls) {

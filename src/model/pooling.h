@@ -1,5 +1,6 @@
 // Pooling of the last hidden states [n, hidden] of one sequence (every token real, no padding) into the
-// sentence vector: the enabled modes concatenated in sentence-transformers' order (cls, max, mean, mean_sqrt_len).
+// sentence vector: the enabled modes concatenated in sentence-transformers' order (cls, max, mean,
+// mean_sqrt_len).
 #pragma once
 #include <cstddef>
 

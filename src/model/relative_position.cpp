@@ -28,7 +28,8 @@ RelativePositionTable RelativePositionTable::build(size_t max_len, int64_t bucke
   std::vector<int64_t> rows(2 * max_len - 1);
   for (size_t k = 0; k < rows.size(); ++k) {
     const int64_t distance = static_cast<int64_t>(k) - static_cast<int64_t>(max_len - 1);
-    rows[k] = std::clamp<int64_t>(log_bucket_position(distance, bucket_size, max_position) + span, 0, 2 * span - 1);
+    rows[k] =
+        std::clamp<int64_t>(log_bucket_position(distance, bucket_size, max_position) + span, 0, 2 * span - 1);
   }
   const auto [lo, hi] = std::minmax_element(rows.begin(), rows.end());
   t.first_row = static_cast<size_t>(*lo);

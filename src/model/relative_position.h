@@ -1,5 +1,6 @@
-// DeBERTa-v2 relative positions: the distance i − j between query token i and key token j, log-bucketed beyond
-// ±position_buckets/2 (make_log_bucket_position in transformers), then shifted into a row of rel_embeddings.
+// DeBERTa-v2 relative positions: the distance i − j between query token i and key token j, log-bucketed
+// beyond ±position_buckets/2 (make_log_bucket_position in transformers), then shifted into a row of
+// rel_embeddings.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -18,7 +19,8 @@ struct RelativePositionTable {
   std::vector<uint32_t> offset;  // offset[(i − j) + max_len − 1] = row − first_row
 
   // att_span: half the rel_embeddings rows; rows are clamp(bucket(i − j) + att_span, 0, 2·att_span − 1).
-  static RelativePositionTable build(size_t max_len, int64_t bucket_size, int64_t max_position, size_t att_span);
+  static RelativePositionTable build(size_t max_len, int64_t bucket_size, int64_t max_position,
+                                     size_t att_span);
   uint32_t row_offset(size_t i, size_t j) const { return offset[i + max_len - 1 - j]; }
 };
 

@@ -19,9 +19,10 @@ struct DTypeInfo {
   size_t size;
 };
 constexpr DTypeInfo kDTypes[] = {
-    {"F64", DType::F64, 8}, {"F32", DType::F32, 4},   {"F16", DType::F16, 2},         {"BF16", DType::BF16, 2},
-    {"I64", DType::I64, 8}, {"I32", DType::I32, 4},   {"I16", DType::I16, 2},         {"I8", DType::I8, 1},
-    {"U64", DType::U64, 8}, {"U32", DType::U32, 4},   {"U16", DType::U16, 2},         {"U8", DType::U8, 1},
+    {"F64", DType::F64, 8},   {"F32", DType::F32, 4},         {"F16", DType::F16, 2},
+    {"BF16", DType::BF16, 2}, {"I64", DType::I64, 8},         {"I32", DType::I32, 4},
+    {"I16", DType::I16, 2},   {"I8", DType::I8, 1},           {"U64", DType::U64, 8},
+    {"U32", DType::U32, 4},   {"U16", DType::U16, 2},         {"U8", DType::U8, 1},
     {"BOOL", DType::BOOL, 1}, {"F8_E4M3", DType::F8_E4M3, 1}, {"F8_E5M2", DType::F8_E5M2, 1},
 };
 
@@ -31,7 +32,9 @@ const DTypeInfo& info(DType dtype) {
   return kDTypes[1];  // unreachable: every enumerator is listed
 }
 
-uint32_t load_u16(const uint8_t* p) { return static_cast<uint32_t>(p[0]) | static_cast<uint32_t>(p[1]) << 8; }
+uint32_t load_u16(const uint8_t* p) {
+  return static_cast<uint32_t>(p[0]) | static_cast<uint32_t>(p[1]) << 8;
+}
 
 float bits_to_float(uint32_t bits) {
   float f;
@@ -58,8 +61,12 @@ float half_to_float(uint32_t h) {
 
 }  // namespace
 
-const char* dtype_name(DType dtype) { return info(dtype).name; }
-size_t dtype_size(DType dtype) { return info(dtype).size; }
+const char* dtype_name(DType dtype) {
+  return info(dtype).name;
+}
+size_t dtype_size(DType dtype) {
+  return info(dtype).size;
+}
 
 std::string shape_string(const std::vector<size_t>& shape) {
   std::string s = "[";
@@ -100,7 +107,8 @@ SafetensorsFile SafetensorsFile::parse(const uint8_t* data, size_t size, const s
   SafetensorsFile file;
   file.file_name_ = file_name;
   const std::string& f = file_name;
-  if (size < 8) fail(f, "truncated: " + std::to_string(size) + " bytes, shorter than the 8-byte header length");
+  if (size < 8)
+    fail(f, "truncated: " + std::to_string(size) + " bytes, shorter than the 8-byte header length");
   uint64_t header_len = 0;
   for (int i = 7; i >= 0; --i) header_len = header_len << 8 | data[i];
   if (header_len > kMaxHeaderBytes)
@@ -160,13 +168,15 @@ SafetensorsFile SafetensorsFile::parse(const uint8_t* data, size_t size, const s
         !offsets[1].is_number_unsigned())
       fail(f, where + ": data_offsets is not a pair of non-negative integers");
     const uint64_t begin = offsets[0].get<uint64_t>(), end = offsets[1].get<uint64_t>();
-    if (begin > end) fail(f, where + ": data_offsets begin " + std::to_string(begin) + " > end " + std::to_string(end));
+    if (begin > end)
+      fail(f, where + ": data_offsets begin " + std::to_string(begin) + " > end " + std::to_string(end));
     if (end > body_size)
       fail(f, where + ": data_offsets [" + std::to_string(begin) + ", " + std::to_string(end) +
                   ") out of range of the " + std::to_string(body_size) + "-byte data section");
     if (numel > UINT64_MAX / dt->size || numel * dt->size != end - begin)
       fail(f, where + ": shape " + shape_string(view.shape) + " of " + dtype + " needs " +
-                  std::to_string(numel * dt->size) + " bytes but data_offsets span " + std::to_string(end - begin));
+                  std::to_string(numel * dt->size) + " bytes but data_offsets span " +
+                  std::to_string(end - begin));
     view.data = body + begin;
     view.nbytes = static_cast<size_t>(end - begin);
     auto inserted = file.tensors_.emplace(name, std::move(view));
@@ -196,7 +206,8 @@ SafetensorsModel SafetensorsModel::open(const ModelFiles& files, const std::stri
     model.description_ = index_name;
     auto index = nlohmann::json::parse(files.text(index_name), nullptr, false);
     if (index.is_discarded() || !index.is_object()) fail(index_name, "invalid JSON");
-    if (!index.contains("weight_map") || !index["weight_map"].is_object()) fail(index_name, "missing weight_map");
+    if (!index.contains("weight_map") || !index["weight_map"].is_object())
+      fail(index_name, "missing weight_map");
     std::map<std::string, size_t> shard_index;
     for (auto it = index["weight_map"].begin(); it != index["weight_map"].end(); ++it) {
       if (!it.value().is_string()) fail(index_name, "weight_map entry " + it.key() + " is not a file name");
@@ -219,7 +230,9 @@ SafetensorsModel SafetensorsModel::open(const ModelFiles& files, const std::stri
   return model;
 }
 
-bool SafetensorsModel::has(const std::string& name) const { return where_.count(name) != 0; }
+bool SafetensorsModel::has(const std::string& name) const {
+  return where_.count(name) != 0;
+}
 
 const TensorView& SafetensorsModel::get(const std::string& name) const {
   auto it = where_.find(name);

@@ -1,5 +1,5 @@
-// safetensors reader over in-memory buffers: an 8-byte little-endian header length, a JSON header mapping each
-// tensor name to {dtype, shape, data_offsets} (plus optional "__metadata__"), then the data section.
+// safetensors reader over in-memory buffers: an 8-byte little-endian header length, a JSON header mapping
+// each tensor name to {dtype, shape, data_offsets} (plus optional "__metadata__"), then the data section.
 // Tensors are views into the caller's buffer; nothing is copied until a float conversion is asked for.
 #pragma once
 #include <cstddef>
@@ -51,7 +51,8 @@ class SafetensorsFile {
   std::map<std::string, std::string> metadata_;
 };
 
-// All tensors of a model: "model.safetensors", or "model.safetensors.index.json" and the shards of its weight_map.
+// All tensors of a model: "model.safetensors", or "model.safetensors.index.json" and the shards of its
+// weight_map.
 class SafetensorsModel {
  public:
   static SafetensorsModel open(const ModelFiles& files, const std::string& base_name = "model.safetensors");

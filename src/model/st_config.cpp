@@ -20,7 +20,8 @@ json parse_object(const std::string& text, const std::string& file_name) {
 
 bool flag(const json& j, const char* key, const std::string& file_name) {
   if (!j.contains(key) || j[key].is_null()) return false;
-  if (!j[key].is_boolean()) fail(file_name, std::string(key) + ": must be true or false, got " + j[key].dump());
+  if (!j[key].is_boolean())
+    fail(file_name, std::string(key) + ": must be true or false, got " + j[key].dump());
   return j[key].get<bool>();
 }
 
@@ -43,7 +44,8 @@ PoolingConfig PoolingConfig::parse(const std::string& text, const std::string& f
     } else if (mode == "mean_sqrt_len_tokens") {
       p.mean_sqrt_len = true;
     } else {
-      fail(file_name, "pooling_mode: \"" + mode + "\" is not supported (mean, cls, max, mean_sqrt_len_tokens)");
+      fail(file_name,
+           "pooling_mode: \"" + mode + "\" is not supported (mean, cls, max, mean_sqrt_len_tokens)");
     }
     return p;
   }

@@ -25,8 +25,8 @@ struct PoolingConfig {
 struct SentenceTransformerConfig {
   size_t max_seq_length = 0;  // 0: not given (sentence_bert_config.json absent or silent)
   bool do_lower_case = false;
-  PoolingConfig pooling;      // mean pooling when the directory has no sentence-transformers files
-  bool normalize = false;     // a sentence_transformers.models.Normalize module follows the pooling
+  PoolingConfig pooling;   // mean pooling when the directory has no sentence-transformers files
+  bool normalize = false;  // a sentence_transformers.models.Normalize module follows the pooling
 
   static SentenceTransformerConfig load(const ModelFiles& files);
 };

@@ -1,5 +1,6 @@
-// The encoder against Hugging Face's per-layer hidden states of tiny-kf-deberta (golden/tiny-hidden-states-dev.json:
-// the embeddings output and every layer's output for 3 texts, with their input ids).
+// The encoder against Hugging Face's per-layer hidden states of tiny-kf-deberta
+// (golden/tiny-hidden-states-dev.json: the embeddings output and every layer's output for 3 texts, with their
+// input ids).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -41,8 +42,8 @@ TEST(DebertaHiddenStates, TinyMatchesHuggingFacePerLayer) {
       double max_abs = 0;
       for (size_t t = 0; t < ids.size(); ++t)
         for (size_t d = 0; d < config.hidden_size; ++d)
-          max_abs = std::max(max_abs, std::fabs(states[layer][t * config.hidden_size + d] -
-                                                exp_layer[t][d].get<double>()));
+          max_abs = std::max(
+              max_abs, std::fabs(states[layer][t * config.hidden_size + d] - exp_layer[t][d].get<double>()));
       EXPECT_LE(max_abs, 1e-4) << entry["text"].get<std::string>() << " layer " << layer;
       worst = std::max(worst, max_abs);
     }

@@ -27,14 +27,15 @@ std::vector<float> random_vector(size_t n, float scale, uint32_t seed) {
 void expect_close(const std::vector<float>& a, const std::vector<float>& b, float atol, float rtol) {
   ASSERT_EQ(a.size(), b.size());
   for (size_t i = 0; i < a.size(); ++i) {
-    ASSERT_LE(std::fabs(a[i] - b[i]), atol + rtol * std::fabs(b[i])) << "at " << i << ": " << a[i] << " vs " << b[i];
+    ASSERT_LE(std::fabs(a[i] - b[i]), atol + rtol * std::fabs(b[i]))
+        << "at " << i << ": " << a[i] << " vs " << b[i];
   }
 }
 
 TEST(GemmF32, SimdMatchesScalarOnRaggedShapes) {
-  const size_t shapes[][3] = {{1, 1, 1},   {1, 8, 4},    {3, 7, 5},     {4, 8, 8},      {5, 9, 13},
-                              {7, 17, 33}, {13, 64, 64}, {9, 30, 257},  {17, 100, 513}, {6, 768, 3},
-                              {2, 3, 768}, {33, 96, 300}};
+  const size_t shapes[][3] = {{1, 1, 1},      {1, 8, 4},   {3, 7, 5},    {4, 8, 8},
+                              {5, 9, 13},     {7, 17, 33}, {13, 64, 64}, {9, 30, 257},
+                              {17, 100, 513}, {6, 768, 3}, {2, 3, 768},  {33, 96, 300}};
   uint32_t seed = 1;
   for (const auto& s : shapes) {
     const size_t rows = s[0], out = s[1], in = s[2];

@@ -1,7 +1,5 @@
-// config.json of DeBERTa-v2: the tiny model's values, pos_att_type in both spellings, and a clear Error naming
-// config.json and the key for everything the encoder does not implement.
-#include "model/config.h"
-
+// config.json of DeBERTa-v2: the tiny model's values, pos_att_type in both spellings, and a clear Error
+// naming config.json and the key for everything the encoder does not implement.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -9,6 +7,7 @@
 #include <sstream>
 
 #include "common/error.h"
+#include "model/config.h"
 
 namespace kfembed {
 namespace {
@@ -54,7 +53,8 @@ TEST(ModelConfig, ReadsTinyKfDeberta) {
 
 TEST(ModelConfig, PosAttTypeAsListOrString) {
   auto j = tiny_config();
-  for (const auto& spelling : {nlohmann::json("p2c|c2p"), nlohmann::json("c2p | P2C"), nlohmann::json::array({"c2p", "p2c"})}) {
+  for (const auto& spelling :
+       {nlohmann::json("p2c|c2p"), nlohmann::json("c2p | P2C"), nlohmann::json::array({"c2p", "p2c"})}) {
     j["pos_att_type"] = spelling;
     const auto c = DebertaV2Config::parse(j.dump());
     EXPECT_TRUE(c.c2p && c.p2c) << spelling.dump();

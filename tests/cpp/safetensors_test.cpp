@@ -1,5 +1,6 @@
-// safetensors reader: malformed files fail with the file name and the reason; F16/BF16 convert exactly; sharded
-// checkpoints resolve through model.safetensors.index.json; tensor shapes are checked against config.json.
+// safetensors reader: malformed files fail with the file name and the reason; F16/BF16 convert exactly;
+// sharded checkpoints resolve through model.safetensors.index.json; tensor shapes are checked against
+// config.json.
 #include "model/safetensors.h"
 
 #include <gtest/gtest.h>
@@ -16,7 +17,8 @@
 namespace kfembed {
 namespace {
 
-std::vector<uint8_t> file_bytes(const std::string& header, const std::vector<uint8_t>& body, bool pad = true) {
+std::vector<uint8_t> file_bytes(const std::string& header, const std::vector<uint8_t>& body,
+                                bool pad = true) {
   std::string h = header;
   if (pad)
     while (h.size() % 8) h += ' ';
@@ -47,10 +49,10 @@ void expect_parse_error(const std::vector<uint8_t>& bytes, const std::string& re
 }
 
 TEST(Safetensors, ParsesTensorsAndMetadata) {
-  const auto bytes = file_bytes(
-      R"({"__metadata__":{"format":"pt"},"b":{"dtype":"F32","shape":[2],"data_offsets":[8,16]},)"
-      R"("a":{"dtype":"F32","shape":[1,2],"data_offsets":[0,8]}})",
-      f32_bytes({1.0f, 2.0f, 3.0f, 4.0f}));
+  const auto bytes =
+      file_bytes(R"({"__metadata__":{"format":"pt"},"b":{"dtype":"F32","shape":[2],"data_offsets":[8,16]},)"
+                 R"("a":{"dtype":"F32","shape":[1,2],"data_offsets":[0,8]}})",
+                 f32_bytes({1.0f, 2.0f, 3.0f, 4.0f}));
   const auto f = SafetensorsFile::parse(bytes.data(), bytes.size(), "x.safetensors");
   EXPECT_EQ(f.metadata().at("format"), "pt");
   EXPECT_EQ(f.tensors().size(), 2u);
@@ -122,7 +124,8 @@ TEST(Safetensors, ConvertsHalfAndBfloat16) {
     q.to_float();
     FAIL();
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("half.safetensors: tensor q has dtype I8"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("half.safetensors: tensor q has dtype I8"), std::string::npos)
+        << e.what();
   }
 }
 
@@ -160,7 +163,8 @@ TEST(Safetensors, ShardedIndex) {
     SafetensorsModel::open(files);
     FAIL();
   } catch (const Error& e) {
-    EXPECT_EQ(std::string(e.what()).rfind("model-00002-of-00002.safetensors: file missing", 0), 0u) << e.what();
+    EXPECT_EQ(std::string(e.what()).rfind("model-00002-of-00002.safetensors: file missing", 0), 0u)
+        << e.what();
   }
 }
 
@@ -186,7 +190,8 @@ class TinyWeightsEdit : public ::testing::Test {
     const auto& bytes = files_.get("model.safetensors");
     uint64_t len = 0;
     for (int i = 7; i >= 0; --i) len = len << 8 | bytes[i];
-    auto header = nlohmann::json::parse(bytes.begin() + 8, bytes.begin() + 8 + static_cast<std::ptrdiff_t>(len));
+    auto header =
+        nlohmann::json::parse(bytes.begin() + 8, bytes.begin() + 8 + static_cast<std::ptrdiff_t>(len));
     edit(header);
     std::vector<uint8_t> body(bytes.begin() + 8 + static_cast<std::ptrdiff_t>(len), bytes.end());
     files_.add("model.safetensors", file_bytes(header.dump(), body));
@@ -241,7 +246,8 @@ TEST_F(TinyWeightsEdit, HalfPrecisionCheckpointLoads) {
   const float* ha = a.forward(ids.data(), ids.size());
   const float* hb = b.forward(ids.data(), ids.size());
   double max_abs = 0;
-  for (size_t i = 0; i < ids.size() * config_.hidden_size; ++i) max_abs = std::max(max_abs, double(std::fabs(ha[i] - hb[i])));
+  for (size_t i = 0; i < ids.size() * config_.hidden_size; ++i)
+    max_abs = std::max(max_abs, double(std::fabs(ha[i] - hb[i])));
   EXPECT_GT(max_abs, 0.0);
   EXPECT_LT(max_abs, 0.2);
 }

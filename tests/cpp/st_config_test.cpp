@@ -37,8 +37,8 @@ TEST(StConfig, PoolingClassicAndNewForms) {
   EXPECT_EQ(classic.word_embedding_dimension, 768u);
   for (const auto& [mode, field] : std::vector<std::pair<std::string, bool PoolingConfig::*>>{
            {"mean", &PoolingConfig::mean}, {"cls", &PoolingConfig::cls}, {"max", &PoolingConfig::max}}) {
-    const auto p = PoolingConfig::parse(R"({"word_embedding_dimension": 768, "pooling_mode": ")" + mode + "\"}",
-                                        "1_Pooling/config.json");
+    const auto p = PoolingConfig::parse(
+        R"({"word_embedding_dimension": 768, "pooling_mode": ")" + mode + "\"}", "1_Pooling/config.json");
     EXPECT_TRUE(p.*field) << mode;
     EXPECT_EQ(p.mode_count(), 1u) << mode;
   }
@@ -70,7 +70,8 @@ TEST(StConfig, ModulesJson) {
   EXPECT_TRUE(st.normalize);
   EXPECT_EQ(st.max_seq_length, 0u);
 
-  add_text(files, "modules.json", R"([{"idx":0,"path":"2_Dense","type":"sentence_transformers.models.Dense"}])");
+  add_text(files, "modules.json",
+           R"([{"idx":0,"path":"2_Dense","type":"sentence_transformers.models.Dense"}])");
   try {
     SentenceTransformerConfig::load(files);
     FAIL();

@@ -1,0 +1,79 @@
+#include "model/sentence_encoder.h"
+
+#include <algorithm>
+
+#include "common/error.h"
+#include "model/safetensors.h"
+
+namespace kfembed {
+
+namespace {
+
+Tokenizer load_tokenizer(const ModelFiles& files) {
+  const std::string_view tokenizer_config =
+      files.has("tokenizer_config.json") ? files.text("tokenizer_config.json") : std::string_view();
+  if (files.has("tokenizer.json"))
+    return Tokenizer::from_tokenizer_json(files.text("tokenizer.json"), tokenizer_config);
+  if (files.has("vocab.txt")) return Tokenizer::from_vocab(files.text("vocab.txt"), tokenizer_config);
+  fail("tokenizer.json", "file missing (and no vocab.txt either)");
+}
+
+}  // namespace
+
+SentenceEncoder::SentenceEncoder(Tokenizer tokenizer, DebertaV2Encoder encoder, SentenceTransformerConfig st)
+    : tokenizer_(std::move(tokenizer)), encoder_(std::move(encoder)), st_(std::move(st)) {
+  dim_ = pooled_dim(st_.pooling, encoder_.hidden_size());
+}
+
+SentenceEncoder SentenceEncoder::load(ModelFiles& files, const EncoderOptions& options) {
+  const DebertaV2Config config = DebertaV2Config::parse(files.text("config.json"));
+  SentenceTransformerConfig st = SentenceTransformerConfig::load(files);
+  if (st.do_lower_case)
+    fail("sentence_bert_config.json", "do_lower_case: true is not supported (kf-deberta is cased)");
+  if (st.pooling.word_embedding_dimension != 0 && st.pooling.word_embedding_dimension != config.hidden_size)
+    fail("1_Pooling/config.json",
+         "word_embedding_dimension " + std::to_string(st.pooling.word_embedding_dimension) +
+             " != hidden_size " + std::to_string(config.hidden_size) + " of config.json");
+  Tokenizer tokenizer = load_tokenizer(files);
+
+  size_t max_len = options.max_seq_length;
+  if (max_len == 0) max_len = st.max_seq_length;
+  if (max_len == 0) max_len = tokenizer.model_max_length();
+  if (max_len == 0 || max_len > config.max_position_embeddings) max_len = config.max_position_embeddings;
+  // [CLS] and [SEP] alone take two tokens.
+  if (max_len < 2) fail("max_seq_length", std::to_string(max_len) + " is too small (at least 2)");
+
+  DebertaV2Encoder encoder;
+  {
+    const SafetensorsModel weights = SafetensorsModel::open(files);
+    encoder = DebertaV2Encoder::load(config, weights, max_len);
+    if (options.release_weight_files)
+      for (const auto& name : weights.file_names()) files.release(name);
+  }
+  return SentenceEncoder(std::move(tokenizer), std::move(encoder), std::move(st));
+}
+
+std::vector<int32_t> SentenceEncoder::tokenize(std::string_view text) const {
+  return tokenizer_.encode(text, max_seq_length());
+}
+
+void SentenceEncoder::embed_ids(const int32_t* ids, size_t n, float* out) {
+  const float* hidden = encoder_.forward(ids, n);
+  pool(st_.pooling, hidden, n, encoder_.hidden_size(), out);
+  if (st_.normalize) l2_normalize(out, dim_);
+}
+
+std::vector<float> SentenceEncoder::encode(std::string_view text) {
+  const std::vector<int32_t> ids = tokenize(text);
+  std::vector<float> out(dim_);
+  embed_ids(ids.data(), ids.size(), out.data());
+  return out;
+}
+
+std::vector<std::vector<float>> SentenceEncoder::hidden_states(const int32_t* ids, size_t n) {
+  std::vector<std::vector<float>> states;
+  encoder_.forward(ids, n, &states);
+  return states;
+}
+
+}  // namespace kfembed

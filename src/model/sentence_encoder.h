@@ -1,0 +1,55 @@
+// The whole sentence-embedding pipeline of one model directory: tokenizer → DeBERTa-v2 encoder → pooling
+// (→ L2 normalisation when modules.json asks for it), as sentence-transformers' encode() computes it.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "model/deberta_v2.h"
+#include "model/model_files.h"
+#include "model/pooling.h"
+#include "model/st_config.h"
+#include "tokenizer/tokenizer.h"
+
+namespace kfembed {
+
+struct EncoderOptions {
+  // 0 → sentence_bert_config.json, else the tokenizer's model_max_length; always capped at the config's
+  // max_position_embeddings (512 for kf-deberta).
+  size_t max_seq_length = 0;
+  // Free the safetensors buffers in ModelFiles once the weights are packed (halves peak memory in the
+  // browser).
+  bool release_weight_files = true;
+};
+
+class SentenceEncoder {
+ public:
+  // Reads config.json, the safetensors weights (single file or sharded), tokenizer.json or vocab.txt (with
+  // tokenizer_config.json) and the sentence-transformers configs. Errors name the file and the reason.
+  static SentenceEncoder load(ModelFiles& files, const EncoderOptions& options = {});
+
+  size_t dim() const { return dim_; }
+  size_t max_seq_length() const { return encoder_.max_seq_length(); }
+  const Tokenizer& tokenizer() const { return tokenizer_; }
+  const DebertaV2Config& config() const { return encoder_.config(); }
+  const SentenceTransformerConfig& st_config() const { return st_; }
+
+  // [CLS] … [SEP], truncated to max_seq_length (the [SEP] stays last).
+  std::vector<int32_t> tokenize(std::string_view text) const;
+  // Pooled vector of dim() floats for ids[0..n), 1 <= n <= max_seq_length. No allocation.
+  void embed_ids(const int32_t* ids, size_t n, float* out);
+  std::vector<float> encode(std::string_view text);
+  // For tests: hidden states after the embeddings and after each layer, n × hidden each.
+  std::vector<std::vector<float>> hidden_states(const int32_t* ids, size_t n);
+
+ private:
+  SentenceEncoder(Tokenizer tokenizer, DebertaV2Encoder encoder, SentenceTransformerConfig st);
+
+  Tokenizer tokenizer_;
+  DebertaV2Encoder encoder_;
+  SentenceTransformerConfig st_;
+  size_t dim_ = 0;
+};
+
+}  // namespace kfembed

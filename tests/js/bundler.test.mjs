@@ -3,11 +3,14 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 import { bundle } from '../bundler/build.mjs';
 import { load } from '../../js/index.js';
 import { FIXTURES, tempDir } from './helpers.mjs';
 import { startServer } from './server.mjs';
+
+import { jest } from '@jest/globals';
 
 jest.setTimeout(120_000);
 
@@ -35,9 +38,11 @@ test('esbuild bundle runs in Node (file path and file: URL of the model)', async
   const out = tempDir('bundle-node');
   await bundle(out, 'node');
   expect(fs.existsSync(path.join(out, 'app.mjs'))).toBe(true);
-  const result = JSON.parse(execFileSync(process.execPath, [path.join(out, 'app.mjs'), TINY], { encoding: 'utf8' }));
-  expectSameAsPackage(result);
-  expect(result.phases).toEqual(['read']);
+  for (const source of [TINY, pathToFileURL(TINY).href]) {
+    const result = JSON.parse(execFileSync(process.execPath, [path.join(out, 'app.mjs'), source], { encoding: 'utf8' }));
+    expectSameAsPackage(result);
+    expect(result.phases).toEqual(['read']);
+  }
 });
 
 describe('esbuild bundle in headless Chromium', () => {

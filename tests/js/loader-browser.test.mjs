@@ -10,6 +10,8 @@ import { sha256 } from './fakes.mjs';
 import { FIXTURES, readJson, ROOT, tempDir } from './helpers.mjs';
 import { startServer, writeManifestDir } from './server.mjs';
 
+import { jest } from '@jest/globals';
+
 jest.setTimeout(120_000);
 
 const CHROMIUM = process.env.KFEMBED_CHROMIUM ?? '/usr/bin/chromium';

@@ -198,6 +198,24 @@ describe('downloadResumable', () => {
     await expect(downloadResumable(url(), arraySink(), { signal: c2.signal })).rejects.toThrow('user left the page');
   });
 
+  test('slow drip (< 1% per 250 ms): an event at least every 250 ms while bytes arrive', async () => {
+    server.fault('/hf/model.safetensors', { type: 'drip', chunk: 2048, everyMs: 25 });
+    const controller = new AbortController();
+    const times = [];
+    const started = Date.now();
+    const p = downloadResumable(url(), arraySink(), {
+      signal: controller.signal,
+      onProgress: (e) => {
+        times.push(Date.now());
+        if (Date.now() - started > 1500) controller.abort();
+      },
+    });
+    await expect(p).rejects.toMatchObject({ name: 'AbortError' });
+    expect(times.length).toBeGreaterThanOrEqual(5);
+    const gaps = times.slice(1).map((t, i) => t - times[i]);
+    expect(Math.max(...gaps)).toBeLessThan(250 + 100); // 250 ms, plus at most one chunk interval and timer slack
+  });
+
   test('abort during the backoff wait', async () => {
     server.fault('/hf/model.safetensors', { type: 'status', status: 500, times: 10 });
     const controller = new AbortController();

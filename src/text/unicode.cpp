@@ -17,10 +17,10 @@ constexpr char32_t kHangulBase = 0xAC00, kLeadBase = 0x1100, kVowelBase = 0x1161
 constexpr char32_t kVowelCount = 21, kTrailCount = 28, kHangulCount = 11172;
 }  // namespace
 
-uint8_t flags(char32_t cp) {
-  if (cp >= 0x110000) return 0;
-  return kFlags_stage2[(static_cast<size_t>(kFlags_stage1[cp >> 8]) << 8) | (cp & 0xFF)];
-}
+namespace detail {
+const uint16_t* const kFlagsStage1 = kFlags_stage1;
+const uint8_t* const kFlagsStage2 = kFlags_stage2;
+}  // namespace detail
 
 GeneralCategory general_category(char32_t cp) {
   if (cp >= 0x110000) return GeneralCategory::Cn;

@@ -23,7 +23,16 @@ enum Flag : uint8_t {
   kRegexWord = 64,            // \w of the Rust regex crate (Alphabetic, M, Nd, Pc, Join_Control)
 };
 
-uint8_t flags(char32_t cp);
+namespace detail {
+extern const uint16_t* const kFlagsStage1;  // generated two-level table, see unicode.cpp
+extern const uint8_t* const kFlagsStage2;
+}  // namespace detail
+
+// Inline: called for nearly every code point on the tokenizer's hot path.
+inline uint8_t flags(char32_t cp) {
+  if (cp >= 0x110000) return 0;
+  return detail::kFlagsStage2[(static_cast<size_t>(detail::kFlagsStage1[cp >> 8]) << 8) | (cp & 0xFF)];
+}
 inline bool has_flag(char32_t cp, Flag f) { return (flags(cp) & f) != 0; }
 
 GeneralCategory general_category(char32_t cp);  // current UCD (15.0)

@@ -7,12 +7,15 @@ namespace kfembed {
 void decode_utf8(std::string_view utf8, std::vector<char32_t>& out) {
   const auto* s = reinterpret_cast<const uint8_t*>(utf8.data());
   const size_t n = utf8.size();
-  out.reserve(out.size() + n);
+  // Every input byte yields at most one code point, so n slots suffice; write through a pointer.
+  const size_t first = out.size();
+  out.resize(first + n);
+  char32_t* dst = out.data() + first;
   size_t i = 0;
   while (i < n) {
     const uint8_t lead = s[i];
     if (lead < 0x80) {
-      out.push_back(lead);
+      *dst++ = lead;
       ++i;
       continue;
     }
@@ -35,7 +38,7 @@ void decode_utf8(std::string_view utf8, std::vector<char32_t>& out) {
       if (lead == 0xF0) lower = 0x90;
       if (lead == 0xF4) upper = 0x8F;
     } else {
-      out.push_back(kReplacementChar);  // stray continuation byte or a lead byte no valid sequence starts with
+      *dst++ = kReplacementChar;  // stray continuation byte or a lead byte no valid sequence starts with
       ++i;
       continue;
     }
@@ -51,9 +54,10 @@ void decode_utf8(std::string_view utf8, std::vector<char32_t>& out) {
       upper = 0xBF;
     }
     // On failure the offending byte is not consumed: it starts the next sequence (maximal subpart rule).
-    out.push_back(valid ? cp : kReplacementChar);
+    *dst++ = valid ? cp : kReplacementChar;
     i = j;
   }
+  out.resize(static_cast<size_t>(dst - out.data()));
 }
 
 std::vector<char32_t> decode_utf8(std::string_view utf8) {

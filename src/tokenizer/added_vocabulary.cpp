@@ -10,6 +10,7 @@ namespace kfembed {
 void AddedTokenMatcher::add(Pattern pattern) {
   if (pattern.cps.empty()) return;  // HF ignores empty tokens
   const char32_t first = pattern.cps[0];
+  max_first_char_ = std::max(max_first_char_, first);
   if (first < 128) ascii_first_[first >> 6] |= uint64_t{1} << (first & 63);
   auto pos = std::lower_bound(first_chars_.begin(), first_chars_.end(), first);
   if (pos == first_chars_.end() || *pos != first) first_chars_.insert(pos, first);
@@ -37,7 +38,7 @@ void AddedTokenMatcher::split(const char32_t* text, size_t n, std::vector<TextSe
     for (; start < n; ++start) {
       const char32_t c = text[start];
       const bool may_start = c < 128 ? ((ascii_first_[c >> 6] >> (c & 63)) & 1) != 0
-                                     : std::binary_search(first_chars_.begin(), first_chars_.end(), c);
+                                     : c <= max_first_char_ && std::binary_search(first_chars_.begin(), first_chars_.end(), c);
       if (!may_start) continue;
       for (const Pattern& p : patterns_) {
         if (p.cps[0] == c && p.cps.size() <= n - start && std::equal(p.cps.begin(), p.cps.end(), text + start)) {

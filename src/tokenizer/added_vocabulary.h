@@ -41,6 +41,7 @@ class AddedTokenMatcher {
   std::vector<Pattern> patterns_;      // longest first, so the first hit at a position is the longest
   std::vector<char32_t> first_chars_;  // sorted, for a quick "can a pattern start here" test
   uint64_t ascii_first_[2] = {0, 0};
+  char32_t max_first_char_ = 0;
 };
 
 }  // namespace kfembed

@@ -22,6 +22,11 @@ struct Workspace {
 void Tokenizer::encode_pieces(std::string_view utf8, std::vector<int32_t>& pieces, size_t limit) const {
   Workspace ws;
   decode_utf8(utf8, ws.text);
+  // Sized up front so that the stages do not reallocate while they append.
+  ws.normalized.reserve(ws.text.size() + 16);
+  ws.word.offsets.reserve(128);
+  ws.word.bytes.reserve(512);
+  pieces.reserve(pieces.size() + ws.text.size() / 2 + 4);
   const bool limited = limit != 0;
   auto full = [&] { return limited && pieces.size() >= limit; };
   // Pre-tokenize and run WordPiece on a normalized piece that holds no added token.

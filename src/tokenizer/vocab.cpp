@@ -4,41 +4,23 @@
 
 namespace kfembed {
 
-uint64_t hash_bytes(std::string_view bytes) {
-  // Word-at-a-time multiply/xorshift mix: keys are short (mostly < 16 bytes), so per-byte hashing would dominate.
-  constexpr uint64_t kMul = 0x9E3779B97F4A7C15ull;
-  uint64_t h = 0x243F6A8885A308D3ull ^ (bytes.size() * kMul);
-  const char* p = bytes.data();
-  size_t n = bytes.size();
-  while (n >= 8) {
-    uint64_t w;
-    std::memcpy(&w, p, 8);
-    h = (h ^ w) * kMul;
-    h ^= h >> 29;
-    p += 8;
-    n -= 8;
-  }
-  if (n > 0) {
-    uint64_t w = 0;
-    std::memcpy(&w, p, n);
-    h = (h ^ w) * kMul;
-    h ^= h >> 29;
-  }
-  h *= 0xBF58476D1CE4E5B9ull;
-  return h ^ (h >> 31);
-}
-
 size_t VocabMap::probe(std::string_view token, uint64_t hash) const {
   const size_t mask = slots_.size() - 1;
   for (size_t i = hash & mask;; i = (i + 1) & mask) {
     const Slot& s = slots_[i];
     if (s.id < 0) return i;
-    if (s.hash == hash && s.length == token.size() &&
+    if (s.tag == static_cast<uint32_t>(hash >> 32) && s.length == token.size() &&
         std::memcmp(pool_.data() + s.offset, token.data(), token.size()) == 0) {
       return i;
     }
   }
 }
+
+namespace {
+uint64_t slot_hash_of(const std::string& pool, uint32_t offset, uint32_t length) {
+  return hash_bytes(std::string_view(pool.data() + offset, length));
+}
+}  // namespace
 
 void VocabMap::grow() {
   std::vector<Slot> old;
@@ -47,21 +29,24 @@ void VocabMap::grow() {
   const size_t mask = slots_.size() - 1;
   for (const Slot& s : old) {
     if (s.id < 0) continue;
-    size_t i = s.hash & mask;
+    size_t i = slot_hash_of(pool_, s.offset, s.length) & mask;
     while (slots_[i].id >= 0) i = (i + 1) & mask;
     slots_[i] = s;
   }
 }
 
 void VocabMap::insert(std::string_view token, int32_t id) {
-  if ((count_ + 1) * 2 > slots_.size()) grow();  // load factor <= 1/2 keeps probes short
+  if ((count_ + 1) * 3 > slots_.size() * 2) grow();  // load factor <= 2/3 keeps probes short
+  if (filter_.empty()) filter_.assign(kFilterBits / 64, 0);
   const uint64_t hash = hash_bytes(token);
+  const size_t bit = (hash >> 40) & (kFilterBits - 1);
+  filter_[bit >> 6] |= uint64_t{1} << (bit & 63);
   Slot& s = slots_[probe(token, hash)];
   if (s.id >= 0) {
     s.id = id;
     return;
   }
-  s.hash = hash;
+  s.tag = static_cast<uint32_t>(hash >> 32);
   s.offset = static_cast<uint32_t>(pool_.size());
   s.length = static_cast<uint32_t>(token.size());
   s.id = id;
@@ -72,9 +57,11 @@ void VocabMap::insert(std::string_view token, int32_t id) {
   if (chars > max_key_chars_) max_key_chars_ = chars;
 }
 
-int32_t VocabMap::find(std::string_view token) const {
-  if (slots_.empty()) return -1;
-  return slots_[probe(token, hash_bytes(token))].id;
+int32_t VocabMap::find(std::string_view token) const { return find(token, hash_bytes(token)); }
+
+int32_t VocabMap::find(std::string_view token, uint64_t hash) const {
+  if (slots_.empty() || !maybe_present(hash)) return -1;
+  return slots_[probe(token, hash)].id;
 }
 
 }  // namespace kfembed

@@ -44,11 +44,18 @@ void WordPiece::tokenize(const char32_t* word, size_t n, WordPieceScratch& scrat
   size_t start = 0;
   while (start < n) {
     size_t end = std::min(n, start + (start == 0 ? max_first_chars : max_continuation_chars));
+    // Hash every candidate text[start, e) in one pass instead of rehashing each candidate from scratch.
+    std::vector<uint64_t>& states = scratch.prefix_hash_states;
+    states.resize(end - start + 1);
+    states[0] = kHashSeed;
+    for (size_t e = start; e < end; ++e) {
+      states[e - start + 1] = hash_update(states[e - start], text.substr(offsets[e], offsets[e + 1] - offsets[e]));
+    }
+    const VocabMap& map = start == 0 ? vocab_ : continuation_;  // continuation_[s] == vocab[prefix + s]
     int32_t id = -1;
     for (; end > start; --end) {
       const std::string_view sub = text.substr(offsets[start], offsets[end] - offsets[start]);
-      // continuation_[sub] == vocab[prefix + sub], without building the prefixed string.
-      id = start == 0 ? vocab_.find(sub) : continuation_.find(sub);
+      id = map.find(sub, hash_finish(states[end - start]));
       if (id >= 0) break;
     }
     if (id < 0) {

@@ -13,6 +13,7 @@ namespace kfembed {
 struct WordPieceScratch {
   std::string bytes;               // the word in UTF-8
   std::vector<uint32_t> offsets;   // byte offset of each character, plus the end
+  std::vector<uint64_t> prefix_hash_states;  // hash state of text[start, start + k) for each k
 };
 
 class WordPiece {

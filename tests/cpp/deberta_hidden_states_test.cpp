@@ -4,13 +4,18 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <fstream>
+#include <functional>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "common/error.h"
 #include "model/config.h"
 #include "model/deberta_v2.h"
 #include "model/model_files.h"
+#include "model/relative_position.h"
 #include "model/safetensors.h"
 
 namespace kfembed {
@@ -49,6 +54,142 @@ TEST(DebertaHiddenStates, TinyMatchesHuggingFacePerLayer) {
     }
   }
   std::printf("tiny hidden states: worst max abs %.3g\n", worst);
+}
+
+// Config variants kf-deberta does not use, checked by equivalence: each rewrites the tiny model so the
+// variant must reproduce the original hidden states (zero extra embeddings, duplicated projections, a
+// re-indexed relative table), which exercises its wiring without a second golden file.
+class DebertaVariants : public ::testing::Test {
+ protected:
+  using Tensors = std::map<std::string, std::pair<std::vector<size_t>, std::vector<float>>>;
+
+  void SetUp() override {
+    ModelFiles files = ModelFiles::from_directory(KF_FIXTURES_DIR "/tiny-kf-deberta");
+    config_json_ = nlohmann::json::parse(files.text("config.json"));
+    const auto model = SafetensorsModel::open(files);
+    for (const auto& [name, view] : model.file(0).tensors()) tensors_[name] = {view.shape, view.to_float()};
+    reference_ = run(config_json_, tensors_);
+  }
+
+  static std::vector<uint8_t> write_safetensors(const Tensors& tensors) {
+    nlohmann::json header = nlohmann::json::object();
+    std::vector<uint8_t> body;
+    for (const auto& [name, t] : tensors) {
+      const size_t begin = body.size();
+      body.resize(begin + t.second.size() * 4);
+      std::memcpy(body.data() + begin, t.second.data(), t.second.size() * 4);
+      header[name] = {{"dtype", "F32"}, {"shape", t.first}, {"data_offsets", {begin, body.size()}}};
+    }
+    const std::string h = header.dump();
+    std::vector<uint8_t> out(8);
+    for (int i = 0; i < 8; ++i) out[i] = static_cast<uint8_t>(static_cast<uint64_t>(h.size()) >> (8 * i));
+    out.insert(out.end(), h.begin(), h.end());
+    out.insert(out.end(), body.begin(), body.end());
+    return out;
+  }
+
+  // Last hidden states of a 30-token sequence (distances up to ±29, inside the exact bucket range).
+  static std::vector<float> run(const nlohmann::json& config_json, const Tensors& tensors) {
+    ModelFiles files;
+    files.add("model.safetensors", write_safetensors(tensors));
+    const auto config = DebertaV2Config::parse(config_json.dump());
+    auto encoder = DebertaV2Encoder::load(config, SafetensorsModel::open(files), 32);
+    std::vector<int32_t> ids(30);
+    for (size_t i = 0; i < ids.size(); ++i) ids[i] = static_cast<int32_t>(100 + 37 * i);
+    const float* h = encoder.forward(ids.data(), ids.size());
+    return std::vector<float>(h, h + ids.size() * config.hidden_size);
+  }
+
+  double max_diff(const std::vector<float>& a) const {
+    double m = 0;
+    for (size_t i = 0; i < a.size(); ++i) m = std::max(m, double(std::fabs(a[i] - reference_[i])));
+    return m;
+  }
+
+  nlohmann::json config_json_;
+  Tensors tensors_;
+  std::vector<float> reference_;
+};
+
+TEST_F(DebertaVariants, SeparatePositionProjections) {
+  auto config = config_json_;
+  config["share_att_key"] = false;
+  auto tensors = tensors_;
+  for (int l = 0; l < 2; ++l) {
+    const std::string p = "encoder.layer." + std::to_string(l) + ".attention.self.";
+    for (const char* part : {".weight", ".bias"}) {
+      tensors[p + "pos_key_proj" + part] = tensors_[p + "key_proj" + part];
+      tensors[p + "pos_query_proj" + part] = tensors_[p + "query_proj" + part];
+    }
+  }
+  EXPECT_LE(max_diff(run(config, tensors)), 1e-6);
+  // And the separate projections are really used: perturbing one changes the result (a weight, not the bias: a
+  // bias shift of pos_key adds q_i·b to a whole score row, which softmax ignores).
+  tensors["encoder.layer.0.attention.self.pos_key_proj.weight"].second[5] += 1.0f;
+  EXPECT_GT(max_diff(run(config, tensors)), 1e-4);
+}
+
+TEST_F(DebertaVariants, AbsolutePositionAndTokenTypeEmbeddings) {
+  auto config = config_json_;
+  config["position_biased_input"] = true;
+  config["type_vocab_size"] = 2;
+  auto tensors = tensors_;
+  tensors["embeddings.position_embeddings.weight"] = {{512, 64}, std::vector<float>(512 * 64, 0.0f)};
+  tensors["embeddings.token_type_embeddings.weight"] = {{2, 64}, std::vector<float>(2 * 64, 0.0f)};
+  EXPECT_LE(max_diff(run(config, tensors)), 1e-6);
+  tensors["embeddings.position_embeddings.weight"].second[5 * 64 + 3] = 0.5f;
+  EXPECT_GT(max_diff(run(config, tensors)), 1e-4);
+  // Without the tensor the load names it.
+  tensors.erase("embeddings.position_embeddings.weight");
+  try {
+    run(config, tensors);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "model.safetensors: tensor embeddings.position_embeddings.weight missing");
+  }
+}
+
+TEST_F(DebertaVariants, UnbucketedRelativePositions) {
+  // position_buckets off: att_span becomes max_relative_positions (512), so rel_embeddings has 1024 rows and
+  // distance d uses row d + 512 instead of d + 256. Short sequences never reach the log buckets, so moving
+  // the rows accordingly must give the same result.
+  auto config = config_json_;
+  config["position_buckets"] = -1;
+  auto tensors = tensors_;
+  const auto& old_rows = tensors_["encoder.rel_embeddings.weight"].second;
+  std::vector<float> rows(1024 * 64, 0.0f);
+  std::copy(old_rows.begin(), old_rows.end(), rows.begin() + 256 * 64);
+  tensors["encoder.rel_embeddings.weight"] = {{1024, 64}, rows};
+  EXPECT_LE(max_diff(run(config, tensors)), 1e-6);
+}
+
+TEST(RelativePosition, LogBuckets) {
+  // bucket 256, max position 512: exact within ±128, then log-spaced up to ±255 at distance 511.
+  EXPECT_EQ(log_bucket_position(0, 256, 512), 0);
+  EXPECT_EQ(log_bucket_position(128, 256, 512), 128);
+  EXPECT_EQ(log_bucket_position(-128, 256, 512), -128);
+  EXPECT_EQ(log_bucket_position(129, 256, 512), 129);
+  EXPECT_EQ(log_bucket_position(511, 256, 512), 255);
+  EXPECT_EQ(log_bucket_position(-511, 256, 512), -255);
+  EXPECT_EQ(log_bucket_position(300, 256, 512), -log_bucket_position(-300, 256, 512));
+  EXPECT_EQ(log_bucket_position(700, -1, 512), 700);
+  int64_t prev = log_bucket_position(129, 256, 512);
+  for (int64_t d = 130; d < 512; ++d) {
+    const int64_t b = log_bucket_position(d, 256, 512);
+    EXPECT_TRUE(b == prev || b == prev + 1) << d;
+    prev = b;
+  }
+  // Only the rows a sequence can reach: 128 tokens use rows 256 ± 127.
+  const auto t = RelativePositionTable::build(128, 256, 512, 256);
+  EXPECT_EQ(t.first_row, 129u);
+  EXPECT_EQ(t.row_count, 255u);
+  EXPECT_EQ(t.row_offset(0, 0), 127u);
+  EXPECT_EQ(t.row_offset(127, 0), 254u);
+  EXPECT_EQ(t.row_offset(0, 127), 0u);
+  const auto wide = RelativePositionTable::build(512, 256, 512, 256);
+  EXPECT_EQ(wide.first_row, 1u);
+  EXPECT_EQ(wide.row_count, 511u);
 }
 
 }  // namespace

@@ -12,6 +12,7 @@ packages=(
   unicode-data                               # UCD 15.0: Unicode tables are generated from it at build time
   python3 python3-numpy                      # ../shared/reference/make_model.py (base2 reference model)
   chromium                                   # headless browser tests (playwright-core drives /usr/bin/chromium)
+  fonts-nanum                                # Korean glyphs for the demo screenshots (tests/e2e)
 )
 # Node.js 20 + npm come with the machine image; a machine without them gets Debian's.
 command -v node >/dev/null || packages+=(nodejs npm)

@@ -52,8 +52,8 @@ class WorkerConnection {
   }
 
   request(op, args = {}, { onProgress, transfer = [] } = {}) {
-    if (this.#failure) return Promise.reject(this.#failure);
     const id = this.#next++;
+    if (this.#failure) return { id, promise: Promise.reject(this.#failure) };
     const promise = new Promise((resolve, reject) => this.#pending.set(id, { resolve, reject, onProgress }));
     this.#worker.postMessage({ id, op, ...args }, transfer);
     return { id, promise };
@@ -168,11 +168,12 @@ export async function loadInWorker(source, options = {}) {
     { source: absolute, options: { ...rest, cache }, progress: Boolean(onProgress) },
     { onProgress },
   );
+  promise.catch(() => {}); // observed through the race below; do not report it twice as unhandled
   let onAbort;
   try {
     const aborted = new Promise((_, reject) => {
       onAbort = () => {
-        connection.request('abort', { target: id });
+        connection.request('abort', { target: id }).promise.catch(() => {});
         reject(abortReason(signal));
       };
       signal?.addEventListener('abort', onAbort, { once: true });

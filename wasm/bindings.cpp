@@ -112,10 +112,11 @@ class EncoderHandle {
     output_.resize(encoder_.dim());
   }
 
-  static val load(ModelFilesHandle& files, size_t max_seq_length) {
+  static val load(ModelFilesHandle& files, size_t max_seq_length, std::string dtype) {
     return guarded([&] {
       kfembed::EncoderOptions options;
       options.max_seq_length = max_seq_length;
+      if (dtype != "fp32") kfembed::fail("load options.dtype", "'" + dtype + "' is not supported by this build");
       return val(EncoderHandle(kfembed::SentenceEncoder::load(files.files(), options)));
     });
   }

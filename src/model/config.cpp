@@ -154,6 +154,12 @@ DebertaV2Config DebertaV2Config::parse(std::string_view text, const std::string&
   c.position_buckets = buckets > 0 ? static_cast<int>(buckets) : -1;
   const int64_t max_rel = r.integer("max_relative_positions", -1);
   c.max_relative_positions = max_rel < 1 ? c.max_position_embeddings : static_cast<size_t>(max_rel);
+  // The log buckets divide by log((max_relative_positions − 1) / (position_buckets / 2)), which must be > 0.
+  if (c.relative_attention && c.position_buckets > 0 &&
+      c.max_relative_positions <= static_cast<size_t>(c.position_buckets / 2) + 1)
+    r.bad(max_rel < 1 ? "max_position_embeddings" : "max_relative_positions",
+          std::to_string(c.max_relative_positions) + " is too small for position_buckets " +
+              std::to_string(c.position_buckets) + " (must exceed position_buckets / 2 + 1)");
   for (const auto& t : split_bar(r.string("norm_rel_ebd", "none"))) {
     if (t == "layer_norm") {
       c.norm_rel_ebd = true;

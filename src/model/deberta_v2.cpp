@@ -19,7 +19,8 @@ namespace {
 // "deberta." for checkpoints saved from a task head.
 class WeightReader {
  public:
-  explicit WeightReader(const SafetensorsModel& model) : model_(model) {
+  WeightReader(const SafetensorsModel& model, const LinearFactory& make_linear)
+      : model_(model), make_linear_(make_linear ? make_linear : LinearFactory(make_linear_f32)) {
     if (!model.has("embeddings.word_embeddings.weight") &&
         model.has("deberta.embeddings.word_embeddings.weight"))
       prefix_ = "deberta.";
@@ -29,27 +30,30 @@ class WeightReader {
     return model_.get_float(prefix_ + name, shape);
   }
   std::unique_ptr<Linear> linear(const std::string& name, size_t out, size_t in) const {
-    const auto w = get(name + ".weight", {out, in});
-    const auto b = get(name + ".bias", {out});
-    return std::make_unique<LinearF32>(w.data(), b.data(), out, in);
+    auto layer = make_linear_(model_, prefix_ + name, out, in);
+    if (!layer || layer->out() != out || layer->in() != in)
+      fail(prefix_ + name, "the linear layer factory did not build a [" + std::to_string(out) + ", " +
+                               std::to_string(in) + "] layer");
+    return layer;
   }
 
  private:
   const SafetensorsModel& model_;
+  LinearFactory make_linear_;
   std::string prefix_;
 };
 
 }  // namespace
 
 DebertaV2Encoder DebertaV2Encoder::load(const DebertaV2Config& config, const SafetensorsModel& weights,
-                                        size_t max_seq_length) {
+                                        size_t max_seq_length, const LinearFactory& make_linear) {
   if (max_seq_length == 0) fail("config.json", "max_seq_length must be positive");
   DebertaV2Encoder e;
   e.config_ = config;
   e.max_seq_length_ = max_seq_length;
   const size_t hidden = config.hidden_size, heads_all = config.all_head_size();
   const size_t inter = config.intermediate_size;
-  const WeightReader w(weights);
+  const WeightReader w(weights, make_linear);
 
   e.word_embeddings_ = w.get("embeddings.word_embeddings.weight", {config.vocab_size, hidden});
   if (config.position_biased_input)

@@ -20,8 +20,9 @@ class DebertaV2Encoder {
   // Copies and packs every weight out of `weights` (which may be released afterwards) and precomputes what
   // depends on weights only: the key/query projections of the normalised relative embeddings, for the rows
   // that sequences of up to max_seq_length tokens reach. Also sizes the workspace for max_seq_length.
+  // `make_linear` builds each linear layer (default: make_linear_f32).
   static DebertaV2Encoder load(const DebertaV2Config& config, const SafetensorsModel& weights,
-                               size_t max_seq_length);
+                               size_t max_seq_length, const LinearFactory& make_linear = {});
 
   const DebertaV2Config& config() const { return config_; }
   size_t max_seq_length() const { return max_seq_length_; }

@@ -46,7 +46,7 @@ SentenceEncoder SentenceEncoder::load(ModelFiles& files, const EncoderOptions& o
   DebertaV2Encoder encoder;
   {
     const SafetensorsModel weights = SafetensorsModel::open(files);
-    encoder = DebertaV2Encoder::load(config, weights, max_len);
+    encoder = DebertaV2Encoder::load(config, weights, max_len, options.make_linear);
     if (options.release_weight_files)
       for (const auto& name : weights.file_names()) files.release(name);
   }

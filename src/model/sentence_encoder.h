@@ -21,6 +21,8 @@ struct EncoderOptions {
   // Free the safetensors buffers in ModelFiles once the weights are packed (halves peak memory in the
   // browser).
   bool release_weight_files = true;
+  // Builds each linear layer; empty → f32 (make_linear_f32). The int8 path plugs in here.
+  LinearFactory make_linear;
 };
 
 class SentenceEncoder {

@@ -123,8 +123,8 @@ TEST_F(DebertaVariants, SeparatePositionProjections) {
     }
   }
   EXPECT_LE(max_diff(run(config, tensors)), 1e-6);
-  // And the separate projections are really used: perturbing one changes the result (a weight, not the bias: a
-  // bias shift of pos_key adds q_i·b to a whole score row, which softmax ignores).
+  // And the separate projections are really used: perturbing one changes the result (a weight, not the bias:
+  // a bias shift of pos_key adds q_i·b to a whole score row, which softmax ignores).
   tensors["encoder.layer.0.attention.self.pos_key_proj.weight"].second[5] += 1.0f;
   EXPECT_GT(max_diff(run(config, tensors)), 1e-4);
 }

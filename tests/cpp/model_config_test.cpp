@@ -94,6 +94,12 @@ TEST(ModelConfig, RejectsWhatIsNotImplemented) {
     EXPECT_EQ(msg.rfind(c.expected, 0), 0u) << c.key << " = " << c.value.dump() << ": " << msg;
   }
   auto j = tiny_config();
+  j["max_relative_positions"] = 100;  // log buckets need max_relative_positions - 1 > position_buckets / 2
+  EXPECT_EQ(parse_error(j).rfind(
+                "config.json: max_relative_positions: 100 is too small for position_buckets 256", 0),
+            0u)
+      << parse_error(j);
+  j = tiny_config();
   j.erase("num_hidden_layers");
   EXPECT_EQ(parse_error(j), "config.json: num_hidden_layers: missing");
   EXPECT_EQ(parse_error(nlohmann::json::array()), "config.json: not a JSON object");

@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "common/error.h"
+#include "model/safetensors.h"
 
 namespace kfembed {
 namespace {
@@ -146,6 +147,25 @@ TEST(SentenceEncoder, OptionsAndErrors) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("model.safetensors: file missing"), std::string::npos) << e.what();
   }
+}
+
+TEST(SentenceEncoder, LinearFactoryBuildsEveryLayer) {
+  ModelFiles files = ModelFiles::from_directory(KF_FIXTURES_DIR "/tiny-kf-deberta");
+  EncoderOptions options;
+  std::vector<std::string> names;
+  options.make_linear = [&](const SafetensorsModel& weights, const std::string& name, size_t out, size_t in) {
+    names.push_back(name);
+    return make_linear_f32(weights, name, out, in);
+  };
+  SentenceEncoder enc = SentenceEncoder::load(files, options);
+  ASSERT_EQ(names.size(), 12u);  // 6 per layer
+  EXPECT_EQ(names.front(), "encoder.layer.0.attention.self.query_proj");
+  EXPECT_EQ(names.back(), "encoder.layer.1.output.dense");
+  files = ModelFiles::from_directory(KF_FIXTURES_DIR "/tiny-kf-deberta");
+  options.make_linear = [](const SafetensorsModel& weights, const std::string& name, size_t out, size_t in) {
+    return make_linear_f32(weights, name, out, in).get() ? std::unique_ptr<Linear>() : nullptr;
+  };
+  EXPECT_THROW(SentenceEncoder::load(files, options), Error);
 }
 
 // base2: generated on demand by the reference generator (about 2 s, 120 MB) into the build's test-tmp dir.

@@ -149,6 +149,29 @@ TEST(SentenceEncoder, OptionsAndErrors) {
   }
 }
 
+TEST(ModelFiles, BuffersAndErrors) {
+  ModelFiles files;
+  uint8_t* p = files.allocate("config.json", 2);
+  p[0] = '{', p[1] = '}';
+  EXPECT_TRUE(files.has("config.json"));
+  EXPECT_EQ(files.text("config.json"), "{}");
+  files.add("1_Pooling/config.json", {'x'});
+  EXPECT_EQ(files.get("1_Pooling/config.json").size(), 1u);
+  files.release("config.json");
+  EXPECT_FALSE(files.has("config.json"));
+  try {
+    files.get("config.json");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()), "config.json: file missing");
+  }
+  const auto dir = ModelFiles::from_directory(KF_FIXTURES_DIR "/tiny-kf-deberta");
+  for (const char* name : {"config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json",
+                           "vocab.txt", "modules.json", "sentence_bert_config.json", "1_Pooling/config.json"})
+    EXPECT_TRUE(dir.has(name)) << name;
+  EXPECT_THROW(ModelFiles::from_directory(KF_FIXTURES_DIR "/no-such-model"), Error);
+}
+
 TEST(SentenceEncoder, LinearFactoryBuildsEveryLayer) {
   ModelFiles files = ModelFiles::from_directory(KF_FIXTURES_DIR "/tiny-kf-deberta");
   EncoderOptions options;

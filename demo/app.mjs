@@ -10,7 +10,8 @@ import { load, SemanticIndex } from '../js/index.js';
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
 const STORAGE_MODEL = 'kfembed-demo:model';
-const BATCH = 16;
+/** Indexing batches aim at this many ms each, so a query typed meanwhile waits at most about that long. */
+const BATCH_TARGET_MS = 250;
 
 const config = {
   model: params.get('model') || localStorage.getItem(STORAGE_MODEL) || new URL('../model/', location.href).href,
@@ -37,6 +38,7 @@ const demo = {
   embeddedNow: 0,
   error: null,
   lastResults: [],
+  pendingSearches: 0, // typed queries not answered yet (indexing pauses for them)
   timings: {},
 };
 window.kfDemo = demo;
@@ -111,7 +113,13 @@ function fingerprint(texts) {
   return (h >>> 0).toString(16);
 }
 
-const nextFrame = () => new Promise((resolve) => setTimeout(resolve, 0));
+const sleep = (t) => new Promise((resolve) => setTimeout(resolve, t));
+
+function remaining(seconds) {
+  if (!Number.isFinite(seconds)) return '';
+  if (seconds < 60) return ` · 약 ${Math.max(1, Math.round(seconds))}초 남음`;
+  return ` · 약 ${Math.round(seconds / 60)}분 남음`;
+}
 
 async function start() {
   demo.error = null;
@@ -177,21 +185,28 @@ async function buildIndex(corpus) {
 
   const started = performance.now();
   let lastSave = performance.now();
-  for (let at = 0; at < missing.length; at += BATCH) {
-    const ids = missing.slice(at, at + BATCH);
+  let batch = 4;
+  for (let at = 0; at < missing.length;) {
+    // A query typed meanwhile goes first: the model (one worker) would otherwise be busy with this batch.
+    while (demo.pendingSearches > 0) await sleep(20);
+    const ids = missing.slice(at, at + batch);
+    at += ids.length;
+    const t0 = performance.now();
     await index.add(ids.map((i) => corpus[i]), ids);
+    const took = performance.now() - t0;
     demo.embeddedNow += ids.length;
-    const done = corpus.length - missing.length + Math.min(at + BATCH, missing.length);
+    const done = corpus.length - missing.length + at;
     const rate = demo.embeddedNow / ((performance.now() - started) / 1000);
     setState('indexing', '문장을 색인하는 중…',
-      `${fmt(done)} / ${fmt(corpus.length)} 문장 · 초당 ${fmt(Math.round(rate))}문장 · 색인하는 동안에도 검색할 수 있습니다`,
-      done / corpus.length);
-    // Keep progress across reloads, and give the page a turn (main-thread mode computes between these).
+      `${fmt(done)} / ${fmt(corpus.length)} 문장 · 초당 ${fmt(Math.round(rate))}문장${remaining((corpus.length - done) / rate)} · ` +
+      '색인하는 동안에도 검색할 수 있습니다', done / corpus.length);
+    // Keep progress across reloads (a reload resumes where this stopped).
     if (performance.now() - lastSave > 5000) {
       lastSave = performance.now();
       index.save(key).catch((e) => console.warn('index save failed:', e.message));
     }
-    await nextFrame();
+    batch = Math.max(1, Math.min(64, Math.round((batch + (batch * BATCH_TARGET_MS) / Math.max(took, 1)) / 2)));
+    await sleep(0); // a turn for the page (main-thread mode computes between these)
   }
   try {
     await index.save(key);
@@ -205,8 +220,12 @@ let searchTimer = 0;
 let searchSeq = 0;
 
 function scheduleSearch(delay = 180) {
+  if (!searchTimer) demo.pendingSearches++;
   clearTimeout(searchTimer);
-  searchTimer = setTimeout(runSearch, delay);
+  searchTimer = setTimeout(() => {
+    searchTimer = 0;
+    runSearch().finally(() => demo.pendingSearches--);
+  }, delay);
 }
 
 async function runSearch() {

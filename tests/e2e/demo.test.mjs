@@ -90,6 +90,14 @@ test('first visit: downloads the model, indexes the corpus, reaches the ready st
     new MutationObserver(() => window.recordState?.(document.body?.dataset.state)).observe(document, {
       subtree: true, attributes: true, attributeFilter: ['data-state'],
     });
+    // Responsiveness while indexing: the largest gap between 10 ms timer ticks in the 'indexing' state.
+    window.indexingMaxGap = 0;
+    let last = performance.now();
+    setInterval(() => {
+      const now = performance.now();
+      if (document.body?.dataset.state === 'indexing') window.indexingMaxGap = Math.max(window.indexingMaxGap, now - last);
+      last = now;
+    }, 10);
   });
   await page.goto(demoUrl());
   await waitForState(page, 'ready');
@@ -98,9 +106,11 @@ test('first visit: downloads the model, indexes the corpus, reaches the ready st
     source: window.kfDemo.indexSource,
     embedded: window.kfDemo.embeddedNow,
     dim: window.kfDemo.model.dim,
-    title: document.getElementById('status-title').textContent,
+    worker: window.kfDemo.model.constructor.name,
+    maxGap: window.indexingMaxGap,
   }));
-  expect(info).toMatchObject({ size: N, source: 'built', embedded: N, dim: 64 });
+  expect(info).toMatchObject({ size: N, source: 'built', embedded: N, dim: 64, worker: 'WorkerSentenceModel' });
+  expect(info.maxGap).toBeLessThan(250); // the page stays responsive while the corpus is embedded
   expect(states).toContain('indexing');
   expect(weightRequests().length).toBeGreaterThan(0);
   expect(await page.isEnabled('#query')).toBe(true);
@@ -163,6 +173,22 @@ test('offline after the first visit: page, package, model and index all come fro
     await context.setOffline(false);
   }
   expect(weightRequests()).toEqual([]);
+});
+
+test('main-thread fallback (worker=0) indexes in batches and answers queries', async () => {
+  const p = await context.newPage();
+  try {
+    await p.goto(`${server.url}?corpus=60&dtype=fp32&worker=0`);
+    await waitForState(p, 'ready');
+    const info = await p.evaluate(() => ({ model: window.kfDemo.model.constructor.name, size: window.kfDemo.index.size,
+      source: window.kfDemo.indexSource }));
+    expect(info).toEqual({ model: 'SentenceModel', size: 60, source: 'built' });
+    const hits = await search(p, corpus[59]);
+    expect(hits[0]).toMatchObject({ id: 59, text: corpus[59] });
+    expect(hits[0].score).toBeGreaterThan(0.9999);
+  } finally {
+    await p.close();
+  }
 });
 
 test('a wrong model URL shows the error state with the reason', async () => {

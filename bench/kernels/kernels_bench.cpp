@@ -13,6 +13,12 @@
 #include <string>
 #include <vector>
 
+#if defined(__EMSCRIPTEN__)
+#include <emscripten.h>
+#else
+#include <time.h>
+#endif
+
 #include "kernels/gemm_i8.h"
 #include "kernels/quantize.h"
 #include "kernels/simd128.h"
@@ -48,6 +54,21 @@ __attribute__((noinline)) void gemm_naive(const int8_t* xq, const float* xs, siz
     }
 }
 
+// CPU time of this process: unlike wall time it does not count the slices other processes take on a shared
+// machine, so it stays meaningful while others compile (caches and clocks are still shared).
+double cpu_s() {
+#if defined(__EMSCRIPTEN__)
+  return EM_ASM_DOUBLE({
+    const u = process.cpuUsage();
+    return (u.user + u.system) * 1e-6;
+  });
+#else
+  timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return ts.tv_sec + ts.tv_nsec * 1e-9;
+#endif
+}
+
 struct Variant {
   const char* name;
   std::function<void()> run;
@@ -56,23 +77,29 @@ struct Variant {
 };
 
 void report(const char* shape, const std::vector<Variant>& vs, int rounds, double round_s) {
-  std::vector<std::vector<double>> rates(vs.size());
+  std::vector<std::vector<double>> rates(vs.size()), cpu_rates(vs.size());
   for (int r = 0; r < rounds; ++r)
     for (size_t v = 0; v < vs.size(); ++v) {
       if (vs[v].slow && r >= 2) continue;
       int it = 0;
-      double t0 = now_s(), t;
+      const double c0 = cpu_s(), t0 = now_s();
+      double t;
       do {
         vs[v].run();
         ++it;
         t = now_s() - t0;
       } while (t < round_s && !vs[v].slow);
+      const double c = cpu_s() - c0;
       rates[v].push_back(vs[v].macs * it / t * 1e-9);
+      cpu_rates[v].push_back(vs[v].macs * it / c * 1e-9);
     }
   for (size_t v = 0; v < vs.size(); ++v) {
     auto& x = rates[v];
+    auto& y = cpu_rates[v];
     std::sort(x.begin(), x.end());
-    std::printf("%-22s %-14s best %7.2f  median %7.2f G%s/s\n", shape, vs[v].name, x.back(), x[x.size() / 2],
+    std::sort(y.begin(), y.end());
+    std::printf("%-18s %-10s wall best %6.2f median %6.2f | cpu median %6.2f  G%s/s\n", shape, vs[v].name,
+                x.back(), x[x.size() / 2], y[y.size() / 2],
                 std::strcmp(vs[v].name, "quantize") == 0 ? "elem" : "MAC");
   }
 }

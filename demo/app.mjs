@@ -169,6 +169,7 @@ async function buildIndex(corpus) {
     `${demo.model.dim}|${corpus.length}|${fingerprint(corpus)}`;
   demo.index?.dispose();
   demo.index = null;
+  demo.indexKey = key;
   let index = null;
   try {
     index = await SemanticIndex.load(key, { model: demo.model });
@@ -361,8 +362,8 @@ $('settings-form').addEventListener('submit', (e) => {
   location.href = url.href;
 });
 $('clear-index').addEventListener('click', async () => {
-  const db = indexedDB.deleteDatabase('kfembed');
-  db.onsuccess = db.onerror = () => location.reload();
+  if (demo.indexKey) await SemanticIndex.deleteSaved(demo.indexKey).catch(() => {});
+  location.reload();
 });
 
 if (config.serviceWorker && 'serviceWorker' in navigator && location.protocol !== 'file:') {

@@ -133,6 +133,9 @@ test('a corpus sentence as the query ranks itself first (score ≈ 1); top-k equ
     });
   }
   await page.screenshot({ path: path.join(OUT, 'demo-search.png'), fullPage: true });
+  await page.setViewportSize({ width: 390, height: 844 }); // a phone
+  await page.screenshot({ path: path.join(OUT, 'demo-search-mobile.png'), fullPage: true });
+  await page.setViewportSize({ width: 1120, height: 900 });
 });
 
 test('the similarity panel agrees with encode()', async () => {
@@ -175,20 +178,39 @@ test('offline after the first visit: page, package, model and index all come fro
   expect(weightRequests()).toEqual([]);
 });
 
-test('main-thread fallback (worker=0) indexes in batches and answers queries', async () => {
+test('main-thread fallback (worker=0) with an int8 index indexes in batches and answers queries', async () => {
   const p = await context.newPage();
   try {
-    await p.goto(`${server.url}?corpus=60&dtype=fp32&worker=0`);
+    await p.goto(`${server.url}?corpus=60&dtype=fp32&worker=0&int8=1`);
     await waitForState(p, 'ready');
     const info = await p.evaluate(() => ({ model: window.kfDemo.model.constructor.name, size: window.kfDemo.index.size,
-      source: window.kfDemo.indexSource }));
-    expect(info).toEqual({ model: 'SentenceModel', size: 60, source: 'built' });
+      source: window.kfDemo.indexSource, int8: window.kfDemo.index.int8 }));
+    expect(info).toEqual({ model: 'SentenceModel', size: 60, source: 'built', int8: true });
     const hits = await search(p, corpus[59]);
     expect(hits[0]).toMatchObject({ id: 59, text: corpus[59] });
-    expect(hits[0].score).toBeGreaterThan(0.9999);
+    expect(hits[0].score).toBeGreaterThan(0.99);
+    const query = await model.encode(corpus[59]);
+    hits.forEach((h) => expect(Math.abs(h.score - cosine(vectors[h.id], query))).toBeLessThan(0.01));
   } finally {
     await p.close();
   }
+});
+
+test('SemanticIndex save/load/deleteSaved through IndexedDB in the browser', async () => {
+  const result = await page.evaluate(async () => {
+    const { SemanticIndex } = await import('/js/index.js');
+    const index = new SemanticIndex({ int8: true });
+    await index.add([new Float32Array([1, 0, 0]), new Float32Array([0, 1, 0]), new Float32Array([1, 1, 0])], ['x', 'y', 'z']);
+    index.remove('y');
+    await index.save('e2e-api');
+    const missing = await SemanticIndex.load('e2e-nothing-here');
+    const copy = await SemanticIndex.load('e2e-api');
+    const hits = await copy.search([1, 0.1, 0], 5);
+    await SemanticIndex.deleteSaved('e2e-api');
+    const afterDelete = await SemanticIndex.load('e2e-api');
+    return { missing, size: copy.size, int8: copy.int8, ids: hits.map((h) => h.id), afterDelete };
+  });
+  expect(result).toEqual({ missing: null, size: 2, int8: true, ids: ['x', 'z'], afterDelete: null });
 });
 
 test('a wrong model URL shows the error state with the reason', async () => {

@@ -4,7 +4,8 @@
 // URL parameters (all optional):
 //   model=<url>    model directory (default: ../model/ on the demo server, i.e. `npm start`'s model)
 //   corpus=<n>     index only the first n sentences (1..3000; tests use small ones)
-//   dtype=fp32|int8, worker=0|1, int8=0|1 (int8 index), sw=0 (no service worker), k=<5..50>
+//   dtype=fp32|int8, worker=0|1, int8=0|1 (int8 index), sw=0 (no service worker)
+//   q=<text>       a query to run once ready (the page keeps it in the address bar: links are shareable)
 import { load, SemanticIndex } from '../js/index.js';
 
 const $ = (id) => document.getElementById(id);
@@ -234,6 +235,9 @@ async function runSearch() {
   const seq = ++searchSeq;
   const list = $('results');
   if (!query) {
+    const url = new URL(location.href);
+    url.searchParams.delete('q');
+    history.replaceState(null, '', url);
     list.replaceChildren();
     $('search-meta').textContent = '\u00a0';
     demo.lastResults = [];
@@ -250,6 +254,10 @@ async function runSearch() {
     const t2 = performance.now();
     if (seq !== searchSeq) return; // a newer query is on its way
     demo.lastResults = hits;
+    demo.lastQuery = query;
+    const url = new URL(location.href);
+    url.searchParams.set('q', query);
+    history.replaceState(null, '', url);
     renderResults(hits);
     $('search-meta').textContent = `결과 ${hits.length}개 · 문장 ${fmt(demo.index.size)}개 중 · 임베딩 ${ms(t1 - t0)}ms · ` +
       `검색 ${ms(t2 - t1)}ms`;
@@ -332,6 +340,15 @@ async function compare() {
 
 // ------------------------------------------------------------------------------------------------- wiring
 $('query').addEventListener('input', () => scheduleSearch());
+$('query').addEventListener('keydown', (e) => {
+  if (e.key === 'Enter' && !e.isComposing) scheduleSearch(0);
+});
+for (const id of ['sent-a', 'sent-b']) {
+  $(id).addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) compare();
+  });
+}
+if (params.get('q')) $('query').value = params.get('q');
 $('k').addEventListener('change', () => scheduleSearch(0));
 for (const button of document.querySelectorAll('.example')) {
   button.addEventListener('click', () => {

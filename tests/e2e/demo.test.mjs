@@ -48,8 +48,8 @@ const waitForState = (p, state, timeout = 120_000) =>
 async function search(p, query) {
   const before = await p.evaluate(() => Number(document.body.dataset.searchSeq ?? 0));
   await p.fill('#query', query);
-  await p.waitForFunction((n) => Number(document.body.dataset.searchSeq ?? 0) > n && document.body.dataset.searching === 'false',
-    before, { timeout: 30_000 });
+  await p.waitForFunction(([n, q]) => Number(document.body.dataset.searchSeq ?? 0) > n &&
+    document.body.dataset.searching === 'false' && window.kfDemo.lastQuery === q, [before, query], { timeout: 30_000 });
   return p.$$eval('#results .result', (items) => items.map((li) => ({
     id: Number(li.dataset.id),
     score: Number(li.dataset.score),
@@ -159,6 +159,10 @@ test('reload: the model comes from the Cache API and the index from IndexedDB (n
     size: window.kfDemo.index.size }));
   expect(info).toEqual({ source: 'stored', embedded: 0, size: N });
   expect(weightRequests()).toEqual([]);
+  // The last query stayed in the address bar (?q=…) and runs again by itself.
+  expect(new URL(page.url()).searchParams.get('q')).toBe(corpus[150]);
+  await page.waitForFunction((q) => window.kfDemo.lastQuery === q, corpus[150]);
+  expect(await page.inputValue('#query')).toBe(corpus[150]);
   const hits = await search(page, corpus[42]);
   expect(hits[0].text).toBe(corpus[42]);
 });

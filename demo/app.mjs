@@ -23,6 +23,8 @@ const config = {
   serviceWorker: params.get('sw') !== '0',
 };
 
+const SEARCH_HINT = '입력을 멈추면 바로 검색합니다 · 점수는 코사인 유사도(1에 가까울수록 같은 뜻)';
+
 const numberFormat = new Intl.NumberFormat('ko-KR');
 const fmt = (n) => numberFormat.format(n);
 const mb = (bytes) => `${(bytes / 1e6).toFixed(bytes < 1e7 ? 1 : 0)}MB`;
@@ -158,6 +160,7 @@ async function start() {
     $('engine-info').textContent = `모델: ${config.model} · ${config.worker ? 'Web Worker' : '메인 스레드'} 실행 · ` +
       `최대 ${demo.model.maxSeqLength}토큰`;
     if ($('query').value.trim()) scheduleSearch(0);
+    else $('search-meta').textContent = SEARCH_HINT;
   } catch (e) {
     console.error(e);
     demo.error = e?.message ?? String(e);
@@ -239,7 +242,7 @@ async function runSearch() {
     url.searchParams.delete('q');
     history.replaceState(null, '', url);
     list.replaceChildren();
-    $('search-meta').textContent = '\u00a0';
+    $('search-meta').textContent = SEARCH_HINT;
     demo.lastResults = [];
     return;
   }

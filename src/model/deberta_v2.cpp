@@ -9,6 +9,7 @@
 #include "kernels/layer_norm.h"
 #include "kernels/softmax.h"
 #include "kernels/vector_f32.h"
+#include "model/linear_i8.h"
 #include "model/safetensors.h"
 
 namespace kfembed {
@@ -26,6 +27,7 @@ class WeightReader {
       prefix_ = "deberta.";
   }
   bool has(const std::string& name) const { return model_.has(prefix_ + name); }
+  const std::string& prefix() const { return prefix_; }
   std::vector<float> get(const std::string& name, std::vector<size_t> shape) const {
     return model_.get_float(prefix_ + name, shape);
   }
@@ -67,23 +69,7 @@ DebertaV2Encoder DebertaV2Encoder::load(const DebertaV2Config& config, const Saf
   e.embeddings_ln_gamma_ = w.get("embeddings.LayerNorm.weight", {hidden});
   e.embeddings_ln_beta_ = w.get("embeddings.LayerNorm.bias", {hidden});
 
-  // Relative embeddings: LayerNorm (norm_rel_ebd) of only the rows reachable at max_seq_length.
-  std::vector<float> rel;
-  const size_t span = config.att_span();
-  if (config.relative_attention) {
-    e.rel_table_ = RelativePositionTable::build(max_seq_length, config.position_buckets,
-                                                static_cast<int64_t>(config.max_relative_positions), span);
-    const auto table = w.get("encoder.rel_embeddings.weight", {2 * span, hidden});
-    rel.assign(table.begin() + static_cast<std::ptrdiff_t>(e.rel_table_.first_row * hidden),
-               table.begin() +
-                   static_cast<std::ptrdiff_t>((e.rel_table_.first_row + e.rel_table_.row_count) * hidden));
-    if (config.norm_rel_ebd) {
-      const auto g = w.get("encoder.LayerNorm.weight", {hidden});
-      const auto b = w.get("encoder.LayerNorm.bias", {hidden});
-      layer_norm(rel.data(), nullptr, g.data(), b.data(), e.rel_table_.row_count, hidden,
-                 config.layer_norm_eps, rel.data());
-    }
-  }
+  const std::vector<float> rel = e.relative_embeddings(weights, w.prefix());
 
   for (size_t l = 0; l < config.num_hidden_layers; ++l) {
     const std::string p = "encoder.layer." + std::to_string(l) + ".";
@@ -122,25 +108,120 @@ DebertaV2Encoder DebertaV2Encoder::load(const DebertaV2Config& config, const Saf
     e.layers_.push_back(std::move(layer));
   }
 
-  const size_t n = max_seq_length;
-  e.ws_.x.resize(n * hidden);
-  e.ws_.attn.resize(n * hidden);
-  e.ws_.tmp.resize(n * hidden);
-  e.ws_.q.resize(n * heads_all);
-  e.ws_.k.resize(n * heads_all);
-  e.ws_.v.resize(n * heads_all);
-  e.ws_.context.resize(n * heads_all);
-  e.ws_.ffn.resize(n * inter);
-  e.ws_.scores.resize(n);
+  e.size_workspace();
+  return e;
+}
+
+std::vector<float> DebertaV2Encoder::relative_embeddings(const SafetensorsModel& weights, const std::string& prefix) {
+  // LayerNorm (norm_rel_ebd) of only the rows reachable at max_seq_length.
+  std::vector<float> rel;
+  const size_t hidden = config_.hidden_size, span = config_.att_span();
+  if (!config_.relative_attention) return rel;
+  rel_table_ = RelativePositionTable::build(max_seq_length_, config_.position_buckets,
+                                            static_cast<int64_t>(config_.max_relative_positions), span);
+  const auto table = weights.get_float(prefix + "encoder.rel_embeddings.weight", {2 * span, hidden});
+  rel.assign(table.begin() + static_cast<std::ptrdiff_t>(rel_table_.first_row * hidden),
+             table.begin() + static_cast<std::ptrdiff_t>((rel_table_.first_row + rel_table_.row_count) * hidden));
+  if (config_.norm_rel_ebd) {
+    const auto g = weights.get_float(prefix + "encoder.LayerNorm.weight", {hidden});
+    const auto b = weights.get_float(prefix + "encoder.LayerNorm.bias", {hidden});
+    layer_norm(rel.data(), nullptr, g.data(), b.data(), rel_table_.row_count, hidden, config_.layer_norm_eps,
+               rel.data());
+  }
+  return rel;
+}
+
+void DebertaV2Encoder::size_workspace() {
+  const size_t n = max_seq_length_, hidden = config_.hidden_size, heads_all = config_.all_head_size();
+  ws_.x.resize(n * hidden);
+  ws_.attn.resize(n * hidden);
+  ws_.tmp.resize(n * hidden);
+  if (scratch_) {
+    ws_.qkv.resize(n * 3 * heads_all);
+    scratch_->reserve(n, std::max(config_.intermediate_size, std::max(hidden, heads_all)));
+  } else {
+    ws_.q.resize(n * heads_all);
+    ws_.k.resize(n * heads_all);
+    ws_.v.resize(n * heads_all);
+  }
+  ws_.context.resize(n * heads_all);
+  ws_.ffn.resize(n * config_.intermediate_size);
+  ws_.scores.resize(n);
+}
+
+DebertaV2Encoder DebertaV2Encoder::load_int8(const DebertaV2Config& config, const SafetensorsModel& package,
+                                             std::shared_ptr<const std::vector<uint8_t>> storage,
+                                             size_t max_seq_length) {
+  if (max_seq_length == 0) fail("config.json", "max_seq_length must be positive");
+  DebertaV2Encoder e;
+  e.config_ = config;
+  e.max_seq_length_ = max_seq_length;
+  e.storage_ = std::move(storage);
+  e.scratch_ = std::make_shared<I8Scratch>();
+  const size_t hidden = config.hidden_size, ah = config.all_head_size(), inter = config.intermediate_size;
+  auto get = [&](const std::string& name, std::vector<size_t> shape) { return package.get_float(name, shape); };
+  auto linear = [&](const std::string& name, size_t out, size_t in) {
+    return LinearI8::from_package(package, name, out, in, e.scratch_);
+  };
+
+  e.qembeddings_ = QuantizedEmbeddings::from_package(package, config.vocab_size, hidden);
+  if (config.position_biased_input)
+    e.position_embeddings_ = get("embeddings.position_embeddings.weight", {config.max_position_embeddings, hidden});
+  if (config.type_vocab_size > 0) {
+    auto table = get("embeddings.token_type_embeddings.weight", {config.type_vocab_size, hidden});
+    e.token_type_embedding_.assign(table.begin(), table.begin() + static_cast<std::ptrdiff_t>(hidden));
+  }
+  e.embeddings_ln_gamma_ = get("embeddings.LayerNorm.weight", {hidden});
+  e.embeddings_ln_beta_ = get("embeddings.LayerNorm.bias", {hidden});
+  const std::vector<float> rel = e.relative_embeddings(package, "");
+
+  // The position projections are computed once, in f32, with the weights the int8 layers effectively apply
+  // (dequantized), so the converted package and quantize-at-load agree bit for bit.
+  auto project = [&](const LinearI8& source, size_t first_row, const float* bias, std::vector<float>& out) {
+    const std::vector<float> w = source.dequantized(first_row, ah);
+    out.resize(e.rel_table_.row_count * ah);
+    LinearF32(w.data(), bias, ah, hidden).apply(rel.data(), e.rel_table_.row_count, out.data());
+  };
+  for (size_t l = 0; l < config.num_hidden_layers; ++l) {
+    const std::string p = "encoder.layer." + std::to_string(l) + ".";
+    Layer layer;
+    auto qkv = linear(p + "attention.self.qkv_proj", 3 * ah, hidden);
+    if (config.relative_attention) {
+      if (config.share_att_key) {
+        if (config.c2p) project(*qkv, ah, qkv->bias() + ah, layer.pos_key);
+        if (config.p2c) project(*qkv, 0, qkv->bias(), layer.pos_query);
+      } else {
+        if (config.c2p) {
+          auto pk = linear(p + "attention.self.pos_key_proj", ah, hidden);
+          project(*pk, 0, pk->bias(), layer.pos_key);
+        }
+        if (config.p2c) {
+          auto pq = linear(p + "attention.self.pos_query_proj", ah, hidden);
+          project(*pq, 0, pq->bias(), layer.pos_query);
+        }
+      }
+    }
+    layer.qkv = std::move(qkv);
+    layer.attention_output = linear(p + "attention.output.dense", hidden, ah);
+    layer.attention_ln_gamma = get(p + "attention.output.LayerNorm.weight", {hidden});
+    layer.attention_ln_beta = get(p + "attention.output.LayerNorm.bias", {hidden});
+    layer.intermediate = linear(p + "intermediate.dense", inter, hidden);
+    layer.output = linear(p + "output.dense", hidden, inter);
+    layer.output_ln_gamma = get(p + "output.LayerNorm.weight", {hidden});
+    layer.output_ln_beta = get(p + "output.LayerNorm.bias", {hidden});
+    e.layers_.push_back(std::move(layer));
+  }
+  e.size_workspace();
   return e;
 }
 
 size_t DebertaV2Encoder::weight_bytes() const {
   size_t bytes = (word_embeddings_.size() + position_embeddings_.size()) * sizeof(float);
+  if (!qembeddings_.empty()) bytes += qembeddings_.bytes();
   for (const auto& l : layers_) {
-    for (const Linear* lin : {l.query.get(), l.key.get(), l.value.get(), l.attention_output.get(),
+    for (const Linear* lin : {l.query.get(), l.key.get(), l.value.get(), l.qkv.get(), l.attention_output.get(),
                               l.intermediate.get(), l.output.get()})
-      bytes += lin->weight_bytes();
+      if (lin) bytes += lin->weight_bytes();
     bytes += (l.pos_key.size() + l.pos_query.size()) * sizeof(float);
   }
   return bytes;
@@ -152,8 +233,11 @@ void DebertaV2Encoder::embed(const int32_t* ids, size_t n, float* out) const {
     if (ids[t] < 0 || static_cast<size_t>(ids[t]) >= config_.vocab_size)
       fail("input ids", "token id " + std::to_string(ids[t]) + " at position " + std::to_string(t) +
                             " is outside the vocabulary [0, " + std::to_string(config_.vocab_size) + ")");
-    std::memcpy(out + t * hidden, word_embeddings_.data() + static_cast<size_t>(ids[t]) * hidden,
-                hidden * sizeof(float));
+    if (!qembeddings_.empty())
+      qembeddings_.row(static_cast<size_t>(ids[t]), out + t * hidden);
+    else
+      std::memcpy(out + t * hidden, word_embeddings_.data() + static_cast<size_t>(ids[t]) * hidden,
+                  hidden * sizeof(float));
     if (!position_embeddings_.empty())
       axpy_f32(1.0f, position_embeddings_.data() + t * hidden, out + t * hidden, hidden);
     if (!token_type_embedding_.empty())
@@ -169,9 +253,23 @@ void DebertaV2Encoder::embed(const int32_t* ids, size_t n, float* out) const {
 // r = row of the bucketed distance i − j (c2p and p2c use the same row: the buckets are odd in the distance).
 void DebertaV2Encoder::attention(const Layer& layer, const float* x, size_t n) {
   const size_t ah = config_.all_head_size(), d = config_.attention_head_size;
-  layer.query->apply(x, n, ws_.q.data());
-  layer.key->apply(x, n, ws_.k.data());
-  layer.value->apply(x, n, ws_.v.data());
+  // q, k, v rows: separate [n, ah] buffers (f32 layers), or one fused [n, 3·ah] buffer (int8 qkv).
+  const float *q, *k, *v;
+  size_t stride = ah;
+  if (layer.qkv) {
+    layer.qkv->apply(x, n, ws_.qkv.data());
+    q = ws_.qkv.data();
+    k = q + ah;
+    v = q + 2 * ah;
+    stride = 3 * ah;
+  } else {
+    layer.query->apply(x, n, ws_.q.data());
+    layer.key->apply(x, n, ws_.k.data());
+    layer.value->apply(x, n, ws_.v.data());
+    q = ws_.q.data();
+    k = ws_.k.data();
+    v = ws_.v.data();
+  }
   const float inv_scale = 1.0f / std::sqrt(static_cast<float>(d * config_.scale_factor()));
   const bool c2p = config_.relative_attention && config_.c2p;
   const bool p2c = config_.relative_attention && config_.p2c;
@@ -179,16 +277,16 @@ void DebertaV2Encoder::attention(const Layer& layer, const float* x, size_t n) {
   for (size_t h = 0; h < config_.num_attention_heads; ++h) {
     const size_t col = h * d;
     for (size_t i = 0; i < n; ++i) {
-      const float* qi = ws_.q.data() + i * ah + col;
+      const float* qi = q + i * stride + col;
       for (size_t j = 0; j < n; ++j) {
         const size_t r = c2p || p2c ? rel_table_.row_offset(i, j) : 0;
         scores[j] =
-            inv_scale * disentangled_score_f32(qi, ws_.k.data() + j * ah + col,
+            inv_scale * disentangled_score_f32(qi, k + j * stride + col,
                                                c2p ? layer.pos_key.data() + r * ah + col : nullptr,
                                                p2c ? layer.pos_query.data() + r * ah + col : nullptr, d);
       }
       softmax(scores, nullptr, n);
-      weighted_row_sum_f32(scores, ws_.v.data() + col, ah, n, d, ws_.context.data() + i * ah + col);
+      weighted_row_sum_f32(scores, v + col, stride, n, d, ws_.context.data() + i * ah + col);
     }
   }
 }

@@ -8,12 +8,14 @@
 #include <vector>
 
 #include "model/config.h"
+#include "model/int8_package.h"
 #include "model/linear.h"
 #include "model/relative_position.h"
 
 namespace kfembed {
 
 class SafetensorsModel;
+struct I8Scratch;
 
 class DebertaV2Encoder {
  public:
@@ -23,6 +25,11 @@ class DebertaV2Encoder {
   // `make_linear` builds each linear layer (default: make_linear_f32).
   static DebertaV2Encoder load(const DebertaV2Config& config, const SafetensorsModel& weights,
                                size_t max_seq_length, const LinearFactory& make_linear = {});
+
+  // The int8 encoder of a kfembed int8 package (int8_package.h) parsed from `storage`: linear weights and word
+  // embeddings are used in place, so `storage` is kept alive by the encoder (no copy of the big tensors).
+  static DebertaV2Encoder load_int8(const DebertaV2Config& config, const SafetensorsModel& package,
+                                    std::shared_ptr<const std::vector<uint8_t>> storage, size_t max_seq_length);
 
   const DebertaV2Config& config() const { return config_; }
   size_t max_seq_length() const { return max_seq_length_; }
@@ -37,6 +44,7 @@ class DebertaV2Encoder {
  private:
   struct Layer {
     std::unique_ptr<Linear> query, key, value, attention_output, intermediate, output;
+    std::unique_ptr<Linear> qkv;  // int8: Q, K, V fused ([3·all_head_size, hidden]); query/key/value null
     std::vector<float> attention_ln_gamma, attention_ln_beta, output_ln_gamma, output_ln_beta;
     // Rows [first_row, first_row + row_count) of key_proj / query_proj (or pos_*_proj) applied to the
     // LayerNorm-ed rel_embeddings: [row_count, all_head_size].
@@ -44,16 +52,22 @@ class DebertaV2Encoder {
   };
   // Preallocated buffers of the forward pass, sized once for max_seq_length.
   struct Workspace {
-    std::vector<float> x, attn, q, k, v, context, tmp, ffn, scores;
+    std::vector<float> x, attn, q, k, v, qkv, context, tmp, ffn, scores;
   };
 
   void embed(const int32_t* ids, size_t n, float* out) const;
+  // LayerNorm-ed relative embeddings rows reachable at max_seq_length (empty without relative attention).
+  std::vector<float> relative_embeddings(const SafetensorsModel& weights, const std::string& prefix);
+  void size_workspace();
   void attention(const Layer& layer, const float* x, size_t n);
 
   DebertaV2Config config_;
   size_t max_seq_length_ = 0;
   std::vector<float> word_embeddings_, position_embeddings_, token_type_embedding_;
   std::vector<float> embeddings_ln_gamma_, embeddings_ln_beta_;
+  QuantizedEmbeddings qembeddings_;  // int8 path: rows looked up in place, word_embeddings_ stays empty
+  std::shared_ptr<const std::vector<uint8_t>> storage_;  // int8 path: the package bytes the views point into
+  std::shared_ptr<I8Scratch> scratch_;
   std::vector<Layer> layers_;
   RelativePositionTable rel_table_;
   Workspace ws_;

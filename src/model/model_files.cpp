@@ -36,6 +36,14 @@ void ModelFiles::release(const std::string& name) {
   files_.erase(name);
 }
 
+std::vector<uint8_t> ModelFiles::take(const std::string& name) {
+  auto it = files_.find(name);
+  if (it == files_.end()) fail(name, "file missing");
+  std::vector<uint8_t> bytes = std::move(it->second);
+  files_.erase(it);
+  return bytes;
+}
+
 std::vector<std::string> ModelFiles::names() const {
   std::vector<std::string> out;
   for (const auto& entry : files_) out.push_back(entry.first);
@@ -66,7 +74,7 @@ ModelFiles ModelFiles::from_directory(const std::string& dir) {
     if (read_file(base + name, bytes)) files.add(name, std::move(bytes));
   };
   for (const char* name :
-       {"config.json", "model.safetensors", "model.safetensors.index.json", "tokenizer.json",
+       {"config.json", "model.safetensors", "model.safetensors.index.json", "model.int8.safetensors", "tokenizer.json",
         "tokenizer_config.json", "vocab.txt", "special_tokens_map.json", "modules.json",
         "sentence_bert_config.json", "config_sentence_transformers.json", "1_Pooling/config.json"})
     try_add(name);

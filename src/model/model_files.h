@@ -22,6 +22,9 @@ class ModelFiles {
   std::string_view text(const std::string& name) const;
   // Frees a buffer once its contents were consumed (weights copied/packed). Unknown names are ignored.
   void release(const std::string& name);
+  // Moves a file's buffer out (its data pointer stays valid), e.g. to keep weights used in place alive
+  // inside the encoder; the file is then gone from here. Error "<name>: file missing" when absent.
+  std::vector<uint8_t> take(const std::string& name);
   std::vector<std::string> names() const;
 
   // Native: reads the files of a Hugging Face / sentence-transformers model directory that the loader knows

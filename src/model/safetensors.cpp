@@ -230,6 +230,14 @@ SafetensorsModel SafetensorsModel::open(const ModelFiles& files, const std::stri
   return model;
 }
 
+SafetensorsModel SafetensorsModel::from_file(SafetensorsFile file) {
+  SafetensorsModel model;
+  model.description_ = file.file_name();
+  model.files_.push_back(std::move(file));
+  for (const auto& t : model.files_[0].tensors()) model.where_[t.first] = 0;
+  return model;
+}
+
 bool SafetensorsModel::has(const std::string& name) const {
   return where_.count(name) != 0;
 }

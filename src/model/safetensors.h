@@ -56,6 +56,8 @@ class SafetensorsFile {
 class SafetensorsModel {
  public:
   static SafetensorsModel open(const ModelFiles& files, const std::string& base_name = "model.safetensors");
+  // A model of one already parsed file (its buffer must outlive the model).
+  static SafetensorsModel from_file(SafetensorsFile file);
 
   bool has(const std::string& name) const;
   const TensorView& get(const std::string& name) const;  // Error naming the file(s) and the tensor

@@ -18,6 +18,22 @@ Tokenizer load_tokenizer(const ModelFiles& files) {
   fail("tokenizer.json", "file missing (and no vocab.txt either)");
 }
 
+// Parses model.int8.safetensors and checks that it is a package this build can run.
+SafetensorsModel open_int8_package(const std::vector<uint8_t>& bytes) {
+  SafetensorsFile file = SafetensorsFile::parse(bytes.data(), bytes.size(), kInt8WeightsFile);
+  const auto& meta = file.metadata();
+  auto value = [&](const char* key) {
+    auto it = meta.find(key);
+    return it == meta.end() ? std::string() : it->second;
+  };
+  if (value("format") != "kfembed-int8")
+    fail(kInt8WeightsFile, "__metadata__ format is '" + value("format") + "', expected 'kfembed-int8'");
+  if (value("version") != "1") fail(kInt8WeightsFile, "unsupported package version '" + value("version") + "'");
+  if (value("layout") != "i8-packed-nr4-kr8")
+    fail(kInt8WeightsFile, "unsupported weight layout '" + value("layout") + "'");
+  return SafetensorsModel::from_file(std::move(file));
+}
+
 }  // namespace
 
 SentenceEncoder::SentenceEncoder(Tokenizer tokenizer, DebertaV2Encoder encoder, SentenceTransformerConfig st)
@@ -44,7 +60,26 @@ SentenceEncoder SentenceEncoder::load(ModelFiles& files, const EncoderOptions& o
   if (max_len < 2) fail("max_seq_length", std::to_string(max_len) + " is too small (at least 2)");
 
   DebertaV2Encoder encoder;
-  {
+  if (files.has(kInt8WeightsFile)) {
+    if (options.dtype != EncoderOptions::DType::kInt8)
+      fail(kInt8WeightsFile, "this is a converted int8 package; load it with dtype int8 (fp32 needs model.safetensors)");
+    // The package's bytes move into the encoder, which uses its linear weights and embeddings in place.
+    auto storage = std::make_shared<const std::vector<uint8_t>>(files.take(kInt8WeightsFile));
+    const SafetensorsModel package = open_int8_package(*storage);
+    encoder = DebertaV2Encoder::load_int8(config, package, storage, max_len);
+  } else if (options.dtype == EncoderOptions::DType::kInt8) {
+    std::shared_ptr<const std::vector<uint8_t>> storage;
+    {
+      const SafetensorsModel weights = SafetensorsModel::open(files);
+      Int8Options int8 = options.int8;
+      if (int8.source.empty()) int8.source = "quantized at load";
+      storage = std::make_shared<const std::vector<uint8_t>>(build_int8_safetensors(config, weights, int8));
+      if (options.release_weight_files)
+        for (const auto& name : weights.file_names()) files.release(name);
+    }
+    const SafetensorsModel package = open_int8_package(*storage);
+    encoder = DebertaV2Encoder::load_int8(config, package, storage, max_len);
+  } else {
     const SafetensorsModel weights = SafetensorsModel::open(files);
     encoder = DebertaV2Encoder::load(config, weights, max_len, options.make_linear);
     if (options.release_weight_files)

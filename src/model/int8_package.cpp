@@ -1,0 +1,375 @@
+#include "model/int8_package.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <nlohmann/json.hpp>
+
+#include "common/error.h"
+#include "kernels/gemm_i8_view.h"
+#include "kernels/quantize.h"
+#include "model/safetensors.h"
+
+namespace kfembed {
+
+namespace {
+
+struct OutTensor {
+  std::string name;
+  std::string dtype;
+  std::vector<size_t> shape;
+  std::vector<uint8_t> bytes;
+};
+
+template <typename T>
+std::vector<uint8_t> to_bytes(const T* data, size_t count) {
+  std::vector<uint8_t> out(count * sizeof(T));
+  if (count) std::memcpy(out.data(), data, out.size());  // little-endian hosts only (x86, ARM, WASM)
+  return out;
+}
+
+// Header padded with spaces so the data section starts 64-byte aligned (safetensors allows trailing
+// whitespace in the header); tensors follow back to back in insertion order, no holes.
+std::vector<uint8_t> serialize(const std::vector<OutTensor>& tensors,
+                               const std::map<std::string, std::string>& metadata) {
+  nlohmann::json header = nlohmann::json::object();
+  size_t offset = 0;
+  for (const auto& t : tensors) {
+    header[t.name] = {{"dtype", t.dtype}, {"shape", t.shape}, {"data_offsets", {offset, offset + t.bytes.size()}}};
+    offset += t.bytes.size();
+  }
+  header["__metadata__"] = metadata;
+  std::string text = header.dump();
+  text.append((64 - (8 + text.size()) % 64) % 64, ' ');
+  std::vector<uint8_t> out(8 + text.size() + offset);
+  const uint64_t len = text.size();
+  for (int i = 0; i < 8; ++i) out[i] = static_cast<uint8_t>(len >> (8 * i));
+  std::memcpy(out.data() + 8, text.data(), text.size());
+  uint8_t* p = out.data() + 8 + text.size();
+  for (const auto& t : tensors) {
+    if (!t.bytes.empty()) std::memcpy(p, t.bytes.data(), t.bytes.size());
+    p += t.bytes.size();
+  }
+  return out;
+}
+
+float round_pow2(float v) {
+  return std::exp2(std::round(std::log2(v)));
+}
+
+float median_of(std::vector<float> v) {
+  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2), v.end());
+  return v[v.size() / 2];
+}
+
+// Symmetric 4-bit values in [-7, 7] for one group, with the scale (rounded to f16) that minimises the
+// squared error over a few clipping ratios: for spread-out values clipping the extremes a little beats amax/7.
+uint16_t quantize_group_int4(const float* x, size_t count, int8_t* q) {
+  float amax = 0.0f;
+  for (size_t i = 0; i < count; ++i) amax = std::max(amax, std::fabs(x[i]));
+  uint16_t best_half = 0;
+  double best_err = -1.0;
+  for (int step = 0; step <= 6; ++step) {
+    const uint16_t h = float_to_half(amax * (1.0f - 0.05f * static_cast<float>(step)) / 7.0f);
+    const float s = half_to_float_bits(h);
+    double err = 0.0;
+    for (size_t i = 0; i < count; ++i) {
+      const float r = s > 0.0f ? std::min(7.0f, std::max(-7.0f, std::nearbyint(x[i] / s))) : 0.0f;
+      const double d = static_cast<double>(x[i]) - static_cast<double>(r * s);
+      err += d * d;
+    }
+    if (best_err < 0.0 || err < best_err) {
+      best_err = err;
+      best_half = h;
+    }
+  }
+  const float s = half_to_float_bits(best_half);
+  for (size_t i = 0; i < count; ++i)
+    q[i] = s > 0.0f ? static_cast<int8_t>(std::min(7.0f, std::max(-7.0f, std::nearbyint(x[i] / s)))) : 0;
+  return best_half;
+}
+
+class PackageBuilder {
+ public:
+  PackageBuilder(const SafetensorsModel& weights, const Int8Options& options) : weights_(weights), options_(options) {
+    if (!weights.has("embeddings.word_embeddings.weight") && weights.has("deberta.embeddings.word_embeddings.weight"))
+      prefix_ = "deberta.";
+  }
+
+  std::vector<float> get(const std::string& name, std::vector<size_t> shape) const {
+    return weights_.get_float(prefix_ + name, shape);
+  }
+  void add_f32(const std::string& name, const std::vector<float>& v, std::vector<size_t> shape) {
+    tensors_.push_back({name, "F32", std::move(shape), to_bytes(v.data(), v.size())});
+  }
+  void copy_f32(const std::string& name, std::vector<size_t> shape) { add_f32(name, get(name, shape), shape); }
+
+  // W [n, k] (already fused where layers share an input), bias [n]; smooth [k] or empty.
+  void add_linear(const std::string& name, const std::vector<float>& w, const std::vector<float>& bias, size_t n,
+                  size_t k, const std::vector<float>& smooth) {
+    std::vector<float> folded(w);
+    if (!smooth.empty())
+      for (size_t r = 0; r < n; ++r)
+        for (size_t j = 0; j < k; ++j) folded[r * k + j] /= smooth[j];  // powers of two: exact
+    std::vector<int8_t> q(n * k);
+    std::vector<float> scales(n);
+    quantize_weights_i8(folded.data(), n, k, q.data(), scales.data());
+    const size_t n_pad = i8_view_round_up(n, kI8ViewNR), k_pad = i8_view_round_up(k, kI8ViewKR);
+    std::vector<int8_t> packed(n_pad * k_pad);
+    pack_i8_view_layout(q.data(), n, k, packed.data());
+    tensors_.push_back({name + ".weight", "I8", {n_pad, k_pad}, to_bytes(packed.data(), packed.size())});
+    add_f32(name + ".weight_scale", scales, {n});
+    add_f32(name + ".bias", bias, {n});
+    if (!smooth.empty() && std::any_of(smooth.begin(), smooth.end(), [](float c) { return c != 1.0f; }))
+      add_f32(name + ".input_smooth", smooth, {k});
+  }
+  // One linear of the source (name.weight [n, k], name.bias [n]), optionally smoothed against a LayerNorm.
+  void linear(const std::string& name, size_t n, size_t k, const std::string& input_ln = "") {
+    const auto w = get(name + ".weight", {n, k});
+    const auto b = get(name + ".bias", {n});
+    add_linear(name, w, b, n, k, input_ln.empty() ? std::vector<float>() : smooth_for(input_ln, w, n, k));
+  }
+  std::vector<float> smooth_for(const std::string& ln, const std::vector<float>& w, size_t n, size_t k) const {
+    const auto g = get(ln + ".weight", {k});
+    const auto b = get(ln + ".bias", {k});
+    return smoothing_factors(options_.smoothing, g.data(), b.data(), w.data(), n, k);
+  }
+
+  void word_embeddings(size_t vocab, size_t hidden) {
+    const std::string name = "embeddings.word_embeddings.weight";
+    const auto table = get(name, {vocab, hidden});
+    if (options_.embeddings == EmbeddingQuant::kInt8) {
+      std::vector<int8_t> q(vocab * hidden);
+      std::vector<float> scales(vocab);
+      quantize_rows_i8(table.data(), vocab, hidden, q.data(), scales.data());
+      tensors_.push_back({name, "I8", {vocab, hidden}, to_bytes(q.data(), q.size())});
+      add_f32("embeddings.word_embeddings.weight_scale", scales, {vocab});
+      return;
+    }
+    const size_t groups = (hidden + kInt4Group - 1) / kInt4Group, row_bytes = (hidden + 1) / 2;
+    std::vector<uint8_t> nibbles(vocab * row_bytes, 0);
+    std::vector<uint16_t> scales(vocab * groups);
+    std::vector<int8_t> q(hidden);
+    for (size_t r = 0; r < vocab; ++r) {
+      for (size_t g = 0; g < groups; ++g) {
+        const size_t at = g * kInt4Group, count = std::min(kInt4Group, hidden - at);
+        scales[r * groups + g] = quantize_group_int4(table.data() + r * hidden + at, count, q.data() + at);
+      }
+      for (size_t j = 0; j < hidden; ++j)
+        nibbles[r * row_bytes + j / 2] |= static_cast<uint8_t>((q[j] & 0x0f) << (4 * (j % 2)));
+    }
+    tensors_.push_back({name, "U8", {vocab, row_bytes}, std::move(nibbles)});
+    tensors_.push_back({"embeddings.word_embeddings.weight_scale", "F16", {vocab, groups},
+                        to_bytes(scales.data(), scales.size())});
+  }
+
+  std::vector<uint8_t> finish() const {
+    std::map<std::string, std::string> meta = {
+        {"format", "kfembed-int8"},
+        {"version", "1"},
+        {"scheme",
+         "linear weights: symmetric int8 per output channel (f32 weight_scale) of W / input_smooth; activations: "
+         "symmetric int8 per token of x * input_smooth at run time; int32 accumulation, f32 out"},
+        {"layout", "i8-packed-nr4-kr8"},
+        {"layout_doc",
+         "I8 [n_pad, k_pad] tensor; element (n, k) at ((n / 4) * (k_pad / 8) + k / 8) * 32 + (n % 4) * 8 + k % 8; "
+         "n_pad = n rounded up to 4, k_pad = k rounded up to 8, zero padding"},
+        {"smoothing", smoothing_name(options_.smoothing)},
+        {"embeddings", embeddings_name(options_.embeddings)},
+        {"source", options_.source},
+    };
+    if (options_.embeddings == EmbeddingQuant::kInt4) meta["embeddings_group"] = std::to_string(kInt4Group);
+    return serialize(tensors_, meta);
+  }
+
+ private:
+  const SafetensorsModel& weights_;
+  const Int8Options& options_;
+  std::string prefix_;
+  std::vector<OutTensor> tensors_;
+};
+
+}  // namespace
+
+const char* smoothing_name(Smoothing s) {
+  switch (s) {
+    case Smoothing::kNone:
+      return "none";
+    case Smoothing::kGamma:
+      return "gamma";
+    case Smoothing::kSqrt:
+      return "sqrt";
+  }
+  return "none";
+}
+
+const char* embeddings_name(EmbeddingQuant e) {
+  return e == EmbeddingQuant::kInt4 ? "int4" : "int8";
+}
+
+Smoothing parse_smoothing(const std::string& name, const std::string& where) {
+  for (Smoothing s : {Smoothing::kNone, Smoothing::kGamma, Smoothing::kSqrt})
+    if (name == smoothing_name(s)) return s;
+  fail(where, "unknown smoothing '" + name + "' (expected none, gamma or sqrt)");
+}
+
+EmbeddingQuant parse_embeddings(const std::string& name, const std::string& where) {
+  if (name == "int8") return EmbeddingQuant::kInt8;
+  if (name == "int4") return EmbeddingQuant::kInt4;
+  fail(where, "unknown embeddings mode '" + name + "' (expected int8 or int4)");
+}
+
+std::vector<float> smoothing_factors(Smoothing mode, const float* gamma, const float* beta, const float* w,
+                                     size_t n, size_t k) {
+  std::vector<float> c(k, 1.0f);
+  if (mode == Smoothing::kNone || k == 0) return c;
+  std::vector<float> a(k);
+  for (size_t j = 0; j < k; ++j) a[j] = std::fabs(gamma[j]) + std::fabs(beta[j]);
+  const float a_med = median_of(a);
+  if (!(a_med > 0.0f)) return c;
+  if (mode == Smoothing::kGamma) {
+    for (size_t j = 0; j < k; ++j) c[j] = round_pow2(1.0f / std::max(1.0f, a[j] / a_med));
+    return c;
+  }
+  std::vector<float> wmax(k, 0.0f);
+  for (size_t r = 0; r < n; ++r)
+    for (size_t j = 0; j < k; ++j) wmax[j] = std::max(wmax[j], std::fabs(w[r * k + j]));
+  std::vector<float> raw(k);
+  for (size_t j = 0; j < k; ++j)
+    raw[j] = a[j] > 0.0f && wmax[j] > 0.0f ? std::sqrt(wmax[j] / a[j]) : 0.0f;
+  const float med = median_of(raw);
+  for (size_t j = 0; j < k; ++j) c[j] = raw[j] > 0.0f && med > 0.0f ? round_pow2(raw[j] / med) : 1.0f;
+  return c;
+}
+
+std::vector<uint8_t> build_int8_safetensors(const DebertaV2Config& config, const SafetensorsModel& weights,
+                                            const Int8Options& options) {
+  PackageBuilder b(weights, options);
+  const size_t hidden = config.hidden_size, ah = config.all_head_size(), inter = config.intermediate_size;
+  b.word_embeddings(config.vocab_size, hidden);
+  if (config.position_biased_input)
+    b.copy_f32("embeddings.position_embeddings.weight", {config.max_position_embeddings, hidden});
+  if (config.type_vocab_size > 0)
+    b.copy_f32("embeddings.token_type_embeddings.weight", {config.type_vocab_size, hidden});
+  b.copy_f32("embeddings.LayerNorm.weight", {hidden});
+  b.copy_f32("embeddings.LayerNorm.bias", {hidden});
+  if (config.relative_attention) {
+    b.copy_f32("encoder.rel_embeddings.weight", {2 * config.att_span(), hidden});
+    if (config.norm_rel_ebd) {
+      b.copy_f32("encoder.LayerNorm.weight", {hidden});
+      b.copy_f32("encoder.LayerNorm.bias", {hidden});
+    }
+  }
+  for (size_t l = 0; l < config.num_hidden_layers; ++l) {
+    const std::string p = "encoder.layer." + std::to_string(l) + ".";
+    const std::string input_ln = l == 0 ? "embeddings.LayerNorm" : "encoder.layer." + std::to_string(l - 1) + ".output.LayerNorm";
+    // Q, K, V read the same input: one [3·ah, hidden] GEMM on one quantized copy of it.
+    std::vector<float> w, bias;
+    for (const char* part : {"query_proj", "key_proj", "value_proj"}) {
+      const auto pw = b.get(p + "attention.self." + part + ".weight", {ah, hidden});
+      const auto pb = b.get(p + "attention.self." + part + ".bias", {ah});
+      w.insert(w.end(), pw.begin(), pw.end());
+      bias.insert(bias.end(), pb.begin(), pb.end());
+    }
+    b.add_linear(p + "attention.self.qkv_proj", w, bias, 3 * ah, hidden, b.smooth_for(input_ln, w, 3 * ah, hidden));
+    if (config.relative_attention && !config.share_att_key) {
+      // Only used at load (projections of the relative embeddings); no smoothing: their input is rel_embeddings.
+      if (config.c2p) b.linear(p + "attention.self.pos_key_proj", ah, hidden);
+      if (config.p2c) b.linear(p + "attention.self.pos_query_proj", ah, hidden);
+    }
+    b.linear(p + "attention.output.dense", hidden, ah);
+    b.copy_f32(p + "attention.output.LayerNorm.weight", {hidden});
+    b.copy_f32(p + "attention.output.LayerNorm.bias", {hidden});
+    b.linear(p + "intermediate.dense", inter, hidden, p + "attention.output.LayerNorm");
+    b.linear(p + "output.dense", hidden, inter);
+    b.copy_f32(p + "output.LayerNorm.weight", {hidden});
+    b.copy_f32(p + "output.LayerNorm.bias", {hidden});
+  }
+  return b.finish();
+}
+
+uint16_t float_to_half(float f) {
+  uint32_t x;
+  std::memcpy(&x, &f, sizeof x);
+  const uint32_t sign = (x >> 16) & 0x8000u;
+  const uint32_t abs = x & 0x7fffffffu;
+  if (abs >= 0x7f800000u) return static_cast<uint16_t>(sign | 0x7c00u | (abs > 0x7f800000u ? 0x200u : 0u));
+  if (abs >= 0x477ff000u) return static_cast<uint16_t>(sign | 0x7c00u);  // rounds to ≥ 65520: infinity
+  if (abs < 0x38800000u) {                                                  // half subnormal or zero
+    const float v = std::fabs(f) * 16777216.0f;  // units of 2^-24, the half subnormal step
+    return static_cast<uint16_t>(sign | static_cast<uint32_t>(std::nearbyint(v)));
+  }
+  // Normal: rebias the exponent, round the 13 dropped mantissa bits to nearest even.
+  const uint32_t mant_round = abs + 0xfffu + ((abs >> 13) & 1u);
+  return static_cast<uint16_t>(sign | ((mant_round - 0x38000000u) >> 13));
+}
+
+float half_to_float_bits(uint16_t h) {
+  const uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
+  const uint32_t exp = (h >> 10) & 0x1fu, mant = h & 0x3ffu;
+  float out;
+  if (exp == 0) {
+    out = static_cast<float>(mant) * 5.9604644775390625e-8f;  // 2^-24
+    return sign ? -out : out;
+  }
+  const uint32_t bits = exp == 0x1f ? sign | 0x7f800000u | (mant << 13) : sign | ((exp + 112) << 23) | (mant << 13);
+  std::memcpy(&out, &bits, sizeof out);
+  return out;
+}
+
+QuantizedEmbeddings QuantizedEmbeddings::from_package(const SafetensorsModel& package, size_t vocab, size_t hidden) {
+  const TensorView& w = package.get("embeddings.word_embeddings.weight");
+  const TensorView& s = package.get("embeddings.word_embeddings.weight_scale");
+  QuantizedEmbeddings e;
+  e.vocab_ = vocab;
+  e.hidden_ = hidden;
+  const size_t groups = (hidden + kInt4Group - 1) / kInt4Group;
+  if (w.dtype == DType::I8) {
+    e.mode_ = EmbeddingQuant::kInt8;
+    if (w.shape != std::vector<size_t>{vocab, hidden} || s.dtype != DType::F32 || s.shape != std::vector<size_t>{vocab})
+      fail(w.file, "int8 word embeddings must be I8 " + shape_string({vocab, hidden}) + " with F32 weight_scale " +
+                       shape_string({vocab}) + ", got " + shape_string(w.shape) + " / " + dtype_name(s.dtype) + " " +
+                       shape_string(s.shape));
+  } else if (w.dtype == DType::U8) {
+    e.mode_ = EmbeddingQuant::kInt4;
+    if (w.shape != std::vector<size_t>{vocab, (hidden + 1) / 2} || s.dtype != DType::F16 ||
+        s.shape != std::vector<size_t>{vocab, groups})
+      fail(w.file, "int4 word embeddings must be U8 " + shape_string({vocab, (hidden + 1) / 2}) +
+                       " with F16 weight_scale " + shape_string({vocab, groups}) + ", got " + shape_string(w.shape) +
+                       " / " + dtype_name(s.dtype) + " " + shape_string(s.shape));
+  } else {
+    fail(w.file, "tensor embeddings.word_embeddings.weight has dtype " + std::string(dtype_name(w.dtype)) +
+                     ", expected I8 or U8 (int4)");
+  }
+  e.data_ = w.data;
+  e.scales_ = s.data;
+  return e;
+}
+
+void QuantizedEmbeddings::row(size_t id, float* out) const {
+  if (mode_ == EmbeddingQuant::kInt8) {
+    float s;
+    std::memcpy(&s, scales_ + id * sizeof(float), sizeof s);
+    const int8_t* q = reinterpret_cast<const int8_t*>(data_) + id * hidden_;
+    for (size_t j = 0; j < hidden_; ++j) out[j] = static_cast<float>(q[j]) * s;
+    return;
+  }
+  const size_t groups = (hidden_ + kInt4Group - 1) / kInt4Group, row_bytes = (hidden_ + 1) / 2;
+  const uint8_t* q = data_ + id * row_bytes;
+  for (size_t g = 0; g < groups; ++g) {
+    const uint8_t* sp = scales_ + (id * groups + g) * 2;
+    const float s = half_to_float_bits(static_cast<uint16_t>(sp[0] | sp[1] << 8));
+    const size_t end = std::min(hidden_, (g + 1) * kInt4Group);
+    for (size_t j = g * kInt4Group; j < end; ++j) {
+      const int v = (q[j / 2] >> (4 * (j % 2))) & 0x0f;
+      out[j] = static_cast<float>(v >= 8 ? v - 16 : v) * s;
+    }
+  }
+}
+
+size_t QuantizedEmbeddings::bytes() const {
+  if (mode_ == EmbeddingQuant::kInt8) return vocab_ * (hidden_ + sizeof(float));
+  return vocab_ * ((hidden_ + 1) / 2 + 2 * ((hidden_ + kInt4Group - 1) / kInt4Group));
+}
+
+}  // namespace kfembed

@@ -1,0 +1,88 @@
+// The int8 weight format of kfembed, shared by kfembed-convert (writes it to disk) and by
+// SentenceEncoder::load when int8 is asked of a float model (builds the very same bytes in memory), so both
+// paths run bit-identical weights.
+//
+// model.int8.safetensors (an ordinary safetensors file; tensor names without any "deberta." prefix):
+//   <linear>.weight        I8  [n_pad, k_pad]  int8 W' = W / smooth (per input column), symmetric per output
+//                                               channel, stored in the packed layout of gemm_i8_view.h (the
+//                                               compact layout of gemm_i8.h), so the encoder runs it in place
+//   <linear>.weight_scale  F32 [n]             per output channel: W'[n, :] ≈ weight[n, :] * weight_scale[n]
+//   <linear>.bias          F32 [n]
+//   <linear>.input_smooth  F32 [k]             (only where smoothing applies) activations are quantized as
+//                                               round(x_j * input_smooth_j / s_token)
+//   Q/K/V of a layer are fused along the output dim: encoder.layer.L.attention.self.qkv_proj ([3·H, H]).
+//   embeddings.word_embeddings.weight  I8 [V, H] + .weight_scale F32 [V] (per row), or, with int4,
+//                                      U8 [V, H/2] (two's-complement nibbles, element 2i in the low nibble)
+//                                      + .weight_scale F16 [V, H/kInt4Group] (one scale per group of a row)
+//   LayerNorms, rel_embeddings, position / token type embeddings: F32 as in the source.
+// __metadata__: format, scheme, layout, smoothing, embeddings, source (see int8_package.cpp).
+//
+// Smoothing (data-free, SmoothQuant-style): a linear whose input is a LayerNorm output gets per-input-channel
+// factors from that LayerNorm's |gamma| + |beta| (the scale of each channel of a normalised activation), so the
+// few outlier channels (gamma ≫ median) stop dictating every token's int8 scale. Factors are powers of two,
+// so x·c and W/c are exact in f32: the smoothing itself changes nothing but the rounding of the quantization.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "model/config.h"
+
+namespace kfembed {
+
+class SafetensorsModel;
+
+constexpr const char* kInt8WeightsFile = "model.int8.safetensors";
+constexpr size_t kInt4Group = 128;  // int4 embedding values per f16 scale
+
+enum class Smoothing { kNone, kGamma, kSqrt };
+enum class EmbeddingQuant { kInt8, kInt4 };
+
+struct Int8Options {
+  Smoothing smoothing = Smoothing::kGamma;  // best measured on base2 (see int8_fidelity_test)
+  EmbeddingQuant embeddings = EmbeddingQuant::kInt8;
+  std::string source;  // recorded in __metadata__ ("source")
+};
+
+const char* smoothing_name(Smoothing s);
+const char* embeddings_name(EmbeddingQuant e);
+// "none" | "gamma" | "sqrt"; "int8" | "int4". Errors name `where`.
+Smoothing parse_smoothing(const std::string& name, const std::string& where);
+EmbeddingQuant parse_embeddings(const std::string& name, const std::string& where);
+
+// Per-input-channel factors (powers of two) for a linear W [n, k] fed by a LayerNorm (gamma, beta [k]).
+// kNone → all 1. kGamma: 1 / max(1, a_j / median a) with a = |gamma| + |beta|. kSqrt (SmoothQuant, α = ½):
+// sqrt(max_i |W_ij| / a_j), normalised to median 1.
+std::vector<float> smoothing_factors(Smoothing mode, const float* gamma, const float* beta, const float* w,
+                                     size_t n, size_t k);
+
+// Builds model.int8.safetensors from a float model (F32/F16/BF16; single file or shards). Errors name the
+// file and tensor (missing, wrong shape, unsupported dtype).
+std::vector<uint8_t> build_int8_safetensors(const DebertaV2Config& config, const SafetensorsModel& weights,
+                                            const Int8Options& options);
+
+// IEEE half conversions (round to nearest even), used for the int4 embedding scales.
+uint16_t float_to_half(float f);
+float half_to_float_bits(uint16_t h);
+
+// A word embedding table as the encoder looks rows up: borrowed int8 rows + f32 scales, or int4 groups + f16
+// scales, dequantized one row at a time.
+class QuantizedEmbeddings {
+ public:
+  QuantizedEmbeddings() = default;
+  // Validates the two tensors of the package (name "embeddings.word_embeddings.weight[_scale]").
+  static QuantizedEmbeddings from_package(const SafetensorsModel& package, size_t vocab, size_t hidden);
+  bool empty() const { return data_ == nullptr; }
+  EmbeddingQuant mode() const { return mode_; }
+  void row(size_t id, float* out) const;
+  size_t bytes() const;
+
+ private:
+  EmbeddingQuant mode_ = EmbeddingQuant::kInt8;
+  size_t vocab_ = 0, hidden_ = 0;
+  const uint8_t* data_ = nullptr;    // int8 rows or int4 nibbles
+  const uint8_t* scales_ = nullptr;  // F32 [V] or F16 [V, H / kInt4Group], little-endian, any alignment
+};
+
+}  // namespace kfembed

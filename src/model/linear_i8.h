@@ -1,0 +1,53 @@
+// int8 linear layer of a kfembed int8 package (int8_package.h), run IN PLACE: the packed weights are a view
+// into the loaded model file, which the encoder keeps alive. Each call quantizes its input per token (after
+// the smoothing factors, when the layer has them) into a scratch buffer shared by all layers of one encoder
+// (one forward pass at a time), then runs gemm_i8_view.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kernels/gemm_i8_view.h"
+#include "model/linear.h"
+
+namespace kfembed {
+
+class SafetensorsModel;
+
+// Activation scratch of the int8 layers, sized once at load for the largest [rows, in].
+struct I8Scratch {
+  std::vector<int8_t> q;
+  std::vector<float> scales;
+  void reserve(size_t rows, size_t in) {
+    if (q.size() < rows * in) q.resize(rows * in);
+    if (scales.size() < rows) scales.resize(rows);
+  }
+};
+
+class LinearI8 final : public Linear {
+ public:
+  // Reads <name>.weight / .weight_scale / .bias / optional .input_smooth from the package, checked against
+  // [out, in]; the weight bytes stay where they are.
+  static std::unique_ptr<LinearI8> from_package(const SafetensorsModel& package, const std::string& name, size_t out,
+                                                size_t in, std::shared_ptr<I8Scratch> scratch);
+
+  size_t in() const override { return view_.k; }
+  size_t out() const override { return view_.n; }
+  // rows must fit the scratch (reserved by the owner for max_seq_length). No allocation.
+  void apply(const float* x, size_t rows, float* y) const override;
+  size_t weight_bytes() const override;
+
+  // The f32 weights this layer effectively applies, rows [first, first + count) of [out, in]:
+  // q · weight_scale · input_smooth (for load-time work such as projecting the relative embeddings).
+  std::vector<float> dequantized(size_t first, size_t count) const;
+  const float* bias() const { return bias_.data(); }
+
+ private:
+  I8WeightsView view_;
+  std::vector<float> scales_, bias_;  // n_pad each (the kernel reads 4 at a time)
+  std::vector<float> smooth_;         // in, or empty
+  std::shared_ptr<I8Scratch> scratch_;
+};
+
+}  // namespace kfembed

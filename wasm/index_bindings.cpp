@@ -63,6 +63,9 @@ class IndexHandle {
       return val(address_of(staging_.data()));
     });
   }
+  // Frees the staging area (after loading a whole serialized index through it), so the index can reuse that
+  // memory as it grows (WASM memory itself never shrinks).
+  void releaseStaging() { std::vector<float>().swap(staging_); }
   val reserve(size_t rows) {
     return guarded([&] {
       index_.reserve(rows);
@@ -139,6 +142,7 @@ EMSCRIPTEN_BINDINGS(kfembed_index) {
       .function("size", &IndexHandle::size)
       .function("capacity", &IndexHandle::capacity)
       .function("stagingBuffer", &IndexHandle::stagingBuffer)
+      .function("releaseStaging", &IndexHandle::releaseStaging)
       .function("reserve", &IndexHandle::reserve)
       .function("addStaged", &IndexHandle::addStaged)
       .function("addStoredStaged", &IndexHandle::addStoredStaged)

@@ -34,7 +34,8 @@ inline v128_t load_x_tail(const int8_t* p, size_t count) {
 
 // 2 rows × 4 output channels over the whole K, accumulators as named variables so they stay in registers
 // (the tile gemm_i8.cpp measured best in V8: the dot+add pair is the bottleneck).
-inline void kernel_2x4(const int8_t* x0, const int8_t* x1, size_t k, const int8_t* wb, v128_t* y0, v128_t* y1) {
+inline void kernel_2x4(const int8_t* x0, const int8_t* x1, size_t k, const int8_t* wb, v128_t* y0,
+                       v128_t* y1) {
   v128_t a00 = wasm_i32x4_splat(0), a01 = a00, a02 = a00, a03 = a00;
   v128_t a10 = a00, a11 = a00, a12 = a00, a13 = a00;
   auto step = [&](v128_t xa, v128_t xb, const int8_t* w) {
@@ -52,7 +53,8 @@ inline void kernel_2x4(const int8_t* x0, const int8_t* x1, size_t k, const int8_
     a13 = dot_add(a13, xb, wv);
   };
   const size_t k8 = k & ~(kI8ViewKR - 1);
-  for (size_t kk = 0; kk < k8; kk += kI8ViewKR, wb += kBlock) step(load_i8x8(x0 + kk), load_i8x8(x1 + kk), wb);
+  for (size_t kk = 0; kk < k8; kk += kI8ViewKR, wb += kBlock)
+    step(load_i8x8(x0 + kk), load_i8x8(x1 + kk), wb);
   if (k8 != k) step(load_x_tail(x0 + k8, k - k8), load_x_tail(x1 + k8, k - k8), wb);
   *y0 = reduce4(a00, a01, a02, a03);
   *y1 = reduce4(a10, a11, a12, a13);

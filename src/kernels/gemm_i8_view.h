@@ -15,8 +15,8 @@ constexpr size_t kI8ViewNR = 4;  // output channels per packed block
 constexpr size_t kI8ViewKR = 8;  // K granularity of a packed block
 
 struct I8WeightsView {
-  size_t n = 0, k = 0;            // logical [n out, k in]
-  size_t n_pad = 0, k_pad = 0;    // n rounded up to kI8ViewNR, k up to kI8ViewKR
+  size_t n = 0, k = 0;             // logical [n out, k in]
+  size_t n_pad = 0, k_pad = 0;     // n rounded up to kI8ViewNR, k up to kI8ViewKR
   const int8_t* packed = nullptr;  // n_pad * k_pad bytes in the layout above; any alignment
   const float* scales = nullptr;   // n_pad (0 in padding)
   const float* bias = nullptr;     // n_pad (0 in padding)

@@ -12,7 +12,8 @@
 namespace kfembed {
 
 // x: [m, k] row-major; factors: [k] or nullptr; q: [m, k]; scales: [m]. No allocation. Inputs must be finite.
-void quantize_rows_i8_scaled(const float* x, size_t m, size_t k, const float* factors, int8_t* q, float* scales);
+void quantize_rows_i8_scaled(const float* x, size_t m, size_t k, const float* factors, int8_t* q,
+                             float* scales);
 void quantize_rows_i8_scaled_scalar(const float* x, size_t m, size_t k, const float* factors, int8_t* q,
                                     float* scales);
 

@@ -112,7 +112,8 @@ DebertaV2Encoder DebertaV2Encoder::load(const DebertaV2Config& config, const Saf
   return e;
 }
 
-std::vector<float> DebertaV2Encoder::relative_embeddings(const SafetensorsModel& weights, const std::string& prefix) {
+std::vector<float> DebertaV2Encoder::relative_embeddings(const SafetensorsModel& weights,
+                                                         const std::string& prefix) {
   // LayerNorm (norm_rel_ebd) of only the rows reachable at max_seq_length.
   std::vector<float> rel;
   const size_t hidden = config_.hidden_size, span = config_.att_span();
@@ -120,8 +121,9 @@ std::vector<float> DebertaV2Encoder::relative_embeddings(const SafetensorsModel&
   rel_table_ = RelativePositionTable::build(max_seq_length_, config_.position_buckets,
                                             static_cast<int64_t>(config_.max_relative_positions), span);
   const auto table = weights.get_float(prefix + "encoder.rel_embeddings.weight", {2 * span, hidden});
-  rel.assign(table.begin() + static_cast<std::ptrdiff_t>(rel_table_.first_row * hidden),
-             table.begin() + static_cast<std::ptrdiff_t>((rel_table_.first_row + rel_table_.row_count) * hidden));
+  rel.assign(
+      table.begin() + static_cast<std::ptrdiff_t>(rel_table_.first_row * hidden),
+      table.begin() + static_cast<std::ptrdiff_t>((rel_table_.first_row + rel_table_.row_count) * hidden));
   if (config_.norm_rel_ebd) {
     const auto g = weights.get_float(prefix + "encoder.LayerNorm.weight", {hidden});
     const auto b = weights.get_float(prefix + "encoder.LayerNorm.bias", {hidden});
@@ -159,14 +161,17 @@ DebertaV2Encoder DebertaV2Encoder::load_int8(const DebertaV2Config& config, cons
   e.storage_ = std::move(storage);
   e.scratch_ = std::make_shared<I8Scratch>();
   const size_t hidden = config.hidden_size, ah = config.all_head_size(), inter = config.intermediate_size;
-  auto get = [&](const std::string& name, std::vector<size_t> shape) { return package.get_float(name, shape); };
+  auto get = [&](const std::string& name, std::vector<size_t> shape) {
+    return package.get_float(name, shape);
+  };
   auto linear = [&](const std::string& name, size_t out, size_t in) {
     return LinearI8::from_package(package, name, out, in, e.scratch_);
   };
 
   e.qembeddings_ = QuantizedEmbeddings::from_package(package, config.vocab_size, hidden);
   if (config.position_biased_input)
-    e.position_embeddings_ = get("embeddings.position_embeddings.weight", {config.max_position_embeddings, hidden});
+    e.position_embeddings_ =
+        get("embeddings.position_embeddings.weight", {config.max_position_embeddings, hidden});
   if (config.type_vocab_size > 0) {
     auto table = get("embeddings.token_type_embeddings.weight", {config.type_vocab_size, hidden});
     e.token_type_embedding_.assign(table.begin(), table.begin() + static_cast<std::ptrdiff_t>(hidden));
@@ -219,8 +224,8 @@ size_t DebertaV2Encoder::weight_bytes() const {
   size_t bytes = (word_embeddings_.size() + position_embeddings_.size()) * sizeof(float);
   if (!qembeddings_.empty()) bytes += qembeddings_.bytes();
   for (const auto& l : layers_) {
-    for (const Linear* lin : {l.query.get(), l.key.get(), l.value.get(), l.qkv.get(), l.attention_output.get(),
-                              l.intermediate.get(), l.output.get()})
+    for (const Linear* lin : {l.query.get(), l.key.get(), l.value.get(), l.qkv.get(),
+                              l.attention_output.get(), l.intermediate.get(), l.output.get()})
       if (lin) bytes += lin->weight_bytes();
     bytes += (l.pos_key.size() + l.pos_query.size()) * sizeof(float);
   }

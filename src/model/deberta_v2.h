@@ -26,10 +26,12 @@ class DebertaV2Encoder {
   static DebertaV2Encoder load(const DebertaV2Config& config, const SafetensorsModel& weights,
                                size_t max_seq_length, const LinearFactory& make_linear = {});
 
-  // The int8 encoder of a kfembed int8 package (int8_package.h) parsed from `storage`: linear weights and word
-  // embeddings are used in place, so `storage` is kept alive by the encoder (no copy of the big tensors).
+  // The int8 encoder of a kfembed int8 package (int8_package.h) parsed from `storage`: linear weights and
+  // word embeddings are used in place, so `storage` is kept alive by the encoder (no copy of the big
+  // tensors).
   static DebertaV2Encoder load_int8(const DebertaV2Config& config, const SafetensorsModel& package,
-                                    std::shared_ptr<const std::vector<uint8_t>> storage, size_t max_seq_length);
+                                    std::shared_ptr<const std::vector<uint8_t>> storage,
+                                    size_t max_seq_length);
 
   const DebertaV2Config& config() const { return config_; }
   size_t max_seq_length() const { return max_seq_length_; }

@@ -35,7 +35,8 @@ std::vector<uint8_t> serialize(const std::vector<OutTensor>& tensors,
   nlohmann::json header = nlohmann::json::object();
   size_t offset = 0;
   for (const auto& t : tensors) {
-    header[t.name] = {{"dtype", t.dtype}, {"shape", t.shape}, {"data_offsets", {offset, offset + t.bytes.size()}}};
+    header[t.name] = {
+        {"dtype", t.dtype}, {"shape", t.shape}, {"data_offsets", {offset, offset + t.bytes.size()}}};
     offset += t.bytes.size();
   }
   header["__metadata__"] = metadata;
@@ -63,7 +64,8 @@ float median_of(std::vector<float> v) {
 }
 
 // Symmetric 4-bit values in [-7, 7] for one group, with the scale (rounded to f16) that minimises the
-// squared error over a few clipping ratios: for spread-out values clipping the extremes a little beats amax/7.
+// squared error over a few clipping ratios: for spread-out values clipping the extremes a little beats
+// amax/7.
 uint16_t quantize_group_int4(const float* x, size_t count, int8_t* q) {
   float amax = 0.0f;
   for (size_t i = 0; i < count; ++i) amax = std::max(amax, std::fabs(x[i]));
@@ -91,8 +93,10 @@ uint16_t quantize_group_int4(const float* x, size_t count, int8_t* q) {
 
 class PackageBuilder {
  public:
-  PackageBuilder(const SafetensorsModel& weights, const Int8Options& options) : weights_(weights), options_(options) {
-    if (!weights.has("embeddings.word_embeddings.weight") && weights.has("deberta.embeddings.word_embeddings.weight"))
+  PackageBuilder(const SafetensorsModel& weights, const Int8Options& options)
+      : weights_(weights), options_(options) {
+    if (!weights.has("embeddings.word_embeddings.weight") &&
+        weights.has("deberta.embeddings.word_embeddings.weight"))
       prefix_ = "deberta.";
   }
 
@@ -102,11 +106,13 @@ class PackageBuilder {
   void add_f32(const std::string& name, const std::vector<float>& v, std::vector<size_t> shape) {
     tensors_.push_back({name, "F32", std::move(shape), to_bytes(v.data(), v.size())});
   }
-  void copy_f32(const std::string& name, std::vector<size_t> shape) { add_f32(name, get(name, shape), shape); }
+  void copy_f32(const std::string& name, std::vector<size_t> shape) {
+    add_f32(name, get(name, shape), shape);
+  }
 
   // W [n, k] (already fused where layers share an input), bias [n]; smooth [k] or empty.
-  void add_linear(const std::string& name, const std::vector<float>& w, const std::vector<float>& bias, size_t n,
-                  size_t k, const std::vector<float>& smooth) {
+  void add_linear(const std::string& name, const std::vector<float>& w, const std::vector<float>& bias,
+                  size_t n, size_t k, const std::vector<float>& smooth) {
     std::vector<float> folded(w);
     if (!smooth.empty())
       for (size_t r = 0; r < n; ++r)
@@ -129,7 +135,8 @@ class PackageBuilder {
     const auto b = get(name + ".bias", {n});
     add_linear(name, w, b, n, k, input_ln.empty() ? std::vector<float>() : smooth_for(input_ln, w, n, k));
   }
-  std::vector<float> smooth_for(const std::string& ln, const std::vector<float>& w, size_t n, size_t k) const {
+  std::vector<float> smooth_for(const std::string& ln, const std::vector<float>& w, size_t n,
+                                size_t k) const {
     const auto g = get(ln + ".weight", {k});
     const auto b = get(ln + ".bias", {k});
     return smoothing_factors(options_.smoothing, g.data(), b.data(), w.data(), n, k);
@@ -159,7 +166,9 @@ class PackageBuilder {
         nibbles[r * row_bytes + j / 2] |= static_cast<uint8_t>((q[j] & 0x0f) << (4 * (j % 2)));
     }
     tensors_.push_back({name, "U8", {vocab, row_bytes}, std::move(nibbles)});
-    tensors_.push_back({"embeddings.word_embeddings.weight_scale", "F16", {vocab, groups},
+    tensors_.push_back({"embeddings.word_embeddings.weight_scale",
+                        "F16",
+                        {vocab, groups},
                         to_bytes(scales.data(), scales.size())});
   }
 
@@ -168,11 +177,13 @@ class PackageBuilder {
         {"format", "kfembed-int8"},
         {"version", "1"},
         {"scheme",
-         "linear weights: symmetric int8 per output channel (f32 weight_scale) of W / input_smooth; activations: "
+         "linear weights: symmetric int8 per output channel (f32 weight_scale) of W / input_smooth; "
+         "activations: "
          "symmetric int8 per token of x * input_smooth at run time; int32 accumulation, f32 out"},
         {"layout", "i8-packed-nr4-kr8"},
         {"layout_doc",
-         "I8 [n_pad, k_pad] tensor; element (n, k) at ((n / 4) * (k_pad / 8) + k / 8) * 32 + (n % 4) * 8 + k % 8; "
+         "I8 [n_pad, k_pad] tensor; element (n, k) at ((n / 4) * (k_pad / 8) + k / 8) * 32 + (n % 4) * 8 + k "
+         "% 8; "
          "n_pad = n rounded up to 4, k_pad = k rounded up to 8, zero padding"},
         {"smoothing", smoothing_name(options_.smoothing)},
         {"embeddings", embeddings_name(options_.embeddings)},
@@ -235,8 +246,7 @@ std::vector<float> smoothing_factors(Smoothing mode, const float* gamma, const f
   for (size_t r = 0; r < n; ++r)
     for (size_t j = 0; j < k; ++j) wmax[j] = std::max(wmax[j], std::fabs(w[r * k + j]));
   std::vector<float> raw(k);
-  for (size_t j = 0; j < k; ++j)
-    raw[j] = a[j] > 0.0f && wmax[j] > 0.0f ? std::sqrt(wmax[j] / a[j]) : 0.0f;
+  for (size_t j = 0; j < k; ++j) raw[j] = a[j] > 0.0f && wmax[j] > 0.0f ? std::sqrt(wmax[j] / a[j]) : 0.0f;
   const float med = median_of(raw);
   for (size_t j = 0; j < k; ++j) c[j] = raw[j] > 0.0f && med > 0.0f ? round_pow2(raw[j] / med) : 1.0f;
   return c;
@@ -262,7 +272,8 @@ std::vector<uint8_t> build_int8_safetensors(const DebertaV2Config& config, const
   }
   for (size_t l = 0; l < config.num_hidden_layers; ++l) {
     const std::string p = "encoder.layer." + std::to_string(l) + ".";
-    const std::string input_ln = l == 0 ? "embeddings.LayerNorm" : "encoder.layer." + std::to_string(l - 1) + ".output.LayerNorm";
+    const std::string input_ln =
+        l == 0 ? "embeddings.LayerNorm" : "encoder.layer." + std::to_string(l - 1) + ".output.LayerNorm";
     // Q, K, V read the same input: one [3·ah, hidden] GEMM on one quantized copy of it.
     std::vector<float> w, bias;
     for (const char* part : {"query_proj", "key_proj", "value_proj"}) {
@@ -271,9 +282,11 @@ std::vector<uint8_t> build_int8_safetensors(const DebertaV2Config& config, const
       w.insert(w.end(), pw.begin(), pw.end());
       bias.insert(bias.end(), pb.begin(), pb.end());
     }
-    b.add_linear(p + "attention.self.qkv_proj", w, bias, 3 * ah, hidden, b.smooth_for(input_ln, w, 3 * ah, hidden));
+    b.add_linear(p + "attention.self.qkv_proj", w, bias, 3 * ah, hidden,
+                 b.smooth_for(input_ln, w, 3 * ah, hidden));
     if (config.relative_attention && !config.share_att_key) {
-      // Only used at load (projections of the relative embeddings); no smoothing: their input is rel_embeddings.
+      // Only used at load (projections of the relative embeddings); no smoothing: their input is
+      // rel_embeddings.
       if (config.c2p) b.linear(p + "attention.self.pos_key_proj", ah, hidden);
       if (config.p2c) b.linear(p + "attention.self.pos_query_proj", ah, hidden);
     }
@@ -295,7 +308,7 @@ uint16_t float_to_half(float f) {
   const uint32_t abs = x & 0x7fffffffu;
   if (abs >= 0x7f800000u) return static_cast<uint16_t>(sign | 0x7c00u | (abs > 0x7f800000u ? 0x200u : 0u));
   if (abs >= 0x477ff000u) return static_cast<uint16_t>(sign | 0x7c00u);  // rounds to ≥ 65520: infinity
-  if (abs < 0x38800000u) {                                                  // half subnormal or zero
+  if (abs < 0x38800000u) {                                               // half subnormal or zero
     const float v = std::fabs(f) * 16777216.0f;  // units of 2^-24, the half subnormal step
     return static_cast<uint16_t>(sign | static_cast<uint32_t>(std::nearbyint(v)));
   }
@@ -312,12 +325,14 @@ float half_to_float_bits(uint16_t h) {
     out = static_cast<float>(mant) * 5.9604644775390625e-8f;  // 2^-24
     return sign ? -out : out;
   }
-  const uint32_t bits = exp == 0x1f ? sign | 0x7f800000u | (mant << 13) : sign | ((exp + 112) << 23) | (mant << 13);
+  const uint32_t bits =
+      exp == 0x1f ? sign | 0x7f800000u | (mant << 13) : sign | ((exp + 112) << 23) | (mant << 13);
   std::memcpy(&out, &bits, sizeof out);
   return out;
 }
 
-QuantizedEmbeddings QuantizedEmbeddings::from_package(const SafetensorsModel& package, size_t vocab, size_t hidden) {
+QuantizedEmbeddings QuantizedEmbeddings::from_package(const SafetensorsModel& package, size_t vocab,
+                                                      size_t hidden) {
   const TensorView& w = package.get("embeddings.word_embeddings.weight");
   const TensorView& s = package.get("embeddings.word_embeddings.weight_scale");
   QuantizedEmbeddings e;
@@ -326,17 +341,18 @@ QuantizedEmbeddings QuantizedEmbeddings::from_package(const SafetensorsModel& pa
   const size_t groups = (hidden + kInt4Group - 1) / kInt4Group;
   if (w.dtype == DType::I8) {
     e.mode_ = EmbeddingQuant::kInt8;
-    if (w.shape != std::vector<size_t>{vocab, hidden} || s.dtype != DType::F32 || s.shape != std::vector<size_t>{vocab})
-      fail(w.file, "int8 word embeddings must be I8 " + shape_string({vocab, hidden}) + " with F32 weight_scale " +
-                       shape_string({vocab}) + ", got " + shape_string(w.shape) + " / " + dtype_name(s.dtype) + " " +
-                       shape_string(s.shape));
+    if (w.shape != std::vector<size_t>{vocab, hidden} || s.dtype != DType::F32 ||
+        s.shape != std::vector<size_t>{vocab})
+      fail(w.file, "int8 word embeddings must be I8 " + shape_string({vocab, hidden}) +
+                       " with F32 weight_scale " + shape_string({vocab}) + ", got " + shape_string(w.shape) +
+                       " / " + dtype_name(s.dtype) + " " + shape_string(s.shape));
   } else if (w.dtype == DType::U8) {
     e.mode_ = EmbeddingQuant::kInt4;
     if (w.shape != std::vector<size_t>{vocab, (hidden + 1) / 2} || s.dtype != DType::F16 ||
         s.shape != std::vector<size_t>{vocab, groups})
       fail(w.file, "int4 word embeddings must be U8 " + shape_string({vocab, (hidden + 1) / 2}) +
-                       " with F16 weight_scale " + shape_string({vocab, groups}) + ", got " + shape_string(w.shape) +
-                       " / " + dtype_name(s.dtype) + " " + shape_string(s.shape));
+                       " with F16 weight_scale " + shape_string({vocab, groups}) + ", got " +
+                       shape_string(w.shape) + " / " + dtype_name(s.dtype) + " " + shape_string(s.shape));
   } else {
     fail(w.file, "tensor embeddings.word_embeddings.weight has dtype " + std::string(dtype_name(w.dtype)) +
                      ", expected I8 or U8 (int4)");

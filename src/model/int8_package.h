@@ -18,9 +18,10 @@
 // __metadata__: format, scheme, layout, smoothing, embeddings, source (see int8_package.cpp).
 //
 // Smoothing (data-free, SmoothQuant-style): a linear whose input is a LayerNorm output gets per-input-channel
-// factors from that LayerNorm's |gamma| + |beta| (the scale of each channel of a normalised activation), so the
-// few outlier channels (gamma ≫ median) stop dictating every token's int8 scale. Factors are powers of two,
-// so x·c and W/c are exact in f32: the smoothing itself changes nothing but the rounding of the quantization.
+// factors from that LayerNorm's |gamma| + |beta| (the scale of each channel of a normalised activation), so
+// the few outlier channels (gamma ≫ median) stop dictating every token's int8 scale. Factors are powers of
+// two, so x·c and W/c are exact in f32: the smoothing itself changes nothing but the rounding of the
+// quantization.
 #pragma once
 #include <cstddef>
 #include <cstdint>

@@ -10,11 +10,12 @@ namespace kfembed {
 
 namespace {
 
-std::vector<float> f32_tensor(const SafetensorsModel& package, const std::string& name, size_t size, size_t pad) {
+std::vector<float> f32_tensor(const SafetensorsModel& package, const std::string& name, size_t size,
+                              size_t pad) {
   const TensorView& t = package.get(name);
   if (t.dtype != DType::F32 || t.shape != std::vector<size_t>{size})
-    fail(t.file, "tensor " + name + " must be F32 " + shape_string({size}) + ", got " + dtype_name(t.dtype) + " " +
-                     shape_string(t.shape));
+    fail(t.file, "tensor " + name + " must be F32 " + shape_string({size}) + ", got " + dtype_name(t.dtype) +
+                     " " + shape_string(t.shape));
   std::vector<float> v(pad, 0.0f);
   std::memcpy(v.data(), t.data, size * sizeof(float));
   return v;
@@ -22,8 +23,8 @@ std::vector<float> f32_tensor(const SafetensorsModel& package, const std::string
 
 }  // namespace
 
-std::unique_ptr<LinearI8> LinearI8::from_package(const SafetensorsModel& package, const std::string& name, size_t out,
-                                                 size_t in, std::shared_ptr<I8Scratch> scratch) {
+std::unique_ptr<LinearI8> LinearI8::from_package(const SafetensorsModel& package, const std::string& name,
+                                                 size_t out, size_t in, std::shared_ptr<I8Scratch> scratch) {
   auto layer = std::unique_ptr<LinearI8>(new LinearI8());
   I8WeightsView& v = layer->view_;
   v.n = out;
@@ -32,13 +33,14 @@ std::unique_ptr<LinearI8> LinearI8::from_package(const SafetensorsModel& package
   v.k_pad = i8_view_round_up(in, kI8ViewKR);
   const TensorView& w = package.get(name + ".weight");
   if (w.dtype != DType::I8 || w.shape != std::vector<size_t>{v.n_pad, v.k_pad})
-    fail(w.file, "tensor " + name + ".weight must be I8 " + shape_string({v.n_pad, v.k_pad}) +
-                     " (packed [" + std::to_string(out) + ", " + std::to_string(in) + "]), got " + dtype_name(w.dtype) +
+    fail(w.file, "tensor " + name + ".weight must be I8 " + shape_string({v.n_pad, v.k_pad}) + " (packed [" +
+                     std::to_string(out) + ", " + std::to_string(in) + "]), got " + dtype_name(w.dtype) +
                      " " + shape_string(w.shape));
   v.packed = reinterpret_cast<const int8_t*>(w.data);
   layer->scales_ = f32_tensor(package, name + ".weight_scale", out, v.n_pad);
   layer->bias_ = f32_tensor(package, name + ".bias", out, v.n_pad);
-  if (package.has(name + ".input_smooth")) layer->smooth_ = f32_tensor(package, name + ".input_smooth", in, in);
+  if (package.has(name + ".input_smooth"))
+    layer->smooth_ = f32_tensor(package, name + ".input_smooth", in, in);
   v.scales = layer->scales_.data();
   v.bias = layer->bias_.data();
   layer->scratch_ = std::move(scratch);
@@ -63,7 +65,8 @@ std::vector<float> LinearI8::dequantized(size_t first, size_t count) const {
     unpack_i8_view_row(view_.packed, first + r, view_.k, view_.k_pad, row.data());
     // x·c·(W/c): the input factor folds back into the column.
     for (size_t j = 0; j < view_.k; ++j)
-      w[r * view_.k + j] = static_cast<float>(row[j]) * scales_[first + r] * (smooth_.empty() ? 1.0f : smooth_[j]);
+      w[r * view_.k + j] =
+          static_cast<float>(row[j]) * scales_[first + r] * (smooth_.empty() ? 1.0f : smooth_[j]);
   }
   return w;
 }

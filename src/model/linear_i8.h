@@ -29,8 +29,8 @@ class LinearI8 final : public Linear {
  public:
   // Reads <name>.weight / .weight_scale / .bias / optional .input_smooth from the package, checked against
   // [out, in]; the weight bytes stay where they are.
-  static std::unique_ptr<LinearI8> from_package(const SafetensorsModel& package, const std::string& name, size_t out,
-                                                size_t in, std::shared_ptr<I8Scratch> scratch);
+  static std::unique_ptr<LinearI8> from_package(const SafetensorsModel& package, const std::string& name,
+                                                size_t out, size_t in, std::shared_ptr<I8Scratch> scratch);
 
   size_t in() const override { return view_.k; }
   size_t out() const override { return view_.n; }

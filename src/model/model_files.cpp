@@ -74,8 +74,8 @@ ModelFiles ModelFiles::from_directory(const std::string& dir) {
     if (read_file(base + name, bytes)) files.add(name, std::move(bytes));
   };
   for (const char* name :
-       {"config.json", "model.safetensors", "model.safetensors.index.json", "model.int8.safetensors", "tokenizer.json",
-        "tokenizer_config.json", "vocab.txt", "special_tokens_map.json", "modules.json",
+       {"config.json", "model.safetensors", "model.safetensors.index.json", "model.int8.safetensors",
+        "tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json", "modules.json",
         "sentence_bert_config.json", "config_sentence_transformers.json", "1_Pooling/config.json"})
     try_add(name);
   if (!files.has("config.json")) fail(base + "config.json", "file missing (not a model directory?)");

@@ -28,7 +28,8 @@ SafetensorsModel open_int8_package(const std::vector<uint8_t>& bytes) {
   };
   if (value("format") != "kfembed-int8")
     fail(kInt8WeightsFile, "__metadata__ format is '" + value("format") + "', expected 'kfembed-int8'");
-  if (value("version") != "1") fail(kInt8WeightsFile, "unsupported package version '" + value("version") + "'");
+  if (value("version") != "1")
+    fail(kInt8WeightsFile, "unsupported package version '" + value("version") + "'");
   if (value("layout") != "i8-packed-nr4-kr8")
     fail(kInt8WeightsFile, "unsupported weight layout '" + value("layout") + "'");
   return SafetensorsModel::from_file(std::move(file));
@@ -62,7 +63,8 @@ SentenceEncoder SentenceEncoder::load(ModelFiles& files, const EncoderOptions& o
   DebertaV2Encoder encoder;
   if (files.has(kInt8WeightsFile)) {
     if (options.dtype != EncoderOptions::DType::kInt8)
-      fail(kInt8WeightsFile, "this is a converted int8 package; load it with dtype int8 (fp32 needs model.safetensors)");
+      fail(kInt8WeightsFile,
+           "this is a converted int8 package; load it with dtype int8 (fp32 needs model.safetensors)");
     // The package's bytes move into the encoder, which uses its linear weights and embeddings in place.
     auto storage = std::make_shared<const std::vector<uint8_t>>(files.take(kInt8WeightsFile));
     const SafetensorsModel package = open_int8_package(*storage);

@@ -30,7 +30,8 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: kfembed-convert MODEL_DIR OUT_DIR [--embeddings int8|int4] [--smoothing none|gamma|sqrt]\n"
-    "  MODEL_DIR     Hugging Face / sentence-transformers model directory (config.json, model.safetensors, ...)\n"
+    "  MODEL_DIR     Hugging Face / sentence-transformers model directory (config.json, model.safetensors, "
+    "...)\n"
     "  OUT_DIR       new package directory (must not exist, or be empty)\n"
     "  --embeddings  word embeddings as int8 rows (default) or int4 groups of 128 with f16 scales\n"
     "  --smoothing   outlier smoothing of LayerNorm-fed layers (default gamma)\n";
@@ -86,8 +87,9 @@ void convert(const Arguments& args, const fs::path& tmp) {
   if (!files.has("tokenizer.json") && !files.has("vocab.txt"))
     fail(dir + "tokenizer.json", "file missing (and no vocab.txt either)");
   if (!files.has("model.safetensors") && !files.has("model.safetensors.index.json"))
-    fail(dir + "model.safetensors", files.has(kInt8WeightsFile) ? "file missing (this is already a kfembed package)"
-                                                                   : "file missing (nor model.safetensors.index.json)");
+    fail(dir + "model.safetensors", files.has(kInt8WeightsFile)
+                                        ? "file missing (this is already a kfembed package)"
+                                        : "file missing (nor model.safetensors.index.json)");
 
   std::vector<uint8_t> package;
   std::set<std::string> weight_files;
@@ -151,7 +153,8 @@ int main(int argc, char** argv) {
       if (!fs::is_empty(out)) kfembed::fail(args.out_dir, "exists and is not empty");
     }
     const fs::path parent = out.has_parent_path() ? out.parent_path() : fs::path(".");
-    if (!fs::is_directory(parent)) kfembed::fail(args.out_dir, "parent directory " + parent.string() + " does not exist");
+    if (!fs::is_directory(parent))
+      kfembed::fail(args.out_dir, "parent directory " + parent.string() + " does not exist");
     std::string pattern = (parent / ("." + out.filename().string() + ".tmp-XXXXXX")).string();
     if (!mkdtemp(pattern.data())) kfembed::fail(parent.string(), "cannot create a temporary directory");
     tmp = pattern;

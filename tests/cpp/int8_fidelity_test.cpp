@@ -1,8 +1,8 @@
-// int8 encoder fidelity on base2 (real geometry, activation outliers on dims 7/300/555 of every LayerNorm that
-// feeds a linear layer): cosine to the PyTorch fp32 golden vectors, min >= 0.999 and mean >= 0.9998 with int8
-// embeddings (ONNX Runtime's own int8 reaches min 0.99872 / mean 0.99974), also from a package written by
-// kfembed-convert. Also prints the cosines of the smoothing alternatives (the measurement behind the default)
-// and of int4 embeddings.
+// int8 encoder fidelity on base2 (real geometry, activation outliers on dims 7/300/555 of every LayerNorm
+// that feeds a linear layer): cosine to the PyTorch fp32 golden vectors, min >= 0.999 and mean >= 0.9998 with
+// int8 embeddings (ONNX Runtime's own int8 reaches min 0.99872 / mean 0.99974), also from a package written
+// by kfembed-convert. Also prints the cosines of the smoothing alternatives (the measurement behind the
+// default) and of int4 embeddings.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -78,8 +78,8 @@ TEST(Int8Fidelity, Base2Int8Embeddings) {
   const std::string dir = base2_dir();
   ASSERT_FALSE(dir.empty()) << "could not materialise base2 with make_model.py (needs python3-numpy)";
   const Fidelity f = measure(dir, Int8Options{});
-  std::printf("base2 int8 (smoothing %s): min cosine %.6f, mean %.6f\n", smoothing_name(Int8Options{}.smoothing),
-              f.min, f.mean);
+  std::printf("base2 int8 (smoothing %s): min cosine %.6f, mean %.6f\n",
+              smoothing_name(Int8Options{}.smoothing), f.min, f.mean);
   EXPECT_GE(f.min, 0.999);
   EXPECT_GE(f.mean, 0.9998);
 }
@@ -101,7 +101,8 @@ TEST(Int8Fidelity, Base2ConvertedPackage) {
   const std::string dir = base2_dir();
   ASSERT_FALSE(dir.empty());
   const std::string out = std::string(KF_TEST_TMP_DIR) + "/base2-int8";
-  const std::string cmd = "rm -rf " + out + " && " KF_TEST_TMP_DIR "/../src/tools/kfembed-convert " + dir + " " + out;
+  const std::string cmd =
+      "rm -rf " + out + " && " KF_TEST_TMP_DIR "/../src/tools/kfembed-convert " + dir + " " + out;
   ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
   const Fidelity f = measure(out, Int8Options{});
   std::printf("base2 converted package: min cosine %.6f, mean %.6f\n", f.min, f.mean);

@@ -30,7 +30,8 @@ TEST(QuantizeScaled, SimdMatchesScalarOnRaggedShapes) {
       auto x = random_floats(m * k, rng, 3.0f);
       if (k > 8) x[k / 2] = 40.0f;  // an outlier channel in row 0
       std::vector<float> factors(k);
-      for (size_t j = 0; j < k; ++j) factors[j] = std::exp2(static_cast<float>(static_cast<int>(rng() % 5) - 3));
+      for (size_t j = 0; j < k; ++j)
+        factors[j] = std::exp2(static_cast<float>(static_cast<int>(rng() % 5) - 3));
       for (const float* f : {static_cast<const float*>(nullptr), static_cast<const float*>(factors.data())}) {
         std::vector<int8_t> q(m * k), qs(m * k);
         std::vector<float> s(m), ss(m);
@@ -117,7 +118,8 @@ TEST(Int8Package, HalfConversions) {
   EXPECT_EQ(float_to_half(1.0f + 1.0f / 4096), 0x3c00);  // halfway: rounds to even
   EXPECT_EQ(float_to_half(1e6f), 0x7c00);
   // Nearest: relative error at most 2^-11 for normal halves.
-  for (float f = 1e-4f; f < 6e4f; f *= 1.37f) EXPECT_LE(std::fabs(half_to_float_bits(float_to_half(f)) - f), f / 2048);
+  for (float f = 1e-4f; f < 6e4f; f *= 1.37f)
+    EXPECT_LE(std::fabs(half_to_float_bits(float_to_half(f)) - f), f / 2048);
 }
 
 TEST(Int8Package, SmoothingFactorsArePowersOfTwoAndShrinkOutliers) {

@@ -3,7 +3,6 @@
 // safetensors, unknown dtype, mismatched shape, missing config, non-empty OUT_DIR): exit 1, a message naming
 // the file and reason, and no OUT_DIR or temporary directory left behind.
 #include <gtest/gtest.h>
-
 #include <sys/wait.h>
 
 #include <algorithm>
@@ -116,14 +115,15 @@ void round_trip(const std::string& flag, EmbeddingQuant embeddings) {
   std::sort(listed.begin(), listed.end());
   std::sort(on_disk.begin(), on_disk.end());
   EXPECT_EQ(listed, on_disk);
-  for (const char* name : {"config.json", "model.int8.safetensors", "tokenizer.json", "vocab.txt", "modules.json",
-                           "sentence_bert_config.json", "1_Pooling/config.json"})
+  for (const char* name : {"config.json", "model.int8.safetensors", "tokenizer.json", "vocab.txt",
+                           "modules.json", "sentence_bert_config.json", "1_Pooling/config.json"})
     EXPECT_NE(std::find(listed.begin(), listed.end(), name), listed.end()) << name;
   EXPECT_FALSE(fs::exists(out / "model.safetensors"));
 
   // __metadata__ records the scheme.
   const std::string bytes = read_text(out / "model.int8.safetensors");
-  const auto file = SafetensorsFile::parse(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), "pkg");
+  const auto file =
+      SafetensorsFile::parse(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), "pkg");
   for (const char* key : {"format", "scheme", "layout", "smoothing", "embeddings", "source"})
     EXPECT_TRUE(file.metadata().count(key)) << key;
   EXPECT_EQ(file.metadata().at("embeddings"), embeddings_name(embeddings));
@@ -168,13 +168,18 @@ void replace_in_file(const fs::path& p, const std::string& from, const std::stri
 TEST(Int8Package, ConvertErrors) {
   expect_failure(
       "truncated",
-      [](const fs::path& m) { fs::resize_file(m / "model.safetensors", fs::file_size(m / "model.safetensors") / 2); },
+      [](const fs::path& m) {
+        fs::resize_file(m / "model.safetensors", fs::file_size(m / "model.safetensors") / 2);
+      },
       "model.safetensors: tensor");
   expect_failure(
       "dtype", [](const fs::path& m) { replace_in_file(m / "model.safetensors", "\"F32\"", "\"Q32\""); },
       "unknown dtype Q32");
   expect_failure(
-      "shape", [](const fs::path& m) { replace_in_file(m / "config.json", "\"intermediate_size\": 256", "\"intermediate_size\": 128"); },
+      "shape",
+      [](const fs::path& m) {
+        replace_in_file(m / "config.json", "\"intermediate_size\": 256", "\"intermediate_size\": 128");
+      },
       "config.json implies [128, 64]");
   expect_failure(
       "noconfig", [](const fs::path& m) { fs::remove(m / "config.json"); }, "config.json: file missing");

@@ -35,6 +35,14 @@ export async function createTokenizerHandle(runtime, source, { signal } = {}) {
   return check(runtime.Tokenizer.fromVocab(vocab, config), source.describe());
 }
 
+/** Ids of `text` from a runtime Tokenizer handle (shared by Tokenizer and the worker client's tokenize()). */
+export function encodeWithHandle(runtime, handle, text, maxLength, method = 'encode') {
+  const count = handle.encodeInput(writeUtf8(runtime, handle, text), maxLength);
+  if (count < 0) throw new Error(`${method}: ${handle.lastError()}`);
+  const at = handle.idsPointer() >>> 2;
+  return runtime.HEAP32.slice(at, at + count);
+}
+
 export class Tokenizer {
   #runtime;
   #handle;
@@ -64,11 +72,7 @@ export class Tokenizer {
   /** Token ids with [CLS] … [SEP], truncated to maxLength when one was given. */
   encode(text) {
     checkText(text, 'encode');
-    const handle = this.#live('encode');
-    const bytes = writeUtf8(this.#runtime, handle, text);
-    const count = check(handle.encodeInput(bytes, this.#maxLength), 'encode');
-    const at = handle.idsPointer() >>> 2;
-    return this.#runtime.HEAP32.slice(at, at + count);
+    return encodeWithHandle(this.#runtime, this.#live('encode'), text, this.#maxLength);
   }
 
   /** The token strings of encode(text). */

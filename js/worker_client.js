@@ -2,9 +2,9 @@
 // page-side proxy with the SentenceModel API. encode() is a message round trip (vectors come back as
 // transferred buffers); tokenize() stays synchronous through a tokenizer-only WASM instance on this thread,
 // built from the tokenizer files the worker already downloaded; similarity() is computed here in JS.
-import { check, instantiateRuntime, writeUtf8 } from './runtime.js';
+import { instantiateRuntime } from './runtime.js';
 import { similarity as cosine } from './similarity.js';
-import { createTokenizerHandle } from './tokenizer.js';
+import { createTokenizerHandle, encodeWithHandle } from './tokenizer.js';
 import { abortReason, throwIfAborted } from './fetch_resume.js';
 
 function toError({ name, message }) {
@@ -94,10 +94,7 @@ export class WorkerSentenceModel {
   tokenize(text) {
     if (typeof text !== 'string') throw new TypeError(`tokenize(text): expected a string, got ${typeof text}`);
     this.#live('tokenize');
-    const handle = this.#tokenizer;
-    const count = check(handle.encodeInput(writeUtf8(this.#runtime, handle, text), this.maxSeqLength), 'tokenize');
-    const at = handle.idsPointer() >>> 2;
-    return this.#runtime.HEAP32.slice(at, at + count);
+    return encodeWithHandle(this.#runtime, this.#tokenizer, text, this.maxSeqLength, 'tokenize');
   }
 
   /**

@@ -5,22 +5,17 @@
 #include "tokenizer/bert_pre_tokenizer.h"
 
 namespace kfembed {
-namespace {
-
-// Buffers reused across the stages of one call (encode is const and shares nothing between calls).
-struct Workspace {
-  std::vector<char32_t> text;
-  std::vector<char32_t> normalized;
-  std::vector<char32_t> scratch;
-  std::vector<TextSegment> raw_segments;
-  std::vector<TextSegment> normalized_segments;
-  WordPieceScratch word;
-};
-
-}  // namespace
 
 void Tokenizer::encode_pieces(std::string_view utf8, std::vector<int32_t>& pieces, size_t limit) const {
-  Workspace ws;
+  TokenizerWorkspace ws;
+  encode_pieces(utf8, ws, pieces, limit);
+}
+
+void Tokenizer::encode_pieces(std::string_view utf8, TokenizerWorkspace& ws, std::vector<int32_t>& pieces,
+                              size_t limit) const {
+  // The stages append to their outputs; a reused workspace starts empty.
+  ws.text.clear();
+  ws.raw_segments.clear();
   decode_utf8(utf8, ws.text);
   // Sized up front so that the stages do not reallocate while they append.
   ws.normalized.reserve(ws.text.size() + 16);
@@ -65,12 +60,20 @@ void Tokenizer::encode_pieces(std::string_view utf8, std::vector<int32_t>& piece
 }
 
 std::vector<int32_t> Tokenizer::encode(std::string_view utf8, size_t max_length) const {
-  std::vector<int32_t> pieces;
+  TokenizerWorkspace ws;
+  std::vector<int32_t> ids;
+  encode_into(utf8, max_length, ws, ids);
+  return ids;
+}
+
+void Tokenizer::encode_into(std::string_view utf8, size_t max_length, TokenizerWorkspace& ws,
+                            std::vector<int32_t>& ids) const {
   // Truncation keeps a prefix of the pieces, so tokenizing can stop once enough exist (0: no limit).
   const size_t specials = template_.num_special_tokens();
   const size_t limit = (max_length >= 2 && max_length > specials) ? max_length - specials : 0;
-  encode_pieces(utf8, pieces, limit);
-  return template_.apply(pieces, max_length);
+  ws.pieces.clear();
+  encode_pieces(utf8, ws, ws.pieces, limit);
+  template_.apply_into(ws.pieces, max_length, ids);
 }
 
 std::vector<std::string> Tokenizer::tokens(std::string_view utf8, size_t max_length) const {

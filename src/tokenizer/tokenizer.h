@@ -16,6 +16,18 @@
 
 namespace kfembed {
 
+// Buffers reused across the stages of one call. A caller that tokenizes many texts keeps one per thread and
+// passes it to encode_into(), so a call allocates nothing once the buffers have grown.
+struct TokenizerWorkspace {
+  std::vector<char32_t> text;
+  std::vector<char32_t> normalized;
+  std::vector<char32_t> scratch;
+  std::vector<TextSegment> raw_segments;
+  std::vector<TextSegment> normalized_segments;
+  WordPieceScratch word;
+  std::vector<int32_t> pieces;
+};
+
 class Tokenizer {
  public:
   // tokenizer.json text; tokenizer_config.json text may be empty (gives model_max_length, special tokens).
@@ -28,9 +40,12 @@ class Tokenizer {
   // ids with [CLS] ... [SEP]; max_length 0 = no truncation; else truncated, [SEP] kept last (max_length >= 2,
   // else Error).
   std::vector<int32_t> encode(std::string_view utf8, size_t max_length = 0) const;
+  // encode() into `ids` (replaced), reusing the caller's workspace.
+  void encode_into(std::string_view utf8, size_t max_length, TokenizerWorkspace& ws, std::vector<int32_t>& ids) const;
   std::vector<std::string> tokens(std::string_view utf8, size_t max_length = 0) const;
   // The model's pieces alone (added tokens included, no [CLS]/[SEP]); stops once `limit` pieces exist (0: all).
   void encode_pieces(std::string_view utf8, std::vector<int32_t>& pieces, size_t limit = 0) const;
+  void encode_pieces(std::string_view utf8, TokenizerWorkspace& ws, std::vector<int32_t>& pieces, size_t limit) const;
 
   size_t vocab_size() const { return id_to_token_.size(); }  // largest id + 1, added tokens included
   int32_t token_to_id(std::string_view token) const { return token_to_id_.find(token); }  // -1 if absent

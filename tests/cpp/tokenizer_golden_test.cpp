@@ -71,6 +71,23 @@ TEST(TokenizerGolden, AllRowsViaTokenizerJson) { expect_all_rows_match(via_token
 
 TEST(TokenizerGolden, AllRowsViaVocabTxtAndConfig) { expect_all_rows_match(via_vocab_txt()); }
 
+// The WASM bindings tokenize every text with one reused workspace and output vector: reuse must not leak state
+// from one call into the next (in any order, with and without truncation).
+TEST(TokenizerGolden, ReusedWorkspaceGivesTheSameIds) {
+  const Tokenizer tok = via_tokenizer_json();
+  TokenizerWorkspace ws;
+  std::vector<int32_t> ids;
+  size_t mismatches = 0;
+  const auto& rows = golden_rows();
+  for (size_t i = rows.size(); i-- > 0;) {
+    tok.encode_into(rows[i].text, 0, ws, ids);
+    if (ids != rows[i].ids) ++mismatches;
+    tok.encode_into(rows[i].text, 16, ws, ids);
+    if (ids != tok.encode(rows[i].text, 16)) ++mismatches;
+  }
+  EXPECT_EQ(mismatches, 0u);
+}
+
 TEST(TokenizerGolden, FromDirectoryUsesTokenizerJson) {
   const Tokenizer tok = Tokenizer::from_directory(kDir);
   EXPECT_EQ(tok.encode("[CLS] [SEP] [MASK] [UNK] [PAD]"), (std::vector<int32_t>{2, 2, 3, 4, 1, 0, 3}));

@@ -98,7 +98,9 @@ export declare class Tokenizer {
  * those files are loaded and verified) or, without a manifest, a Hugging Face / sentence-transformers directory.
  * Downloads stream into WASM memory and resume dropped connections with HTTP Range requests.
  */
-export declare function load(source: Source, options?: LoadOptions): Promise<SentenceModel>;
+export declare const DEFAULT_SOURCE: string;
+/** Loads a model; without a source, DEFAULT_SOURCE (the original hub repository, quantized while it streams). */
+export declare function load(source?: Source | null, options?: LoadOptions): Promise<SentenceModel>;
 export declare function loadTokenizer(source: Source, options?: TokenizerOptions): Promise<Tokenizer>;
 /** Cosine similarity of two equal-length vectors. */
 export declare function similarity(a: ArrayLike<number>, b: ArrayLike<number>): number;

@@ -151,13 +151,17 @@ export async function loadModel(source, options, { keepTexts = [], http } = {}) 
   }
 }
 
+/** Where load() reads from when no source is given: the original hub repository (quantized while it streams). */
+export const DEFAULT_SOURCE = 'https://huggingface.co/upskyy/kf-deberta-multitask/resolve/main/';
+
 /**
  * Loads a sentence-transformers model directory or a converted kfembed package (DESIGN.md).
- * @param {string | URL} source
+ * @param {string | URL} [source] default DEFAULT_SOURCE
  * @param {{ dtype?: 'int8' | 'fp32', maxSeqLength?: number, onProgress?: Function, signal?: AbortSignal,
  *           cache?: boolean | object, worker?: boolean }} [options]
  */
-export async function load(source, options = {}) {
+export async function load(source = DEFAULT_SOURCE, options = {}) {
+  source ??= DEFAULT_SOURCE;
   const checked = loadOptions(options);
   if (checked.worker && !isNode && typeof Worker === 'function') {
     const { loadInWorker } = await import('./worker_client.js');

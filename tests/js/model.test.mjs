@@ -136,3 +136,24 @@ describe('load errors name the file and the reason', () => {
     await expect(m.encode('a')).rejects.toThrow(/disposed/);
   });
 });
+
+describe('default source', () => {
+  test('load() without a source reads the original hub repository', async () => {
+    const { DEFAULT_SOURCE } = await import('../../js/index.js');
+    expect(DEFAULT_SOURCE).toBe('https://huggingface.co/upskyy/kf-deberta-multitask/resolve/main/');
+    const realFetch = globalThis.fetch;
+    const requested = [];
+    // No network in tests: record the URLs and answer 404, which must surface as an Error naming the URL.
+    globalThis.fetch = async (url) => {
+      requested.push(String(url));
+      return new Response('not here', { status: 404, statusText: 'Not Found' });
+    };
+    try {
+      await expect(load(undefined, { dtype: 'fp32', cache: false })).rejects.toThrow(/huggingface\.co\/upskyy\/kf-deberta-multitask\/resolve\/main\/.*404/);
+    } finally {
+      globalThis.fetch = realFetch;
+    }
+    expect(requested.length).toBeGreaterThan(0);
+    expect(requested.every((u) => u.startsWith(DEFAULT_SOURCE))).toBe(true);
+  });
+});

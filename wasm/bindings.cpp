@@ -153,6 +153,17 @@ class EncoderHandle {
   }
   uintptr_t idsPointer() const { return address_of(ids_.data()); }
 
+  // The model.int8.safetensors the int8 encoder runs from (quantized at load or loaded as is), in place in
+  // WASM memory: JS hashes it and streams it into the Cache API as a converted package. 0/0 for fp32.
+  uintptr_t int8PackagePointer() const {
+    const auto* bytes = encoder_.int8_package();
+    return bytes ? address_of(bytes->data()) : 0;
+  }
+  double int8PackageSize() const {
+    const auto* bytes = encoder_.int8_package();
+    return bytes ? static_cast<double>(bytes->size()) : 0.0;
+  }
+
   // Two vectors of `n` floats written by JS at vectorsBuffer(n): [a..., b...].
   uintptr_t vectorsBuffer(size_t n) {
     if (vectors_.size() < 2 * n) vectors_.resize(2 * n);
@@ -199,6 +210,8 @@ EMSCRIPTEN_BINDINGS(kfembed) {
       .function("outputPointer", &EncoderHandle::outputPointer)
       .function("tokenizeInput", &EncoderHandle::tokenizeInput)
       .function("idsPointer", &EncoderHandle::idsPointer)
+      .function("int8PackagePointer", &EncoderHandle::int8PackagePointer)
+      .function("int8PackageSize", &EncoderHandle::int8PackageSize)
       .function("vectorsBuffer", &EncoderHandle::vectorsBuffer)
       .function("similarity", &EncoderHandle::similarity);
 }

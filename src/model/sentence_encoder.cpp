@@ -61,6 +61,7 @@ SentenceEncoder SentenceEncoder::load(ModelFiles& files, const EncoderOptions& o
   if (max_len < 2) fail("max_seq_length", std::to_string(max_len) + " is too small (at least 2)");
 
   DebertaV2Encoder encoder;
+  std::shared_ptr<const std::vector<uint8_t>> int8_package;
   if (files.has(kInt8WeightsFile)) {
     if (options.dtype != EncoderOptions::DType::kInt8)
       fail(kInt8WeightsFile,
@@ -69,6 +70,7 @@ SentenceEncoder SentenceEncoder::load(ModelFiles& files, const EncoderOptions& o
     auto storage = std::make_shared<const std::vector<uint8_t>>(files.take(kInt8WeightsFile));
     const SafetensorsModel package = open_int8_package(*storage);
     encoder = DebertaV2Encoder::load_int8(config, package, storage, max_len);
+    int8_package = std::move(storage);
   } else if (options.dtype == EncoderOptions::DType::kInt8) {
     std::shared_ptr<const std::vector<uint8_t>> storage;
     {
@@ -81,13 +83,16 @@ SentenceEncoder SentenceEncoder::load(ModelFiles& files, const EncoderOptions& o
     }
     const SafetensorsModel package = open_int8_package(*storage);
     encoder = DebertaV2Encoder::load_int8(config, package, storage, max_len);
+    int8_package = std::move(storage);
   } else {
     const SafetensorsModel weights = SafetensorsModel::open(files);
     encoder = DebertaV2Encoder::load(config, weights, max_len, options.make_linear);
     if (options.release_weight_files)
       for (const auto& name : weights.file_names()) files.release(name);
   }
-  return SentenceEncoder(std::move(tokenizer), std::move(encoder), std::move(st));
+  SentenceEncoder result(std::move(tokenizer), std::move(encoder), std::move(st));
+  result.int8_package_ = std::move(int8_package);
+  return result;
 }
 
 std::vector<int32_t> SentenceEncoder::tokenize(std::string_view text) const {

@@ -3,6 +3,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string_view>
 #include <vector>
 
@@ -51,6 +52,10 @@ class SentenceEncoder {
   std::vector<float> encode(std::string_view text);
   // For tests: hidden states after the embeddings and after each layer, n × hidden each.
   std::vector<std::vector<float>> hidden_states(const int32_t* ids, size_t n);
+  // The int8 path: the model.int8.safetensors bytes the encoder runs from (as loaded, or as quantized at load
+  // — byte for byte what kfembed-convert writes, up to the "source" metadata). nullptr for the f32 path.
+  // The same buffer the encoder's weight views point into: no copy is kept for this.
+  const std::vector<uint8_t>* int8_package() const { return int8_package_.get(); }
 
  private:
   SentenceEncoder(Tokenizer tokenizer, DebertaV2Encoder encoder, SentenceTransformerConfig st);
@@ -59,6 +64,7 @@ class SentenceEncoder {
   DebertaV2Encoder encoder_;
   SentenceTransformerConfig st_;
   size_t dim_ = 0;
+  std::shared_ptr<const std::vector<uint8_t>> int8_package_;
 };
 
 }  // namespace kfembed

@@ -77,7 +77,7 @@ export class WasmFileSink {
   }
 }
 
-function contentType(name) {
+export function contentType(name) {
   if (name.endsWith('.json')) return 'application/json';
   if (name.endsWith('.txt')) return 'text/plain; charset=utf-8';
   return 'application/octet-stream';
@@ -260,16 +260,21 @@ function poolingDir(modulesJson, where) {
 
 /**
  * Loads every file of a model into WASM memory: exactly the files listed in manifest.json (size and SHA-256
- * checked), or, without a manifest, the Hugging Face / sentence-transformers layout.
- * @returns {Promise<{ manifest: object | null }>}
+ * checked), or, without a manifest, the Hugging Face / sentence-transformers layout (`cacheFloatLayout`
+ * false: its files bypass the cache).
+ * @returns {Promise<{ manifest: object | null, weightFiles: string[] }>} weightFiles: the float weight files of
+ *   a Hugging Face layout (empty for a manifest)
  */
-export async function gatherModelFiles(loader) {
+export async function gatherModelFiles(loader, { cacheFloatLayout = true } = {}) {
   const manifest = await readManifest(loader);
   if (manifest) {
     const parsed = parseManifest(manifest.text, manifest.url);
     for (const f of parsed.files) await loader.load(f.path, { size: f.size, sha256: f.sha256 });
-    return { manifest: parsed };
+    return { manifest: parsed, weightFiles: [] };
   }
+  // A Hugging Face layout. When it is quantized at load, the caller caches the converted package instead of
+  // these files (converted_cache.js): neither read nor write their own cache entries.
+  if (!cacheFloatLayout) loader.cache = null;
 
   for (const name of TEXT_FILES) await loader.load(name, { optional: name !== 'config.json' });
   if (!loader.loaded.has('tokenizer.json') && !loader.loaded.has('vocab.txt')) {
@@ -278,7 +283,7 @@ export async function gatherModelFiles(loader) {
   const pooling = `${poolingDir(loader.text('modules.json'), await loader.location('modules.json'))}/config.json`;
   await loader.load(pooling, { optional: true });
 
-  if (await loader.load('model.safetensors', { optional: true })) return { manifest: null };
+  if (await loader.load('model.safetensors', { optional: true })) return { manifest: null, weightFiles: ['model.safetensors'] };
   const index = await loader.load('model.safetensors.index.json', { optional: true });
   if (!index) {
     throw new Error(`${await loader.location('model.safetensors')}: file not found, and no model.safetensors.index.json either`);
@@ -290,5 +295,5 @@ export async function gatherModelFiles(loader) {
     throw new Error(`${await loader.location('model.safetensors.index.json')}: invalid JSON (${e.message})`);
   }
   for (const shard of shards) await loader.load(shard);
-  return { manifest: null };
+  return { manifest: null, weightFiles: ['model.safetensors.index.json', ...shards] };
 }

@@ -1,5 +1,13 @@
 // load(): the sentence encoder (tokenizer + DeBERTa-v2 + pooling) in its own WASM instance.
 import { openModelCache } from './cache.js';
+import {
+  CachedPackageSource,
+  convertedRoot,
+  deleteConverted,
+  INT8_WEIGHTS_FILE,
+  readConvertedManifest,
+  storeConverted,
+} from './converted_cache.js';
 import { FileLoader, gatherModelFiles } from './loader.js';
 import { check, instantiateRuntime, writeUtf8 } from './runtime.js';
 import { normalize as normalizeInPlace } from './similarity.js';
@@ -110,6 +118,9 @@ export function loadOptions(options = {}) {
 /**
  * The in-thread load (also what the Worker runs). `keepTexts`: files whose text is returned alongside the
  * model (the worker client builds its main-thread tokenizer from them).
+ *
+ * With a cache, an int8 load of a Hugging Face layout (float weights, quantized at load) caches the converted
+ * package instead of the float files, and the next int8 load of that URL runs from it (converted_cache.js).
  */
 export async function loadModel(source, options, { keepTexts = [], http } = {}) {
   const { dtype, maxSeqLength, onProgress, signal, cache } = loadOptions(options);
@@ -117,15 +128,35 @@ export async function loadModel(source, options, { keepTexts = [], http } = {}) 
   const files = await openSource(source, http);
   const runtime = await instantiateRuntime();
   throwIfAborted(signal);
-  const fileSet = new runtime.ModelFiles();
   const base = files.describe();
   const warn = (message, _error, url) => {
     const file = url?.startsWith(base) ? url.slice(base.length) : '';
     onProgress?.({ file, loaded: 0, total: 0, phase: 'cache-warning', message: url ? `${url}: ${message}` : message });
   };
   const store = files.cacheable ? await openModelCache(cache, warn) : null;
+  const convert = store !== null && dtype === 'int8';
+  const context = { runtime, store, onProgress, signal, keepTexts, maxSeqLength, dtype };
+
+  if (convert) {
+    const cached = await fromConvertedCache(base, context, warn);
+    if (cached) return cached;
+  }
+  return build(files, context, async (loader) => {
+    const { manifest, weightFiles } = await gatherModelFiles(loader, { cacheFloatLayout: !convert });
+    if (!convert || manifest) return undefined;
+    // After the encoder is built: cache what it runs from (the package) plus the text files.
+    return (handle) => cacheConverted(base, loader, weightFiles, handle, context);
+  });
+}
+
+/**
+ * One attempt at building the model from `source`: `gather(loader)` loads its files into a fresh ModelFiles
+ * and may return `after(handle)`, run once the encoder exists (before the files are freed).
+ */
+async function build(source, { runtime, store, onProgress, signal, keepTexts, maxSeqLength, dtype }, gather) {
+  const fileSet = new runtime.ModelFiles();
   const loader = new FileLoader({
-    source: files,
+    source,
     cache: store,
     onProgress,
     signal,
@@ -135,20 +166,66 @@ export async function loadModel(source, options, { keepTexts = [], http } = {}) 
       createHasher: () => new runtime.Sha256(),
     },
   });
+  let handle = null;
   try {
-    await gatherModelFiles(loader);
+    const after = await gather(loader);
     throwIfAborted(signal);
     const texts = Object.fromEntries(keepTexts.map((name) => [name, loader.text(name)]));
-    const handle = check(runtime.Encoder.load(fileSet, maxSeqLength, dtype), files.describe());
-    if (signal?.aborted) {
-      handle.delete();
-      throwIfAborted(signal);
-    }
-    return { model: new SentenceModel(runtime, handle), texts };
+    handle = check(runtime.Encoder.load(fileSet, maxSeqLength, dtype), source.describe());
+    await after?.(handle);
+    throwIfAborted(signal);
+    const model = new SentenceModel(runtime, handle);
+    handle = null;
+    return { model, texts };
   } finally {
+    handle?.delete();
     loader.close();
     fileSet.delete();
   }
+}
+
+/** The model from the cached converted package of `base`, or null (none, or unusable: then deleted). */
+async function fromConvertedCache(base, context, warn) {
+  const { store, signal } = context;
+  const manifest = await readConvertedManifest(store, base, warn);
+  if (!manifest) return null;
+  const root = convertedRoot(base);
+  try {
+    return await build(new CachedPackageSource(root), context, async (loader) => {
+      for (const f of manifest.files) await loader.load(f.path, { size: f.size, sha256: f.sha256 });
+    });
+  } catch (e) {
+    if (signal?.aborted) throw e;
+    warn(`${e.message}; deleted the cached converted package, loading ${base} again`, e);
+    await deleteConverted(store, base, manifest.files.map((f) => f.path));
+    return null;
+  }
+}
+
+/**
+ * Caches the converted package of a Hugging Face layout just quantized at load: the encoder's
+ * model.int8.safetensors (in place in WASM memory, hashed there) and the text files loaded beside it.
+ */
+async function cacheConverted(base, loader, weightFiles, handle, { runtime, store, signal }) {
+  const size = handle.int8PackageSize();
+  if (size === 0) return;
+  const at = handle.int8PackagePointer();
+  const hasher = new runtime.Sha256();
+  let sha256;
+  try {
+    hasher.update(at, size);
+    sha256 = hasher.hexdigest();
+  } finally {
+    hasher.delete();
+  }
+  const heapBytes = (address) => (start, end) => runtime.HEAPU8.slice(address + start, address + end);
+  const files = [];
+  for (const [path, entry] of loader.loaded) {
+    if (weightFiles.includes(path)) continue;
+    files.push({ path, size: entry.size, sha256: entry.sha256, bytesAt: heapBytes(entry.address) });
+  }
+  files.push({ path: INT8_WEIGHTS_FILE, size, sha256, bytesAt: heapBytes(at) });
+  await storeConverted(store, base, files, { signal });
 }
 
 /** Where load() reads from when no source is given: the original hub repository (quantized while it streams). */

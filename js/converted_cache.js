@@ -1,0 +1,111 @@
+// The converted package of a Hugging Face layout, kept in the Cache API.
+//
+// load(hfBaseUrl, { dtype: 'int8' }) quantizes the float weights at load (SentenceEncoder, C++). What is then
+// cached is the result, not the float files (4× smaller): the encoder's model.int8.safetensors bytes, read
+// in place from WASM memory, plus the small text files, stored as a converted package under
+//   `${base}kfembed-int8/<path>`            (e.g. …/resolve/main/kfembed-int8/model.int8.safetensors)
+//   `${base}kfembed-int8/manifest.json`     written last, in the converter's format, "source": base
+// in the same cache as every other file (CACHE_NAME). Every entry carries its SHA-256 like any cached file.
+// The next int8 load of the same base finds that manifest first and loads every file it lists from the cache
+// (hashed again while streamed into WASM), with no request at all. A missing or corrupt entry, a manifest
+// that does not parse or a package this build cannot run deletes the whole package and the load goes to the
+// network as the first time did. A package is never left half-written: on any failed write everything
+// written so far is deleted, and without its manifest nothing is ever read.
+import { throwIfAborted } from './fetch_resume.js';
+import { contentType } from './loader.js';
+import { MANIFEST_FILE, MANIFEST_FORMAT, MANIFEST_VERSION, parseManifest } from './manifest.js';
+
+/** Folder (relative to the source's base URL) of the cached converted package. */
+export const CONVERTED_DIR = 'kfembed-int8/';
+export const INT8_WEIGHTS_FILE = 'model.int8.safetensors';
+
+export const convertedRoot = (base) => `${base}${CONVERTED_DIR}`;
+
+/** A source whose files exist only in the cache (FileLoader reads them from there, verified); a miss throws. */
+export class CachedPackageSource {
+  constructor(root) {
+    this.base = root;
+    this.cacheable = true;
+  }
+  describe() {
+    return this.base;
+  }
+  location(file) {
+    return `${this.base}${file}`;
+  }
+  async fetchInto(file) {
+    throw new Error(`${this.location(file)}: not in the cache (the cached converted package is incomplete)`);
+  }
+}
+
+/**
+ * The cached converted package of `base`, parsed, or null. An entry that is unreadable or not the int8
+ * package of `base` is deleted (with its files).
+ */
+export async function readConvertedManifest(cache, base, warn) {
+  const root = convertedRoot(base);
+  const url = root + MANIFEST_FILE;
+  const response = await cache.match(url);
+  if (!response) return null;
+  let parsed;
+  try {
+    parsed = parseManifest(await response.text(), url);
+    if (parsed.source !== base) throw new Error(`${url}: "source" is ${JSON.stringify(parsed.source)}, expected ${JSON.stringify(base)}`);
+    if (parsed.dtype !== 'int8') throw new Error(`${url}: "dtype" is ${JSON.stringify(parsed.dtype)}, expected "int8"`);
+    if (!parsed.files.some((f) => f.path === INT8_WEIGHTS_FILE)) throw new Error(`${url}: does not list ${INT8_WEIGHTS_FILE}`);
+  } catch (e) {
+    warn(`${e.message}; deleted the cached package`);
+    await deleteConverted(cache, base, parsed?.files.map((f) => f.path) ?? [INT8_WEIGHTS_FILE]);
+    return null;
+  }
+  return parsed;
+}
+
+/** Deletes the cached converted package of `base`: the manifest first, so no reader sees a partial one. */
+export async function deleteConverted(cache, base, paths) {
+  const root = convertedRoot(base);
+  await cache.delete(root + MANIFEST_FILE);
+  for (const p of paths) await cache.delete(root + p);
+}
+
+/**
+ * Stores a converted package: `files` ([{ path, size, sha256, bytesAt(start, end) }], verified bytes), then its
+ * manifest. Resolves true when all of it is stored; false (nothing left behind) when the cache refused a write
+ * (already reported by the cache as a cache-warning). Throws the AbortError when `signal` aborts meanwhile,
+ * after deleting what was written.
+ */
+export async function storeConverted(cache, base, files, { signal } = {}) {
+  const root = convertedRoot(base);
+  const written = [];
+  const undo = () => deleteConverted(cache, base, written);
+  try {
+    await cache.delete(root + MANIFEST_FILE); // an older package is invisible from here on
+    for (const f of files) {
+      throwIfAborted(signal);
+      written.push(f.path);
+      const ok = await cache.put(root + f.path, { size: f.size, sha256: f.sha256, contentType: contentType(f.path), bytesAt: f.bytesAt });
+      if (!ok) {
+        await undo();
+        return false;
+      }
+    }
+    throwIfAborted(signal);
+    const manifest = {
+      format: MANIFEST_FORMAT,
+      version: MANIFEST_VERSION,
+      source: base,
+      dtype: 'int8',
+      files: files.map(({ path, size, sha256 }) => ({ path, size, sha256 })),
+    };
+    const bytes = new TextEncoder().encode(`${JSON.stringify(manifest, null, 1)}\n`);
+    // Like a fetched manifest: no hash header (readConvertedManifest parses and checks it instead).
+    if (!(await cache.put(root + MANIFEST_FILE, { size: bytes.length, sha256: '', contentType: 'application/json', bytesAt: (a, b) => bytes.slice(a, b) }))) {
+      await undo();
+      return false;
+    }
+    return true;
+  } catch (e) {
+    await undo();
+    throw e;
+  }
+}

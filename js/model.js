@@ -145,7 +145,14 @@ export async function loadModel(source, options, { keepTexts = [], http } = {}) 
     const { manifest, weightFiles } = await gatherModelFiles(loader, { cacheFloatLayout: !convert });
     if (!convert || manifest) return undefined;
     // After the encoder is built: cache what it runs from (the package) plus the text files.
-    return (handle) => cacheConverted(base, loader, weightFiles, handle, context);
+    return async (handle) => {
+      try {
+        await cacheConverted(base, loader, weightFiles, handle, context);
+      } catch (e) {
+        if (signal?.aborted) throw e;
+        warn(`caching the converted package failed (${e.message}); continuing without caching`, e); // never fails a load
+      }
+    };
   });
 }
 

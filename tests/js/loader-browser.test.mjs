@@ -1,6 +1,7 @@
 // Headless Debian Chromium (playwright-core, /usr/bin/chromium; no browser download) against the package
 // served from 127.0.0.1: the Cache API fills on the first load and the second load asks for no weight file,
-// progress reaches 100%, a corrupted cached file is detected and re-fetched, cache: false touches no storage,
+// progress reaches 100%, a corrupted cached file is detected and re-fetched, an int8 load of the Hugging Face
+// layout caches its converted package (and reloads with no request), cache: false touches no storage,
 // and worker mode keeps the main thread free (no long task > 200 ms while 200 sentences are encoded).
 import fs from 'node:fs';
 import path from 'node:path';
@@ -140,6 +141,36 @@ describe('Cache API in Chromium', () => {
     const { vectors } = await loadInPage(page, server.url('/hf/'));
     expectReferenceVectors(vectors);
     expect(server.requestsFor('/hf/model.safetensors')).toHaveLength(0);
+  });
+});
+
+describe('Chromium: Hugging Face layout with dtype int8 caches the converted package', () => {
+  let context;
+  let page;
+  beforeAll(async () => ({ context, page } = await openPage()));
+  afterAll(() => context.close());
+
+  test('first load stores kfembed-int8/ (no float weights); after a reload: no request, same vectors (also in a worker)', async () => {
+    const first = await loadInPage(page, server.url('/hf/'), { dtype: 'int8' });
+    expect(server.requestsFor('/hf/model.safetensors')).toHaveLength(1);
+    const root = server.url('/hf/kfembed-int8/');
+    const keys = await page.evaluate(() => window.e2e.cacheKeys());
+    expect(keys.filter((k) => !k.startsWith(root))).toEqual([]);
+    expect(keys).toContain(`${root}manifest.json`);
+    expect(keys.filter((k) => k.endsWith('.safetensors'))).toEqual([`${root}model.int8.safetensors`]);
+    const entry = await page.evaluate((u) => window.e2e.cachedEntry(u), `${root}model.int8.safetensors`);
+    expect(entry.sha256).toBe(entry.header);
+    expect(entry.size).toBeLessThan(WEIGHTS.length / 2);
+
+    server.reset();
+    await page.reload();
+    await page.waitForFunction(() => window.e2eReady === true);
+    const second = await loadInPage(page, server.url('/hf/'), { dtype: 'int8' });
+    expect(second.vectors).toEqual(first.vectors);
+    expect(server.requestsFor('/hf/')).toEqual([]);
+    const inWorker = await loadInPage(page, server.url('/hf/'), { dtype: 'int8', worker: true });
+    expect(inWorker.vectors).toEqual(first.vectors);
+    expect(server.requestsFor('/hf/')).toEqual([]);
   });
 });
 

@@ -153,29 +153,63 @@ class PackageBuilder {
       add_f32("embeddings.word_embeddings.weight_scale", scales, {vocab});
       return;
     }
-    const size_t groups = (hidden + kInt4Group - 1) / kInt4Group, row_bytes = (hidden + 1) / 2;
+    const auto gamma = get("embeddings.LayerNorm.weight", {hidden});
+    wide_ = int4_wide_columns(gamma.data(), hidden);
+    std::vector<size_t> narrow;
+    for (size_t j = 0, w = 0; j < hidden; ++j) {
+      if (w < wide_.size() && wide_[w] == j)
+        ++w;
+      else
+        narrow.push_back(j);
+    }
+    const size_t n = narrow.size(), groups = (n + kInt4Group - 1) / kInt4Group, row_bytes = (n + 1) / 2;
     std::vector<uint8_t> nibbles(vocab * row_bytes, 0);
     std::vector<uint16_t> scales(vocab * groups);
-    std::vector<int8_t> q(hidden);
+    std::vector<float> x(n);
+    std::vector<int8_t> q(n);
     for (size_t r = 0; r < vocab; ++r) {
+      for (size_t i = 0; i < n; ++i) x[i] = table[r * hidden + narrow[i]];
       for (size_t g = 0; g < groups; ++g) {
-        const size_t at = g * kInt4Group, count = std::min(kInt4Group, hidden - at);
-        scales[r * groups + g] = quantize_group_int4(table.data() + r * hidden + at, count, q.data() + at);
+        const size_t at = g * kInt4Group, count = std::min(kInt4Group, n - at);
+        scales[r * groups + g] = quantize_group_int4(x.data() + at, count, q.data() + at);
       }
-      for (size_t j = 0; j < hidden; ++j)
-        nibbles[r * row_bytes + j / 2] |= static_cast<uint8_t>((q[j] & 0x0f) << (4 * (j % 2)));
+      for (size_t i = 0; i < n; ++i)
+        nibbles[r * row_bytes + i / 2] |= static_cast<uint8_t>((q[i] & 0x0f) << (4 * (i % 2)));
     }
     tensors_.push_back({name, "U8", {vocab, row_bytes}, std::move(nibbles)});
     tensors_.push_back({"embeddings.word_embeddings.weight_scale",
                         "F16",
                         {vocab, groups},
                         to_bytes(scales.data(), scales.size())});
+    if (wide_.empty()) return;
+    // Wide columns: symmetric int8 per column.
+    const size_t k = wide_.size();
+    std::vector<int8_t> wq(vocab * k);
+    std::vector<float> wscale(k);
+    std::vector<int32_t> cols(k);
+    for (size_t c = 0; c < k; ++c) {
+      cols[c] = static_cast<int32_t>(wide_[c]);
+      float amax = 0.0f;
+      for (size_t r = 0; r < vocab; ++r) amax = std::max(amax, std::fabs(table[r * hidden + wide_[c]]));
+      wscale[c] = amax / 127.0f;
+      for (size_t r = 0; r < vocab; ++r)
+        wq[r * k + c] =
+            amax > 0.0f
+                ? static_cast<int8_t>(std::min(
+                      127.0f, std::max(-127.0f, std::nearbyint(table[r * hidden + wide_[c]] / wscale[c]))))
+                : 0;
+    }
+    tensors_.push_back(
+        {"embeddings.word_embeddings.wide_columns", "I32", {k}, to_bytes(cols.data(), cols.size())});
+    tensors_.push_back(
+        {"embeddings.word_embeddings.wide_weight", "I8", {vocab, k}, to_bytes(wq.data(), wq.size())});
+    add_f32("embeddings.word_embeddings.wide_scale", wscale, {k});
   }
 
   std::vector<uint8_t> finish() const {
     std::map<std::string, std::string> meta = {
         {"format", "kfembed-int8"},
-        {"version", "1"},
+        {"version", kInt8PackageVersion},
         {"scheme",
          "linear weights: symmetric int8 per output channel (f32 weight_scale) of W / input_smooth; "
          "activations: "
@@ -189,7 +223,16 @@ class PackageBuilder {
         {"embeddings", embeddings_name(options_.embeddings)},
         {"source", options_.source},
     };
-    if (options_.embeddings == EmbeddingQuant::kInt4) meta["embeddings_group"] = std::to_string(kInt4Group);
+    if (options_.embeddings == EmbeddingQuant::kInt4) {
+      meta["embeddings_group"] = std::to_string(kInt4Group);
+      std::string cols;
+      for (size_t c : wide_) cols += (cols.empty() ? "" : ",") + std::to_string(c);
+      meta["embeddings_wide_columns"] = cols;
+      meta["embeddings_doc"] =
+          "int4: columns embeddings_wide_columns (|LayerNorm gamma| > 2 x median) as int8 per column "
+          "(wide_weight, wide_scale); the rest as symmetric 4-bit nibbles in [-7, 7] with one f16 scale per "
+          "embeddings_group values of a row";
+    }
     return serialize(tensors_, meta);
   }
 
@@ -198,6 +241,7 @@ class PackageBuilder {
   const Int8Options& options_;
   std::string prefix_;
   std::vector<OutTensor> tensors_;
+  std::vector<size_t> wide_;  // int4 embeddings: the int8 columns
 };
 
 }  // namespace
@@ -301,6 +345,20 @@ std::vector<uint8_t> build_int8_safetensors(const DebertaV2Config& config, const
   return b.finish();
 }
 
+std::vector<size_t> int4_wide_columns(const float* gamma, size_t hidden) {
+  if (hidden == 0) return {};
+  std::vector<float> a(hidden);
+  for (size_t j = 0; j < hidden; ++j) a[j] = std::fabs(gamma[j]);
+  const float med = median_of(a);
+  std::vector<size_t> wide;
+  for (size_t j = 0; j < hidden; ++j)
+    if (a[j] > 2.0f * med) wide.push_back(j);
+  std::stable_sort(wide.begin(), wide.end(), [&](size_t x, size_t y) { return a[x] > a[y]; });
+  if (wide.size() > kInt4MaxWide) wide.resize(kInt4MaxWide);
+  std::sort(wide.begin(), wide.end());
+  return wide;
+}
+
 uint16_t float_to_half(float f) {
   uint32_t x;
   std::memcpy(&x, &f, sizeof x);
@@ -338,7 +396,6 @@ QuantizedEmbeddings QuantizedEmbeddings::from_package(const SafetensorsModel& pa
   QuantizedEmbeddings e;
   e.vocab_ = vocab;
   e.hidden_ = hidden;
-  const size_t groups = (hidden + kInt4Group - 1) / kInt4Group;
   if (w.dtype == DType::I8) {
     e.mode_ = EmbeddingQuant::kInt8;
     if (w.shape != std::vector<size_t>{vocab, hidden} || s.dtype != DType::F32 ||
@@ -348,11 +405,42 @@ QuantizedEmbeddings QuantizedEmbeddings::from_package(const SafetensorsModel& pa
                        " / " + dtype_name(s.dtype) + " " + shape_string(s.shape));
   } else if (w.dtype == DType::U8) {
     e.mode_ = EmbeddingQuant::kInt4;
-    if (w.shape != std::vector<size_t>{vocab, (hidden + 1) / 2} || s.dtype != DType::F16 ||
+    const std::string p = "embeddings.word_embeddings.";
+    if (package.has(p + "wide_columns")) {
+      const TensorView& c = package.get(p + "wide_columns");
+      const TensorView& wq = package.get(p + "wide_weight");
+      const TensorView& ws = package.get(p + "wide_scale");
+      const size_t k = c.shape.size() == 1 ? c.shape[0] : 0;
+      if (c.dtype != DType::I32 || k == 0 || k > kInt4MaxWide || k >= hidden || wq.dtype != DType::I8 ||
+          wq.shape != std::vector<size_t>{vocab, k} || ws.dtype != DType::F32 ||
+          ws.shape != std::vector<size_t>{k})
+        fail(c.file, "int4 wide columns must be I32 [K] (1 <= K <= " + std::to_string(kInt4MaxWide) +
+                         ") with I8 wide_weight " + shape_string({vocab, k}) +
+                         " and F32 wide_scale [K], got " + dtype_name(c.dtype) + " " + shape_string(c.shape) +
+                         " / " + dtype_name(wq.dtype) + " " + shape_string(wq.shape) + " / " +
+                         dtype_name(ws.dtype) + " " + shape_string(ws.shape));
+      for (size_t i = 0; i < k; ++i) {
+        int32_t col;
+        float scale;
+        std::memcpy(&col, c.data + 4 * i, sizeof col);
+        std::memcpy(&scale, ws.data + 4 * i, sizeof scale);
+        if (col < 0 || static_cast<size_t>(col) >= hidden ||
+            (i > 0 && static_cast<size_t>(col) <= e.wide_.back()))
+          fail(c.file, "int4 wide_columns must be ascending column indices below " + std::to_string(hidden) +
+                           ", got " + std::to_string(col) + " at " + std::to_string(i));
+        e.wide_.push_back(static_cast<size_t>(col));
+        e.wide_scale_.push_back(scale);
+      }
+      e.wide_data_ = reinterpret_cast<const int8_t*>(wq.data);
+    }
+    e.narrow_ = hidden - e.wide_.size();
+    const size_t groups = (e.narrow_ + kInt4Group - 1) / kInt4Group, row_bytes = (e.narrow_ + 1) / 2;
+    if (w.shape != std::vector<size_t>{vocab, row_bytes} || s.dtype != DType::F16 ||
         s.shape != std::vector<size_t>{vocab, groups})
-      fail(w.file, "int4 word embeddings must be U8 " + shape_string({vocab, (hidden + 1) / 2}) +
-                       " with F16 weight_scale " + shape_string({vocab, groups}) + ", got " +
-                       shape_string(w.shape) + " / " + dtype_name(s.dtype) + " " + shape_string(s.shape));
+      fail(w.file, "int4 word embeddings (" + std::to_string(e.wide_.size()) + " wide columns) must be U8 " +
+                       shape_string({vocab, row_bytes}) + " with F16 weight_scale " +
+                       shape_string({vocab, groups}) + ", got " + shape_string(w.shape) + " / " +
+                       dtype_name(s.dtype) + " " + shape_string(s.shape));
   } else {
     fail(w.file, "tensor embeddings.word_embeddings.weight has dtype " + std::string(dtype_name(w.dtype)) +
                      ", expected I8 or U8 (int4)");
@@ -370,22 +458,35 @@ void QuantizedEmbeddings::row(size_t id, float* out) const {
     for (size_t j = 0; j < hidden_; ++j) out[j] = static_cast<float>(q[j]) * s;
     return;
   }
-  const size_t groups = (hidden_ + kInt4Group - 1) / kInt4Group, row_bytes = (hidden_ + 1) / 2;
+  const size_t groups = (narrow_ + kInt4Group - 1) / kInt4Group, row_bytes = (narrow_ + 1) / 2;
   const uint8_t* q = data_ + id * row_bytes;
   for (size_t g = 0; g < groups; ++g) {
     const uint8_t* sp = scales_ + (id * groups + g) * 2;
     const float s = half_to_float_bits(static_cast<uint16_t>(sp[0] | sp[1] << 8));
-    const size_t end = std::min(hidden_, (g + 1) * kInt4Group);
+    const size_t end = std::min(narrow_, (g + 1) * kInt4Group);
     for (size_t j = g * kInt4Group; j < end; ++j) {
       const int v = (q[j / 2] >> (4 * (j % 2))) & 0x0f;
       out[j] = static_cast<float>(v >= 8 ? v - 16 : v) * s;
+    }
+  }
+  if (wide_.empty()) return;
+  // Spread the narrow values (out[0, narrow_)) to their columns, back to front, filling in the wide ones.
+  const int8_t* wq = wide_data_ + id * wide_.size();
+  size_t src = narrow_, w = wide_.size();
+  for (size_t j = hidden_; j-- > 0;) {
+    if (w > 0 && wide_[w - 1] == j) {
+      --w;
+      out[j] = static_cast<float>(wq[w]) * wide_scale_[w];
+    } else {
+      out[j] = out[--src];
     }
   }
 }
 
 size_t QuantizedEmbeddings::bytes() const {
   if (mode_ == EmbeddingQuant::kInt8) return vocab_ * (hidden_ + sizeof(float));
-  return vocab_ * ((hidden_ + 1) / 2 + 2 * ((hidden_ + kInt4Group - 1) / kInt4Group));
+  return vocab_ * ((narrow_ + 1) / 2 + 2 * ((narrow_ + kInt4Group - 1) / kInt4Group) + wide_.size()) +
+         wide_.size() * (sizeof(int32_t) + sizeof(float));
 }
 
 }  // namespace kfembed

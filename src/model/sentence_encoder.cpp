@@ -28,7 +28,7 @@ SafetensorsModel open_int8_package(const std::vector<uint8_t>& bytes) {
   };
   if (value("format") != "kfembed-int8")
     fail(kInt8WeightsFile, "__metadata__ format is '" + value("format") + "', expected 'kfembed-int8'");
-  if (value("version") != "1")
+  if (value("version") != "1" && value("version") != kInt8PackageVersion)
     fail(kInt8WeightsFile, "unsupported package version '" + value("version") + "'");
   if (value("layout") != "i8-packed-nr4-kr8")
     fail(kInt8WeightsFile, "unsupported weight layout '" + value("layout") + "'");

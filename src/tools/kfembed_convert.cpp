@@ -33,7 +33,8 @@ constexpr const char* kUsage =
     "  MODEL_DIR     Hugging Face / sentence-transformers model directory (config.json, model.safetensors, "
     "...)\n"
     "  OUT_DIR       new package directory (must not exist, or be empty)\n"
-    "  --embeddings  word embeddings as int8 rows (default) or int4 groups of 128 with f16 scales\n"
+    "  --embeddings  word embeddings as int8 rows (default) or int4 (groups of 128 with f16 scales; the\n"
+    "                columns of outlier LayerNorm gamma at int8)\n"
     "  --smoothing   outlier smoothing of LayerNorm-fed layers (default gamma)\n";
 
 struct Arguments {

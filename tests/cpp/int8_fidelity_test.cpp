@@ -1,8 +1,8 @@
 // int8 encoder fidelity on base2 (real geometry, activation outliers on dims 7/300/555 of every LayerNorm
 // that feeds a linear layer): cosine to the PyTorch fp32 golden vectors, min >= 0.999 and mean >= 0.9998 with
 // int8 embeddings (ONNX Runtime's own int8 reaches min 0.99872 / mean 0.99974), also from a package written
-// by kfembed-convert. Also prints the cosines of the smoothing alternatives (the measurement behind the
-// default) and of int4 embeddings.
+// by kfembed-convert; int4 embeddings (outlier-gamma columns at int8): min >= 0.998, mean >= 0.9998. Also
+// prints the cosines of the smoothing alternatives (the measurement behind the default).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -91,10 +91,10 @@ TEST(Int8Fidelity, Base2Int4Embeddings) {
   int8.embeddings = EmbeddingQuant::kInt4;
   const Fidelity f = measure(dir, int8);
   std::printf("base2 int8 + int4 embeddings: min cosine %.6f, mean %.6f\n", f.min, f.mean);
-  // Below the 0.998 target: base2's embeddings are uniform random, where any 4-bit code leaves ~6.6% rms
-  // error per row (int8: 0.4%), and a few dev texts amplify input noise strongly. Guards against regressions.
-  EXPECT_GE(f.min, 0.93);
-  EXPECT_GE(f.mean, 0.99);
+  // The 3 outlier-gamma columns at int8 carry it: with all 768 columns at 4 bits (6.6% rms error per row)
+  // min was 0.9351 / mean 0.9941; with those columns at int8 0.999753 / 0.999923 (measured).
+  EXPECT_GE(f.min, 0.998);
+  EXPECT_GE(f.mean, 0.9998);
 }
 
 TEST(Int8Fidelity, Base2ConvertedPackage) {

@@ -1,11 +1,15 @@
 // kfembed-convert and the int8 package: round trip on tiny (the package loads and gives bit-for-bit the
-// vectors of quantizing at load; manifest sizes and hashes; __metadata__), and the error cases (truncated
+// vectors of quantizing at load; manifest sizes and hashes; __metadata__), int4 embeddings (wide columns,
+// row lookup accuracy, corrupt wide_columns refused), and the error cases (truncated
 // safetensors, unknown dtype, mismatched shape, missing config, non-empty OUT_DIR): exit 1, a message naming
 // the file and reason, and no OUT_DIR or temporary directory left behind.
+#include "model/int8_package.h"
+
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -17,6 +21,7 @@
 #include <vector>
 
 #include "common/sha256.h"
+#include "model/config.h"
 #include "model/model_files.h"
 #include "model/safetensors.h"
 #include "model/sentence_encoder.h"
@@ -77,16 +82,36 @@ std::vector<std::vector<float>> encode_all(const std::string& dir, const Int8Opt
   return out;
 }
 
-void round_trip(const std::string& flag, EmbeddingQuant embeddings) {
-  const fs::path work = fresh_dir(std::string("roundtrip-") + embeddings_name(embeddings));
+// A copy of tiny whose embeddings LayerNorm has outlier gamma 8 on dim 7 and -8 on dim 40 (tiny has none),
+// as base2 and the full model have on dims 7/300/555: int4 keeps those columns at int8.
+std::string tiny_with_outliers() {
+  const fs::path dir = fs::path(KF_TEST_TMP_DIR) / "int8pkg-tiny-outliers";
+  if (fs::exists(dir / "model.safetensors")) return dir.string();
+  fs::remove_all(dir);
+  fs::copy(kTiny, dir, fs::copy_options::recursive);
+  std::string bytes = read_text(dir / "model.safetensors");
+  const auto file =
+      SafetensorsFile::parse(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), "tiny");
+  const TensorView& g = file.get("embeddings.LayerNorm.weight");
+  const size_t at = static_cast<size_t>(g.data - reinterpret_cast<const uint8_t*>(bytes.data()));
+  const float outliers[2] = {8.0f, -8.0f};
+  std::memcpy(&bytes[at + 7 * sizeof(float)], &outliers[0], sizeof(float));
+  std::memcpy(&bytes[at + 40 * sizeof(float)], &outliers[1], sizeof(float));
+  std::ofstream(dir / "model.safetensors", std::ios::binary | std::ios::trunc) << bytes;
+  return dir.string();
+}
+
+void round_trip(const std::string& flag, EmbeddingQuant embeddings, const std::string& model_dir = kTiny) {
+  const fs::path work = fresh_dir(std::string("roundtrip-") + embeddings_name(embeddings) +
+                                  (model_dir == kTiny ? "" : "-outliers"));
   const fs::path out = work / "pkg";
-  const ConvertRun run = convert(kTiny + " " + out.string() + flag, work);
+  const ConvertRun run = convert(model_dir + " " + out.string() + flag, work);
   ASSERT_EQ(run.code, 0) << run.err;
 
   Int8Options int8;
   int8.embeddings = embeddings;
   const auto from_package = encode_all(out.string(), int8);
-  const auto at_load = encode_all(kTiny, int8);
+  const auto at_load = encode_all(model_dir, int8);
   ASSERT_EQ(from_package.size(), at_load.size());
   for (size_t i = 0; i < at_load.size(); ++i) {
     ASSERT_EQ(from_package[i].size(), at_load[i].size());
@@ -99,7 +124,7 @@ void round_trip(const std::string& flag, EmbeddingQuant embeddings) {
   EXPECT_EQ(manifest["format"], "kfembed");
   EXPECT_EQ(manifest["version"], 1);
   EXPECT_EQ(manifest["dtype"], "int8");
-  EXPECT_EQ(manifest["source"], kTiny);
+  EXPECT_EQ(manifest["source"], model_dir);
   std::vector<std::string> listed;
   for (const auto& f : manifest["files"]) {
     const std::string path = f["path"];
@@ -130,6 +155,18 @@ void round_trip(const std::string& flag, EmbeddingQuant embeddings) {
   EXPECT_EQ(file.metadata().at("layout"), "i8-packed-nr4-kr8");
   EXPECT_EQ(file.get("encoder.layer.0.attention.self.qkv_proj.weight").dtype, DType::I8);
   EXPECT_EQ(file.get("encoder.layer.0.intermediate.dense.weight_scale").dtype, DType::F32);
+  EXPECT_EQ(file.metadata().at("version"), kInt8PackageVersion);
+  if (embeddings == EmbeddingQuant::kInt4 && model_dir != kTiny) {
+    // Outlier gamma on dims 7 and 40: those columns are int8, the other 62 nibbles (31 bytes a row).
+    EXPECT_EQ(file.metadata().at("embeddings_wide_columns"), "7,40");
+    EXPECT_EQ(file.get("embeddings.word_embeddings.weight").shape, (std::vector<size_t>{20000, 31}));
+    EXPECT_EQ(file.get("embeddings.word_embeddings.weight_scale").shape, (std::vector<size_t>{20000, 1}));
+    EXPECT_EQ(file.get("embeddings.word_embeddings.wide_columns").dtype, DType::I32);
+    EXPECT_EQ(file.get("embeddings.word_embeddings.wide_weight").shape, (std::vector<size_t>{20000, 2}));
+    EXPECT_EQ(file.get("embeddings.word_embeddings.wide_scale").dtype, DType::F32);
+  } else {
+    EXPECT_FALSE(file.has("embeddings.word_embeddings.wide_columns"));
+  }
 
   // A package cannot be read as fp32.
   ModelFiles files = ModelFiles::from_directory(out.string());
@@ -142,6 +179,80 @@ TEST(Int8Package, ConvertRoundTripTiny) {
 
 TEST(Int8Package, ConvertRoundTripTinyInt4Embeddings) {
   round_trip(" --embeddings int4", EmbeddingQuant::kInt4);
+  round_trip(" --embeddings int4", EmbeddingQuant::kInt4, tiny_with_outliers());
+}
+
+TEST(Int8Package, Int4WideColumns) {
+  std::vector<float> g(64, 1.0f);
+  EXPECT_TRUE(int4_wide_columns(g.data(), g.size()).empty());
+  g[40] = -8.0f;  // |gamma| counts
+  g[3] = 2.5f;
+  g[9] = 2.0f;  // not above 2 x median
+  EXPECT_EQ(int4_wide_columns(g.data(), g.size()), (std::vector<size_t>{3, 40}));
+  // At most kInt4MaxWide: the largest |gamma|, ties to the lower index, returned ascending.
+  std::vector<float> many(256, 1.0f);
+  for (size_t j = 0; j < 40; ++j) many[6 * j] = j == 30 ? 9.0f : 5.0f;
+  const auto wide = int4_wide_columns(many.data(), many.size());
+  ASSERT_EQ(wide.size(), kInt4MaxWide);
+  std::vector<size_t> expect;
+  for (size_t j = 0; j < 15; ++j) expect.push_back(6 * j);
+  expect.push_back(180);
+  EXPECT_EQ(wide, expect);
+}
+
+// Int4 rows as the encoder looks them up: the wide column within half an int8 step, the rest within a
+// 4-bit step; a corrupt wide_columns tensor is refused naming the file.
+TEST(Int8Package, Int4EmbeddingRows) {
+  ModelFiles files = ModelFiles::from_directory(tiny_with_outliers());
+  const auto config = DebertaV2Config::parse(files.text("config.json"));
+  const SafetensorsModel weights = SafetensorsModel::open(files);
+  Int8Options int8;
+  int8.embeddings = EmbeddingQuant::kInt4;
+  std::vector<uint8_t> bytes = build_int8_safetensors(config, weights, int8);
+  const size_t vocab = config.vocab_size, hidden = config.hidden_size;
+  const auto table = weights.get_float("embeddings.word_embeddings.weight", {vocab, hidden});
+  {
+    const auto package =
+        SafetensorsModel::from_file(SafetensorsFile::parse(bytes.data(), bytes.size(), "pkg"));
+    const auto e = QuantizedEmbeddings::from_package(package, vocab, hidden);
+    ASSERT_EQ(e.mode(), EmbeddingQuant::kInt4);
+    EXPECT_EQ(e.bytes(), vocab * (31 + 2 + 2) + 16);
+    float wide_amax[2] = {0.0f, 0.0f};
+    for (size_t r = 0; r < vocab; ++r)
+      for (size_t c = 0; c < 2; ++c)
+        wide_amax[c] = std::max(wide_amax[c], std::fabs(table[r * hidden + (c ? 40 : 7)]));
+    std::vector<float> row(hidden);
+    double err2 = 0, sig2 = 0;
+    for (size_t r = 0; r < vocab; r += 7) {
+      e.row(r, row.data());
+      float amax = 0.0f;
+      for (size_t j = 0; j < hidden; ++j)
+        if (j != 7 && j != 40) amax = std::max(amax, std::fabs(table[r * hidden + j]));
+      for (size_t j = 0; j < hidden; ++j) {
+        const float x = table[r * hidden + j], d = std::fabs(row[j] - x);
+        const float bound = j == 7    ? wide_amax[0] / 254 * 1.001f
+                            : j == 40 ? wide_amax[1] / 254 * 1.001f
+                                      : amax / 7 * 1.35f;
+        EXPECT_LE(d, bound) << r << " " << j;
+        err2 += double{d} * d;
+        sig2 += double{x} * x;
+      }
+    }
+    EXPECT_LT(std::sqrt(err2 / sig2), 0.08);
+  }
+  const auto file = SafetensorsFile::parse(bytes.data(), bytes.size(), "pkg");
+  const size_t at =
+      static_cast<size_t>(file.get("embeddings.word_embeddings.wide_columns").data - bytes.data());
+  const int32_t bad = 64;  // beyond hidden
+  std::memcpy(bytes.data() + at, &bad, sizeof bad);
+  const auto package = SafetensorsModel::from_file(SafetensorsFile::parse(bytes.data(), bytes.size(), "pkg"));
+  try {
+    QuantizedEmbeddings::from_package(package, vocab, hidden);
+    ADD_FAILURE() << "corrupt wide_columns accepted";
+  } catch (const Error& err) {
+    EXPECT_NE(std::string(err.what()).find("pkg: int4 wide_columns must be ascending"), std::string::npos)
+        << err.what();
+  }
 }
 
 // A copy of tiny with `edit` applied, converted: must fail with a message containing `needle`.

@@ -75,8 +75,8 @@ describe('int8', () => {
     const r4 = await compareGolden(int4, golden);
     await int4.dispose();
     console.log(`base2 int8 package, int4 embeddings (WASM): min cos ${r4.minCos.toFixed(6)} mean ${r4.meanCos.toFixed(6)}`);
-    // Below the 0.998 target (see tests/cpp/int8_fidelity_test.cpp): a regression guard.
-    expect(r4.minCos).toBeGreaterThanOrEqual(0.93);
-    expect(r4.meanCos).toBeGreaterThanOrEqual(0.99);
+    // The int4 target (see tests/cpp/int8_fidelity_test.cpp): outlier-gamma columns at int8, the rest 4-bit.
+    expect(r4.minCos).toBeGreaterThanOrEqual(0.998);
+    expect(r4.meanCos).toBeGreaterThanOrEqual(0.9998);
   }, 300000);
 });

@@ -7,6 +7,7 @@
 #include "common/error.h"
 #include "kernels/gelu.h"
 #include "kernels/layer_norm.h"
+#include "kernels/matmul_f32.h"
 #include "kernels/softmax.h"
 #include "kernels/vector_f32.h"
 #include "model/linear_i8.h"
@@ -44,6 +45,15 @@ class WeightReader {
   LinearFactory make_linear_;
   std::string prefix_;
 };
+
+// [rows, cols] → [cols, rows]: the attention multiplies by the position projections with the relative rows
+// along the vector lanes.
+void transpose_in_place(std::vector<float>& m, size_t rows, size_t cols) {
+  if (m.empty()) return;
+  std::vector<float> t(m.size());
+  transpose_f32(m.data(), cols, rows, cols, t.data(), rows);
+  m.swap(t);
+}
 
 }  // namespace
 
@@ -105,6 +115,8 @@ DebertaV2Encoder DebertaV2Encoder::load(const DebertaV2Config& config, const Saf
         }
       }
     }
+    transpose_in_place(layer.pos_key, e.rel_table_.row_count, heads_all);
+    transpose_in_place(layer.pos_query, e.rel_table_.row_count, heads_all);
     e.layers_.push_back(std::move(layer));
   }
 
@@ -120,6 +132,11 @@ std::vector<float> DebertaV2Encoder::relative_embeddings(const SafetensorsModel&
   if (!config_.relative_attention) return rel;
   rel_table_ = RelativePositionTable::build(max_seq_length_, config_.position_buckets,
                                             static_cast<int64_t>(config_.max_relative_positions), span);
+  // attention() takes the rows a block of distances reaches from its two ends: rows must not decrease with
+  // the distance (true of the log buckets; checked since a violation would read wrong rows silently).
+  for (size_t t = 1; t < rel_table_.offset.size(); ++t)
+    if (rel_table_.offset[t] < rel_table_.offset[t - 1])
+      fail("config.json", "relative position rows are not monotonic in the distance");
   const auto table = weights.get_float(prefix + "encoder.rel_embeddings.weight", {2 * span, hidden});
   rel.assign(
       table.begin() + static_cast<std::ptrdiff_t>(rel_table_.first_row * hidden),
@@ -148,7 +165,9 @@ void DebertaV2Encoder::size_workspace() {
   }
   ws_.context.resize(n * heads_all);
   ws_.ffn.resize(n * config_.intermediate_size);
-  ws_.scores.resize(n);
+  ws_.scores.resize(n * n);
+  ws_.kt.resize(config_.attention_head_size * n);
+  ws_.rel.resize(kRelBlock * (n + kRelBlock));
 }
 
 DebertaV2Encoder DebertaV2Encoder::load_int8(const DebertaV2Config& config, const SafetensorsModel& package,
@@ -214,6 +233,8 @@ DebertaV2Encoder DebertaV2Encoder::load_int8(const DebertaV2Config& config, cons
     layer.output = linear(p + "output.dense", hidden, inter);
     layer.output_ln_gamma = get(p + "output.LayerNorm.weight", {hidden});
     layer.output_ln_beta = get(p + "output.LayerNorm.bias", {hidden});
+    transpose_in_place(layer.pos_key, e.rel_table_.row_count, ah);
+    transpose_in_place(layer.pos_query, e.rel_table_.row_count, ah);
     e.layers_.push_back(std::move(layer));
   }
   e.size_workspace();
@@ -256,6 +277,9 @@ void DebertaV2Encoder::embed(const int32_t* ids, size_t n, float* out) const {
 // Disentangled attention of one layer: writes the context [n, all_head_size] into ws_.context.
 // score(i, j) = (q_i·k_j + q_i·pos_key[r] + k_j·pos_query[r]) / sqrt(head_size · scale_factor), with
 // r = row of the bucketed distance i − j (c2p and p2c use the same row: the buckets are odd in the distance).
+// Per head, everything is a small blocked matrix product: S = Q·Kᵀ; the c2p term of a block of kRelBlock
+// query rows is Q_block · pos_keyᵀ over just the rows its distances reach (≤ n + kRelBlock − 1), then
+// gathered per (i, j); p2c likewise per block of key rows with pos_query; context = softmax(S) · V.
 void DebertaV2Encoder::attention(const Layer& layer, const float* x, size_t n) {
   const size_t ah = config_.all_head_size(), d = config_.attention_head_size;
   // q, k, v rows: separate [n, ah] buffers (f32 layers), or one fused [n, 3·ah] buffer (int8 qkv).
@@ -278,21 +302,55 @@ void DebertaV2Encoder::attention(const Layer& layer, const float* x, size_t n) {
   const float inv_scale = 1.0f / std::sqrt(static_cast<float>(d * config_.scale_factor()));
   const bool c2p = config_.relative_attention && config_.c2p;
   const bool p2c = config_.relative_attention && config_.p2c;
+  const size_t rows = rel_table_.row_count;
+  // offset index of distance i − j is (i − j) + base
+  const uint32_t* offset = rel_table_.offset.data();
+  const size_t base = rel_table_.max_len - 1;
   float* scores = ws_.scores.data();
+  float* kt = ws_.kt.data();
+  float* rel = ws_.rel.data();
   for (size_t h = 0; h < config_.num_attention_heads; ++h) {
     const size_t col = h * d;
-    for (size_t i = 0; i < n; ++i) {
-      const float* qi = q + i * stride + col;
-      for (size_t j = 0; j < n; ++j) {
-        const size_t r = c2p || p2c ? rel_table_.row_offset(i, j) : 0;
-        scores[j] =
-            inv_scale * disentangled_score_f32(qi, k + j * stride + col,
-                                               c2p ? layer.pos_key.data() + r * ah + col : nullptr,
-                                               p2c ? layer.pos_query.data() + r * ah + col : nullptr, d);
+    transpose_f32(k + col, stride, n, d, kt, n);
+    matmul_f32(q + col, stride, kt, n, n, n, d, scores, n);
+    if (c2p) {
+      const float* pk = layer.pos_key.data() + col * rows;  // [d, rows]
+      for (size_t i0 = 0; i0 < n; i0 += kRelBlock) {
+        const size_t m = std::min(kRelBlock, n - i0);
+        // distances i − j over the block: [i0 − (n − 1), i0 + m − 1]
+        const size_t lo = offset[i0 + base - (n - 1)], hi = offset[i0 + m - 1 + base];
+        const size_t w = hi - lo + 1;
+        matmul_f32(q + i0 * stride + col, stride, pk + lo, rows, m, w, d, rel, w);
+        for (size_t r = 0; r < m; ++r) {
+          const size_t i = i0 + r;
+          float* s = scores + i * n;
+          const float* t = rel + r * w;
+          const uint32_t* off = offset + i + base;  // *(off − j) is the row of (i, j)
+          for (size_t j = 0; j < n; ++j) s[j] += t[*(off - j) - lo];
+        }
       }
-      softmax(scores, nullptr, n);
-      weighted_row_sum_f32(scores, v + col, stride, n, d, ws_.context.data() + i * ah + col);
     }
+    if (p2c) {
+      const float* pq = layer.pos_query.data() + col * rows;
+      for (size_t j0 = 0; j0 < n; j0 += kRelBlock) {
+        const size_t m = std::min(kRelBlock, n - j0);
+        // distances i − j over the block: [−(j0 + m − 1), n − 1 − j0]
+        const size_t lo = offset[base - (j0 + m - 1)], hi = offset[n - 1 - j0 + base];
+        const size_t w = hi - lo + 1;
+        matmul_f32(k + j0 * stride + col, stride, pq + lo, rows, m, w, d, rel, w);
+        for (size_t i = 0; i < n; ++i) {
+          float* s = scores + i * n + j0;
+          const uint32_t* off = offset + i + base - j0;  // off[−jj] is the row of (i, j0 + jj)
+          for (size_t jj = 0; jj < m; ++jj) s[jj] += rel[jj * w + *(off - jj) - lo];
+        }
+      }
+    }
+    for (size_t i = 0; i < n; ++i) {
+      float* s = scores + i * n;
+      for (size_t j = 0; j < n; ++j) s[j] *= inv_scale;
+      softmax(s, nullptr, n);
+    }
+    matmul_f32(scores, n, v + col, stride, n, d, n, ws_.context.data() + col, ah);
   }
 }
 

@@ -49,13 +49,17 @@ class DebertaV2Encoder {
     std::unique_ptr<Linear> qkv;  // int8: Q, K, V fused ([3·all_head_size, hidden]); query/key/value null
     std::vector<float> attention_ln_gamma, attention_ln_beta, output_ln_gamma, output_ln_beta;
     // Rows [first_row, first_row + row_count) of key_proj / query_proj (or pos_*_proj) applied to the
-    // LayerNorm-ed rel_embeddings: [row_count, all_head_size].
+    // LayerNorm-ed rel_embeddings, stored transposed: [all_head_size, row_count].
     std::vector<float> pos_key, pos_query;
   };
   // Preallocated buffers of the forward pass, sized once for max_seq_length.
   struct Workspace {
-    std::vector<float> x, attn, q, k, v, qkv, context, tmp, ffn, scores;
+    std::vector<float> x, attn, q, k, v, qkv, context, tmp, ffn;
+    std::vector<float> scores;  // [n, n] of one head
+    std::vector<float> kt;      // one head's keys transposed, [head_size, n]
+    std::vector<float> rel;     // relative-position products of one block, [kRelBlock, ≤ n + kRelBlock]
   };
+  static constexpr size_t kRelBlock = 4;  // query (c2p) or key (p2c) rows per relative-position product
 
   void embed(const int32_t* ids, size_t n, float* out) const;
   // LayerNorm-ed relative embeddings rows reachable at max_seq_length (empty without relative attention).

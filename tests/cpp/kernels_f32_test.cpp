@@ -9,6 +9,7 @@
 #include "kernels/gelu.h"
 #include "kernels/gemm_f32.h"
 #include "kernels/layer_norm.h"
+#include "kernels/matmul_f32.h"
 #include "kernels/softmax.h"
 #include "kernels/vector_f32.h"
 
@@ -186,6 +187,37 @@ TEST(VectorF32, WeightedRowSumMatchesScalar) {
       expect_close(got, ref, 1e-5f, 1e-5f);
     }
   }
+}
+
+TEST(MatmulF32, SimdMatchesScalarOnRaggedShapesAndStrides) {
+  // {m, n, k}: row tails 1..3, column tails of the 8- and 4-wide kernels, and the attention shapes.
+  const size_t shapes[][3] = {{1, 1, 1},    {1, 8, 4},    {3, 7, 5},      {4, 8, 8},
+                              {5, 9, 13},   {7, 17, 33},  {2, 12, 64},    {6, 3, 64},
+                              {16, 16, 64}, {17, 33, 64}, {128, 64, 128}, {4, 131, 64}};
+  uint32_t seed = 100;
+  for (const auto& s : shapes) {
+    const size_t m = s[0], n = s[1], k = s[2];
+    const size_t lda = k + 3, ldb = n + 5, ldc = n + 2;  // sub-matrices of wider buffers, as in attention
+    const auto a = random_vector(m * lda, 2.0f, seed++);
+    const auto b = random_vector(k * ldb, 2.0f, seed++);
+    std::vector<float> ref(m * ldc, -7.0f), got(m * ldc, -7.0f);
+    matmul_f32_scalar(a.data(), lda, b.data(), ldb, m, n, k, ref.data(), ldc);
+    matmul_f32_simd(a.data(), lda, b.data(), ldb, m, n, k, got.data(), ldc);
+    // Same per-element order and no FMA: bit-identical (padding columns untouched by both).
+    for (size_t i = 0; i < ref.size(); ++i)
+      ASSERT_EQ(got[i], ref[i]) << "m=" << m << " n=" << n << " at " << i;
+  }
+}
+
+TEST(MatmulF32, TransposeAndProductAgreeWithDots) {
+  const size_t m = 5, n = 7, k = 9;
+  const auto a = random_vector(m * k, 1.0f, 7);
+  const auto bt = random_vector(n * k, 1.0f, 8);  // Bᵀ [n, k], as keys are stored
+  std::vector<float> b(k * n), c(m * n);
+  transpose_f32(bt.data(), k, n, k, b.data(), n);
+  matmul_f32(a.data(), k, b.data(), n, m, n, k, c.data(), n);
+  for (size_t i = 0; i < m; ++i)
+    for (size_t j = 0; j < n; ++j) EXPECT_NEAR(c[i * n + j], dot_f32_scalar(&a[i * k], &bt[j * k], k), 1e-5);
 }
 
 }  // namespace

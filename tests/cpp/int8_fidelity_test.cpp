@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "reference_models.h"
 #include "model/model_files.h"
 #include "model/sentence_encoder.h"
 
@@ -28,14 +29,7 @@ nlohmann::json read_json(const std::string& path) {
   return nlohmann::json::parse(ss.str());
 }
 
-std::string base2_dir() {
-  const std::string dir = std::string(KF_TEST_TMP_DIR) + "/base2";
-  if (!std::ifstream(dir + "/model.safetensors")) {
-    const std::string cmd = "/usr/bin/python3 " KF_SHARED_DIR "/reference/make_model.py base2 " + dir;
-    if (std::system(cmd.c_str()) != 0) return "";
-  }
-  return dir;
-}
+std::string base2_dir() { return reference_model_dir("base2"); }
 
 double cosine(const std::vector<float>& a, const std::vector<float>& b) {
   double d = 0, x = 0, y = 0;

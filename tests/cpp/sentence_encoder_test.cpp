@@ -2,6 +2,7 @@
 // (164 texts, max_seq_length 128) and on base2, the real geometry (768 / 12 heads / 3072; 52 texts at
 // max_seq_length 128 or 512, up to 336 tokens, so distances beyond ±128 go through the log buckets).
 // Bounds: max abs difference <= 1e-4 and cosine >= 0.99999 for every vector.
+#include "reference_models.h"
 #include "model/sentence_encoder.h"
 
 #include <gtest/gtest.h>
@@ -192,14 +193,7 @@ TEST(SentenceEncoder, LinearFactoryBuildsEveryLayer) {
 }
 
 // base2: generated on demand by the reference generator (about 2 s, 120 MB) into the build's test-tmp dir.
-std::string base2_dir() {
-  const std::string dir = std::string(KF_TEST_TMP_DIR) + "/base2";
-  if (!std::ifstream(dir + "/model.safetensors")) {
-    const std::string cmd = "/usr/bin/python3 " KF_SHARED_DIR "/reference/make_model.py base2 " + dir;
-    if (std::system(cmd.c_str()) != 0) return "";
-  }
-  return dir;
-}
+std::string base2_dir() { return reference_model_dir("base2"); }
 
 TEST(SentenceEncoder, Base2MatchesSentenceTransformers) {
   const std::string dir = base2_dir();

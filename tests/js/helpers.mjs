@@ -39,7 +39,15 @@ export async function base2Dir() {
   const { execFileSync } = await import('node:child_process');
   const dir = path.join(os.tmpdir(), 'kfembed-ref-base2');
   if (!fs.existsSync(path.join(dir, 'model.safetensors'))) {
-    execFileSync('/usr/bin/python3', [path.join(SHARED, 'reference/make_model.py'), 'base2', dir], { stdio: 'ignore' });
+    // Built under a private name and renamed, so a parallel reader never sees a half-written file.
+    const tmp = `${dir}.tmp-${process.pid}`;
+    fs.rmSync(tmp, { recursive: true, force: true });
+    execFileSync('/usr/bin/python3', [path.join(SHARED, 'reference/make_model.py'), 'base2', tmp], { stdio: 'ignore' });
+    try {
+      fs.renameSync(tmp, dir);
+    } catch {
+      fs.rmSync(tmp, { recursive: true, force: true }); // another process got there first
+    }
   }
   return dir;
 }

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "test_files.h"
 #include "common/error.h"
 #include "model/config.h"
 #include "model/deberta_v2.h"
@@ -21,12 +22,6 @@
 namespace kfembed {
 namespace {
 
-nlohmann::json read_json(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return nlohmann::json::parse(ss.str());
-}
 
 TEST(DebertaHiddenStates, TinyMatchesHuggingFacePerLayer) {
   ModelFiles files = ModelFiles::from_directory(KF_FIXTURES_DIR "/tiny-kf-deberta");

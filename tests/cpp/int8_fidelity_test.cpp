@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "test_files.h"
 #include "reference_models.h"
 #include "model/model_files.h"
 #include "model/sentence_encoder.h"
@@ -22,12 +23,6 @@
 namespace kfembed {
 namespace {
 
-nlohmann::json read_json(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return nlohmann::json::parse(ss.str());
-}
 
 std::string base2_dir() { return reference_model_dir("base2"); }
 

@@ -3,6 +3,7 @@
 // row lookup accuracy, corrupt wide_columns refused), and the error cases (truncated
 // safetensors, unknown dtype, mismatched shape, missing config, non-empty OUT_DIR): exit 1, a message naming
 // the file and reason, and no OUT_DIR or temporary directory left behind.
+#include "test_files.h"
 #include "model/int8_package.h"
 
 #include <gtest/gtest.h>
@@ -34,12 +35,6 @@ namespace {
 const std::string kTiny = KF_FIXTURES_DIR "/tiny-kf-deberta";
 const std::string kConvert = KF_TEST_TMP_DIR "/../src/tools/kfembed-convert";
 
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 struct ConvertRun {
   int code;

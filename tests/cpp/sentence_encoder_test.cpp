@@ -2,6 +2,7 @@
 // (164 texts, max_seq_length 128) and on base2, the real geometry (768 / 12 heads / 3072; 52 texts at
 // max_seq_length 128 or 512, up to 336 tokens, so distances beyond ±128 go through the log buckets).
 // Bounds: max abs difference <= 1e-4 and cosine >= 0.99999 for every vector.
+#include "test_files.h"
 #include "reference_models.h"
 #include "model/sentence_encoder.h"
 
@@ -21,12 +22,6 @@
 namespace kfembed {
 namespace {
 
-nlohmann::json read_json(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return nlohmann::json::parse(ss.str());
-}
 
 // In double, so the report can show how far below 1 the cosine is.
 double cosine(const std::vector<float>& a, const std::vector<float>& b) {

@@ -7,17 +7,12 @@
 #include <string>
 #include <vector>
 
+#include "test_files.h"
 #include "tokenizer/tokenizer.h"
 
 namespace kfembed {
 namespace {
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 struct GoldenRow {
   std::string text;

@@ -7,6 +7,7 @@
 #include <thread>
 #include <vector>
 
+#include "test_files.h"
 #include "tokenizer/tokenizer.h"
 
 namespace kfembed {
@@ -14,12 +15,6 @@ namespace {
 
 using Ids = std::vector<int32_t>;
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 const std::string kDir = std::string(KF_FIXTURES_DIR) + "/tokenizer/";
 

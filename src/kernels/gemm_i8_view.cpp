@@ -32,23 +32,31 @@ inline v128_t load_x_tail(const int8_t* p, size_t count) {
   return load_i8x8(tail);
 }
 
+// One 8-wide weight slice as i16x8: compact int8 (sign-extending load) or a panel widened beforehand.
+inline v128_t load_w(const int8_t* p) {
+  return load_i8x8(p);
+}
+inline v128_t load_w(const int16_t* p) {
+  return wasm_v128_load(p);
+}
+
 // 2 rows × 4 output channels over the whole K, accumulators as named variables so they stay in registers
 // (the tile gemm_i8.cpp measured best in V8: the dot+add pair is the bottleneck).
-inline void kernel_2x4(const int8_t* x0, const int8_t* x1, size_t k, const int8_t* wb, v128_t* y0,
-                       v128_t* y1) {
+template <typename W>
+inline void kernel_2x4(const int8_t* x0, const int8_t* x1, size_t k, const W* wb, v128_t* y0, v128_t* y1) {
   v128_t a00 = wasm_i32x4_splat(0), a01 = a00, a02 = a00, a03 = a00;
   v128_t a10 = a00, a11 = a00, a12 = a00, a13 = a00;
-  auto step = [&](v128_t xa, v128_t xb, const int8_t* w) {
-    v128_t wv = load_i8x8(w);
+  auto step = [&](v128_t xa, v128_t xb, const W* w) {
+    v128_t wv = load_w(w);
     a00 = dot_add(a00, xa, wv);
     a10 = dot_add(a10, xb, wv);
-    wv = load_i8x8(w + kI8ViewKR);
+    wv = load_w(w + kI8ViewKR);
     a01 = dot_add(a01, xa, wv);
     a11 = dot_add(a11, xb, wv);
-    wv = load_i8x8(w + 2 * kI8ViewKR);
+    wv = load_w(w + 2 * kI8ViewKR);
     a02 = dot_add(a02, xa, wv);
     a12 = dot_add(a12, xb, wv);
-    wv = load_i8x8(w + 3 * kI8ViewKR);
+    wv = load_w(w + 3 * kI8ViewKR);
     a03 = dot_add(a03, xa, wv);
     a13 = dot_add(a13, xb, wv);
   };
@@ -60,13 +68,14 @@ inline void kernel_2x4(const int8_t* x0, const int8_t* x1, size_t k, const int8_
   *y1 = reduce4(a10, a11, a12, a13);
 }
 
-inline void kernel_1x4(const int8_t* x0, size_t k, const int8_t* wb, v128_t* y0) {
+template <typename W>
+inline void kernel_1x4(const int8_t* x0, size_t k, const W* wb, v128_t* y0) {
   v128_t a0 = wasm_i32x4_splat(0), a1 = a0, a2 = a0, a3 = a0;
-  auto step = [&](v128_t xa, const int8_t* w) {
-    a0 = dot_add(a0, xa, load_i8x8(w));
-    a1 = dot_add(a1, xa, load_i8x8(w + kI8ViewKR));
-    a2 = dot_add(a2, xa, load_i8x8(w + 2 * kI8ViewKR));
-    a3 = dot_add(a3, xa, load_i8x8(w + 3 * kI8ViewKR));
+  auto step = [&](v128_t xa, const W* w) {
+    a0 = dot_add(a0, xa, load_w(w));
+    a1 = dot_add(a1, xa, load_w(w + kI8ViewKR));
+    a2 = dot_add(a2, xa, load_w(w + 2 * kI8ViewKR));
+    a3 = dot_add(a3, xa, load_w(w + 3 * kI8ViewKR));
   };
   const size_t k8 = k & ~(kI8ViewKR - 1);
   for (size_t kk = 0; kk < k8; kk += kI8ViewKR, wb += kBlock) step(load_i8x8(x0 + kk), wb);
@@ -87,6 +96,23 @@ inline void store_row(v128_t acc, float sx, const float* sw, const float* b, flo
   }
 }
 
+// One column block (4 output channels, k_pad · 4 weights) times all m rows.
+template <typename W>
+inline void column_block(const int8_t* xq, const float* xscales, size_t m, size_t n, size_t k, const W* wb,
+                         const float* sw, const float* bb, size_t nb, size_t cols, float* y) {
+  size_t r = 0;
+  v128_t acc0, acc1;
+  for (; r + 2 <= m; r += 2) {
+    kernel_2x4(xq + r * k, xq + (r + 1) * k, k, wb, &acc0, &acc1);
+    store_row(acc0, xscales[r], sw, bb, y + r * n + nb, cols);
+    store_row(acc1, xscales[r + 1], sw, bb, y + (r + 1) * n + nb, cols);
+  }
+  if (r < m) {
+    kernel_1x4(xq + r * k, k, wb, &acc0);
+    store_row(acc0, xscales[r], sw, bb, y + r * n + nb, cols);
+  }
+}
+
 }  // namespace
 
 void pack_i8_view_layout(const int8_t* w, size_t n, size_t k, int8_t* out) {
@@ -100,26 +126,25 @@ void unpack_i8_view_row(const int8_t* packed, size_t n, size_t k, size_t k_pad, 
   for (size_t kk = 0; kk < k; ++kk) row[kk] = packed[i8_view_index(n, kk, k_pad)];
 }
 
-void gemm_i8_view(const int8_t* xq, const float* xscales, size_t m, const I8WeightsView& w, float* y) {
+void gemm_i8_view(const int8_t* xq, const float* xscales, size_t m, const I8WeightsView& w, float* y,
+                  int16_t* panel) {
   const size_t n = w.n, k = w.k;
   const size_t block_stride = w.k_pad * kI8ViewNR;
   // Column blocks outer, rows inner: a block's weights (≤ 12 KiB at K = 3072) stay in L1 while the rows of x
   // (≤ 1.5 MiB) stream from L2.
   for (size_t nb = 0; nb < w.n_pad; nb += kI8ViewNR) {
     const int8_t* wb = w.packed + (nb / kI8ViewNR) * block_stride;
-    const float* sw = w.scales + nb;
-    const float* bb = w.bias + nb;
     const size_t cols = n - nb < kI8ViewNR ? n - nb : kI8ViewNR;
-    size_t r = 0;
-    v128_t acc0, acc1;
-    for (; r + 2 <= m; r += 2) {
-      kernel_2x4(xq + r * k, xq + (r + 1) * k, k, wb, &acc0, &acc1);
-      store_row(acc0, xscales[r], sw, bb, y + r * n + nb, cols);
-      store_row(acc1, xscales[r + 1], sw, bb, y + (r + 1) * n + nb, cols);
-    }
-    if (r < m) {
-      kernel_1x4(xq + r * k, k, wb, &acc0);
-      store_row(acc0, xscales[r], sw, bb, y + r * n + nb, cols);
+    if (panel) {
+      // Widen the block once; every row pair then reads plain i16x8 (no extend per slice and per row pair).
+      for (size_t i = 0; i < block_stride; i += 16) {
+        const v128_t b = wasm_v128_load(wb + i);
+        wasm_v128_store(panel + i, wasm_i16x8_extend_low_i8x16(b));
+        wasm_v128_store(panel + i + 8, wasm_i16x8_extend_high_i8x16(b));
+      }
+      column_block<int16_t>(xq, xscales, m, n, k, panel, w.scales + nb, w.bias + nb, nb, cols, y);
+    } else {
+      column_block<int8_t>(xq, xscales, m, n, k, wb, w.scales + nb, w.bias + nb, nb, cols, y);
     }
   }
 }

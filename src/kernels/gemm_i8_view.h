@@ -35,8 +35,11 @@ void pack_i8_view_layout(const int8_t* w, size_t n, size_t k, int8_t* out);
 // The inverse for one output channel: row n of W as int8 [k].
 void unpack_i8_view_row(const int8_t* packed, size_t n, size_t k, size_t k_pad, int8_t* row);
 
-// xq: int8 [m, w.k], xscales [m]; y: float [m, w.n]. No allocation.
-void gemm_i8_view(const int8_t* xq, const float* xscales, size_t m, const I8WeightsView& w, float* y);
+// xq: int8 [m, w.k], xscales [m]; y: float [m, w.n]. No allocation. With `panel` (caller scratch of
+// kI8ViewNR · k_pad int16), each 4-channel weight block is first widened to int16 there, so the inner loop
+// loads plain i16x8: pays once a block serves enough rows (see LinearI8). Same y either way.
+void gemm_i8_view(const int8_t* xq, const float* xscales, size_t m, const I8WeightsView& w, float* y,
+                  int16_t* panel = nullptr);
 void gemm_i8_view_scalar(const int8_t* xq, const float* xscales, size_t m, const I8WeightsView& w, float* y);
 
 }  // namespace kfembed

@@ -10,6 +10,8 @@ namespace kfembed {
 
 namespace {
 
+constexpr size_t kWidenMinRows = 16;
+
 std::vector<float> f32_tensor(const SafetensorsModel& package, const std::string& name, size_t size,
                               size_t pad) {
   const TensorView& t = package.get(name);
@@ -51,7 +53,9 @@ void LinearI8::apply(const float* x, size_t rows, float* y) const {
   int8_t* q = scratch_->q.data();
   float* s = scratch_->scales.data();
   quantize_rows_i8_scaled(x, rows, view_.k, smooth_.empty() ? nullptr : smooth_.data(), q, s);
-  gemm_i8_view(q, s, rows, view_, y);
+  // Widening a weight block costs about what one row pair's pass over it saves: worth it from a few pairs.
+  const bool widen = rows >= kWidenMinRows && scratch_->panel.size() >= kI8ViewNR * view_.k_pad;
+  gemm_i8_view(q, s, rows, view_, y, widen ? scratch_->panel.data() : nullptr);
 }
 
 size_t LinearI8::weight_bytes() const {

@@ -95,6 +95,12 @@ TEST(GemmI8View, SimdMatchesScalarAndReferenceOnRaggedShapes) {
         gemm_i8_view_scalar(x.data(), xs.data(), m, view, ys.data());
         ASSERT_EQ(0, std::memcmp(y.data(), ys.data(), y.size() * sizeof(float)))
             << "m=" << m << " n=" << n << " k=" << k;
+        // The widened-panel path (LinearI8 at >= 16 rows) gives the same bytes.
+        std::vector<int16_t> panel(kI8ViewNR * k_pad);
+        std::vector<float> yp(m * n, -9.0f);
+        gemm_i8_view(x.data(), xs.data(), m, view, yp.data(), panel.data());
+        ASSERT_EQ(0, std::memcmp(yp.data(), ys.data(), y.size() * sizeof(float)))
+            << "panel m=" << m << " n=" << n << " k=" << k;
         for (size_t r = 0; r < m; ++r)
           for (size_t c = 0; c < n; ++c) {
             int32_t acc = 0;

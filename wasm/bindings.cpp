@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "guarded.h"
 #include "model/model_files.h"
 #include "model/sentence_encoder.h"
 #include "tokenizer/tokenizer.h"
@@ -20,21 +21,11 @@
 namespace {
 
 using emscripten::val;
+using kfembed::wasm::address_of;
+using kfembed::wasm::guarded;
 
-val js_error(const std::string& message) { return val::global("Error").new_(message); }
 
-template <class F>
-val guarded(F&& f) {
-  try {
-    return f();
-  } catch (const std::bad_alloc&) {
-    return js_error("out of memory (WASM heap limit reached)");
-  } catch (const std::exception& e) {
-    return js_error(e.what());
-  }
-}
 
-uintptr_t address_of(const void* p) { return reinterpret_cast<uintptr_t>(p); }
 
 val tokens_to_js(const std::vector<std::string>& tokens) {
   val out = val::array();

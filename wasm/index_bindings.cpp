@@ -11,31 +11,18 @@
 #include <utility>
 #include <vector>
 
+#include "guarded.h"
 #include "common/error.h"
 #include "index/vector_index.h"
 
 namespace {
 
 using emscripten::val;
+using kfembed::wasm::address_of;
+using kfembed::wasm::guarded;
 
-val js_error(const std::string& message) {
-  return val::global("Error").new_(message);
-}
 
-template <class F>
-val guarded(F&& f) {
-  try {
-    return f();
-  } catch (const std::bad_alloc&) {
-    return js_error("out of memory (WASM heap limit reached)");
-  } catch (const std::exception& e) {
-    return js_error(e.what());
-  }
-}
 
-uintptr_t address_of(const void* p) {
-  return reinterpret_cast<uintptr_t>(p);
-}
 
 class IndexHandle {
  public:

@@ -20,6 +20,8 @@
 #endif
 
 #include "kernels/gemm_i8.h"
+#include "kernels/gemm_i8_strassen.h"
+#include "kernels/gemm_i8_view.h"
 #include "kernels/quantize.h"
 #include "kernels/simd128.h"
 
@@ -122,9 +124,10 @@ int main(int argc, char** argv) {
   struct Shape {
     size_t m, k, n;
   };
-  const Shape shapes[] = {{16, 768, 768},   {32, 768, 768},   {128, 768, 768}, {128, 768, 2304},
-                          {16, 768, 3072},  {128, 768, 3072}, {16, 3072, 768}, {32, 3072, 768},
-                          {128, 3072, 768}, {512, 768, 768}};
+  const Shape shapes[] = {{16, 768, 768},   {32, 768, 768},   {64, 768, 768},   {128, 768, 768},
+                          {32, 768, 2304},  {128, 768, 2304}, {16, 768, 3072},  {32, 768, 3072},
+                          {64, 768, 3072},  {128, 768, 3072}, {16, 3072, 768},  {32, 3072, 768},
+                          {64, 3072, 768},  {128, 3072, 768}, {256, 768, 3072}, {512, 768, 768}};
   std::mt19937 rng(7);
   std::normal_distribution<float> nd(0.0f, 1.0f);
   int failures = 0;
@@ -181,6 +184,20 @@ int main(int argc, char** argv) {
     check("simd-i8w");
     gemm_naive(xq.data(), xs.data(), s.m, wq.data(), ws.data(), b.data(), s.n, s.k, y.data());
     check("naive");
+    // The encoder's path: weights borrowed in the package's packed layout, plain (int16 panel) or Strassen.
+    std::vector<int8_t> packed(s.n * s.k);
+    kfembed::pack_i8_view_layout(wq.data(), s.n, s.k, packed.data());
+    const kfembed::I8WeightsView view{s.n, s.k, s.n, s.k, packed.data(), p16.scales.data(), p16.bias.data()};
+    std::vector<int16_t> panel(4 * s.k);
+    kfembed::StrassenI8Scratch strassen;
+    strassen.reserve(s.m, s.k);
+    kfembed::gemm_i8_view(xq.data(), xs.data(), s.m, view, y.data(), panel.data());
+    check("view-panel");
+    for (size_t levels : {1, 2})
+      if (strassen.holds(s.m, s.k, levels)) {
+        kfembed::gemm_i8_view_strassen(xq.data(), xs.data(), s.m, view, y.data(), levels, strassen);
+        check(levels == 1 ? "strassen1" : "strassen2");
+      }
     std::vector<int8_t> xq2(xq.size());
     std::vector<float> xs2(s.m);
     kfembed::quantize_rows_i8_scalar(x.data(), s.m, s.k, xq2.data(), xs2.data());
@@ -196,9 +213,21 @@ int main(int argc, char** argv) {
          macs, false},
         {"simd-i16w", [&] { kfembed::gemm_i8_f32(xq.data(), xs.data(), s.m, p16, y.data()); }, macs, false},
         {"simd-i8w", [&] { kfembed::gemm_i8_f32(xq.data(), xs.data(), s.m, p8, y.data()); }, macs, false},
+        {"view-panel",
+         [&] { kfembed::gemm_i8_view(xq.data(), xs.data(), s.m, view, y.data(), panel.data()); }, macs, false},
         {"quantize", [&] { kfembed::quantize_rows_i8(x.data(), s.m, s.k, xq2.data(), xs2.data()); },
          double(s.m) * s.k, false},
     };
+    // Strassen variants report the plain GEMM's MAC count per second (effective rate), so they compare
+    // directly with view-panel.
+    for (size_t levels : {1, 2})
+      if (strassen.holds(s.m, s.k, levels))
+        vs.push_back({levels == 1 ? "strassen1" : "strassen2",
+                      [&, levels] {
+                        kfembed::gemm_i8_view_strassen(xq.data(), xs.data(), s.m, view, y.data(), levels,
+                                                       strassen);
+                      },
+                      macs, false});
     if (!quick && !peak && s.m <= 32)
       vs.push_back({"scalar", [&] { kfembed::gemm_i8_f32_scalar(xq.data(), xs.data(), s.m, p16, y.data()); },
                     macs, true});

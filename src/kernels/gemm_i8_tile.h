@@ -21,6 +21,8 @@ constexpr size_t kBlock = kTileNR * kTileKR;  // values per (column block, 8 k) 
 inline v128_t load_i8x8(const int8_t* p) {
   return wasm_i16x8_extend_low_i8x16(wasm_v128_load64_zero(p));
 }
+// One 8-wide slice of weights or activations as i16x8: int8 operands are sign-extended, int16 ones (widened
+// once, or the sums of blocks of gemm_i8_strassen) are loaded as they are.
 inline v128_t load_w(const int16_t* p) {
   return wasm_v128_load(p);
 }
@@ -41,17 +43,18 @@ inline v128_t reduce4(v128_t a0, v128_t a1, v128_t a2, v128_t a3) {
 
 // Ragged K: the last k % 8 activations of a row, zero-extended to 8 lanes without reading past the row
 // (the packed weights are 0 there).
-inline v128_t load_x_tail(const int8_t* p, size_t count) {
-  int8_t tail[kTileKR] = {};
-  std::memcpy(tail, p, count);
-  return load_i8x8(tail);
+template <typename XT>
+inline v128_t load_x_tail(const XT* p, size_t count) {
+  XT tail[kTileKR] = {};
+  std::memcpy(tail, p, count * sizeof(XT));
+  return load_w(tail);
 }
 
 // 2 rows × 4 output channels over the whole K; the 8 accumulators are named variables (GCC keeps arrays of
 // vectors in memory) and stay in registers. i16 products are summed pairwise into i32 by the dot itself and
 // only ever added in i32.
-template <typename WT>
-inline void kernel_2x4(const int8_t* x0, const int8_t* x1, size_t k, const WT* wb, v128_t* y0, v128_t* y1) {
+template <typename WT, typename XT = int8_t>
+inline void kernel_2x4(const XT* x0, const XT* x1, size_t k, const WT* wb, v128_t* y0, v128_t* y1) {
   v128_t a00 = wasm_i32x4_splat(0), a01 = a00, a02 = a00, a03 = a00;
   v128_t a10 = a00, a11 = a00, a12 = a00, a13 = a00;
   auto step = [&](v128_t xa, v128_t xb, const WT* w) {
@@ -69,14 +72,14 @@ inline void kernel_2x4(const int8_t* x0, const int8_t* x1, size_t k, const WT* w
     a13 = dot_add(a13, xb, wv);
   };
   const size_t k8 = k & ~(kTileKR - 1);
-  for (size_t kk = 0; kk < k8; kk += kTileKR, wb += kBlock) step(load_i8x8(x0 + kk), load_i8x8(x1 + kk), wb);
+  for (size_t kk = 0; kk < k8; kk += kTileKR, wb += kBlock) step(load_w(x0 + kk), load_w(x1 + kk), wb);
   if (k8 != k) step(load_x_tail(x0 + k8, k - k8), load_x_tail(x1 + k8, k - k8), wb);
   *y0 = reduce4(a00, a01, a02, a03);
   *y1 = reduce4(a10, a11, a12, a13);
 }
 
-template <typename WT>
-inline void kernel_1x4(const int8_t* x0, size_t k, const WT* wb, v128_t* y0) {
+template <typename WT, typename XT = int8_t>
+inline void kernel_1x4(const XT* x0, size_t k, const WT* wb, v128_t* y0) {
   v128_t a0 = wasm_i32x4_splat(0), a1 = a0, a2 = a0, a3 = a0;
   auto step = [&](v128_t xa, const WT* w) {
     a0 = dot_add(a0, xa, load_w(w));
@@ -85,7 +88,7 @@ inline void kernel_1x4(const int8_t* x0, size_t k, const WT* wb, v128_t* y0) {
     a3 = dot_add(a3, xa, load_w(w + 3 * kTileKR));
   };
   const size_t k8 = k & ~(kTileKR - 1);
-  for (size_t kk = 0; kk < k8; kk += kTileKR, wb += kBlock) step(load_i8x8(x0 + kk), wb);
+  for (size_t kk = 0; kk < k8; kk += kTileKR, wb += kBlock) step(load_w(x0 + kk), wb);
   if (k8 != k) step(load_x_tail(x0 + k8, k - k8), wb);
   *y0 = reduce4(a0, a1, a2, a3);
 }

@@ -53,6 +53,13 @@ void LinearI8::apply(const float* x, size_t rows, float* y) const {
   int8_t* q = scratch_->q.data();
   float* s = scratch_->scales.data();
   quantize_rows_i8_scaled(x, rows, view_.k, smooth_.empty() ? nullptr : smooth_.data(), q, s);
+  // Same bytes either way (see gemm_i8_strassen.h); Strassen does fewer multiply-adds once rows amortise
+  // forming its operands.
+  const size_t levels = strassen_i8_levels(rows, view_.n, view_.k);
+  if (levels && scratch_->strassen.holds(rows, view_.k, levels)) {
+    gemm_i8_view_strassen(q, s, rows, view_, y, levels, scratch_->strassen);
+    return;
+  }
   // Widening a weight block costs about what one row pair's pass over it saves: worth it from a few pairs.
   const bool widen = rows >= kWidenMinRows && scratch_->panel.size() >= kI8ViewNR * view_.k_pad;
   gemm_i8_view(q, s, rows, view_, y, widen ? scratch_->panel.data() : nullptr);

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/gemm_i8_strassen.h"
 #include "kernels/gemm_i8_view.h"
 #include "model/linear.h"
 
@@ -20,11 +21,13 @@ struct I8Scratch {
   std::vector<int8_t> q;
   std::vector<float> scales;
   std::vector<int16_t> panel;  // one weight block widened to int16 (gemm_i8_view's panel)
+  StrassenI8Scratch strassen;  // operands of gemm_i8_view_strassen
   void reserve(size_t rows, size_t in) {
     if (q.size() < rows * in) q.resize(rows * in);
     if (scales.size() < rows) scales.resize(rows);
     const size_t panel_size = kI8ViewNR * i8_view_round_up(in, kI8ViewKR);
     if (panel.size() < panel_size) panel.resize(panel_size);
+    strassen.reserve(rows, i8_view_round_up(in, kI8ViewKR));
   }
 };
 

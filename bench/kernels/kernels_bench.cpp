@@ -124,10 +124,10 @@ int main(int argc, char** argv) {
   struct Shape {
     size_t m, k, n;
   };
-  const Shape shapes[] = {{16, 768, 768},   {32, 768, 768},   {64, 768, 768},   {128, 768, 768},
-                          {32, 768, 2304},  {128, 768, 2304}, {16, 768, 3072},  {32, 768, 3072},
-                          {64, 768, 3072},  {128, 768, 3072}, {16, 3072, 768},  {32, 3072, 768},
-                          {64, 3072, 768},  {128, 3072, 768}, {256, 768, 3072}, {512, 768, 768}};
+  const Shape shapes[] = {{16, 768, 768},  {32, 768, 768},   {64, 768, 768},   {128, 768, 768},
+                          {32, 768, 2304}, {128, 768, 2304}, {16, 768, 3072},  {32, 768, 3072},
+                          {64, 768, 3072}, {128, 768, 3072}, {16, 3072, 768},  {32, 3072, 768},
+                          {64, 3072, 768}, {128, 3072, 768}, {256, 768, 3072}, {512, 768, 768}};
   std::mt19937 rng(7);
   std::normal_distribution<float> nd(0.0f, 1.0f);
   int failures = 0;
@@ -190,7 +190,7 @@ int main(int argc, char** argv) {
     const kfembed::I8WeightsView view{s.n, s.k, s.n, s.k, packed.data(), p16.scales.data(), p16.bias.data()};
     std::vector<int16_t> panel(4 * s.k);
     kfembed::StrassenI8Scratch strassen;
-    strassen.reserve(s.m, s.k);
+    strassen.reserve(s.m, s.k, 2);
     kfembed::gemm_i8_view(xq.data(), xs.data(), s.m, view, y.data(), panel.data());
     check("view-panel");
     for (size_t levels : {1, 2})
@@ -214,7 +214,8 @@ int main(int argc, char** argv) {
         {"simd-i16w", [&] { kfembed::gemm_i8_f32(xq.data(), xs.data(), s.m, p16, y.data()); }, macs, false},
         {"simd-i8w", [&] { kfembed::gemm_i8_f32(xq.data(), xs.data(), s.m, p8, y.data()); }, macs, false},
         {"view-panel",
-         [&] { kfembed::gemm_i8_view(xq.data(), xs.data(), s.m, view, y.data(), panel.data()); }, macs, false},
+         [&] { kfembed::gemm_i8_view(xq.data(), xs.data(), s.m, view, y.data(), panel.data()); }, macs,
+         false},
         {"quantize", [&] { kfembed::quantize_rows_i8(x.data(), s.m, s.k, xq2.data(), xs2.data()); },
          double(s.m) * s.k, false},
     };

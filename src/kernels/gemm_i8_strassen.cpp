@@ -18,13 +18,13 @@ struct StrassenProduct {
   int8_t a[2][2], b[2][2], c[2][2];
 };
 constexpr StrassenProduct kStrassen[7] = {
-    {{{1, 0}, {0, 1}}, {{1, 0}, {0, 1}}, {{1, 0}, {0, 1}}},    // (A11 + A22)(B11 + B22) → C11, C22
-    {{{0, 0}, {1, 1}}, {{1, 0}, {0, 0}}, {{0, 0}, {1, -1}}},   // (A21 + A22) B11 → C21, −C22
-    {{{1, 0}, {0, 0}}, {{0, 1}, {0, -1}}, {{0, 1}, {0, 1}}},   // A11 (B12 − B22) → C12, C22
-    {{{0, 0}, {0, 1}}, {{-1, 0}, {1, 0}}, {{1, 0}, {1, 0}}},   // A22 (B21 − B11) → C11, C21
-    {{{1, 1}, {0, 0}}, {{0, 0}, {0, 1}}, {{-1, 1}, {0, 0}}},   // (A11 + A12) B22 → −C11, C12
-    {{{-1, 0}, {1, 0}}, {{1, 1}, {0, 0}}, {{0, 0}, {0, 1}}},   // (A21 − A11)(B11 + B12) → C22
-    {{{0, 1}, {0, -1}}, {{0, 0}, {1, 1}}, {{1, 0}, {0, 0}}},   // (A12 − A22)(B21 + B22) → C11
+    {{{1, 0}, {0, 1}}, {{1, 0}, {0, 1}}, {{1, 0}, {0, 1}}},   // (A11 + A22)(B11 + B22) → C11, C22
+    {{{0, 0}, {1, 1}}, {{1, 0}, {0, 0}}, {{0, 0}, {1, -1}}},  // (A21 + A22) B11 → C21, −C22
+    {{{1, 0}, {0, 0}}, {{0, 1}, {0, -1}}, {{0, 1}, {0, 1}}},  // A11 (B12 − B22) → C12, C22
+    {{{0, 0}, {0, 1}}, {{-1, 0}, {1, 0}}, {{1, 0}, {1, 0}}},  // A22 (B21 − B11) → C11, C21
+    {{{1, 1}, {0, 0}}, {{0, 0}, {0, 1}}, {{-1, 1}, {0, 0}}},  // (A11 + A12) B22 → −C11, C12
+    {{{-1, 0}, {1, 0}}, {{1, 1}, {0, 0}}, {{0, 0}, {0, 1}}},  // (A21 − A11)(B11 + B12) → C22
+    {{{0, 1}, {0, -1}}, {{0, 0}, {1, 1}}, {{1, 0}, {0, 0}}},  // (A12 − A22)(B21 + B22) → C11
 };
 
 // A block of a 2^s × 2^s grid with its coefficient.
@@ -121,7 +121,7 @@ void strassen(const int8_t* xq, const float* xscales, size_t m, const I8WeightsV
   static constexpr std::array<Product<S>, pow7(S)> kPlan = make_plan<S>();
   const size_t n = w.n, k = w.k;
   const Dims d = dims(S, m, k);
-  const size_t nb = n / d.parts;          // columns per block
+  const size_t nb = n / d.parts;              // columns per block
   const size_t c_stride = d.parts * kTileNR;  // int32 per row of one column group's results
   const int8_t* src[1 << S];
   int8_t sign[1 << S];
@@ -200,19 +200,18 @@ bool strassen_i8_fits(size_t levels, size_t n, size_t k) {
 
 size_t strassen_i8_levels(size_t m, size_t n, size_t k) {
   // Measured (bench/kernels, WASM in Node): one level is 6-14 % faster than the plain kernel from 64 rows
-  // at the encoder's shapes and about even at 32; two levels lose to one up to 256 rows (forming 49 weight
-  // operands per column group and reducing 49 products per row pair cost more than the saved 1/8).
+  // at the encoder's shapes and about even at 32.
   if (m >= 48 && strassen_i8_fits(1, n, k)) return 1;
   return 0;
 }
 
-void StrassenI8Scratch::reserve(size_t max_rows, size_t max_k) {
-  Sizes need = sizes(1, max_rows, max_k);
-  const Sizes two = sizes(2, max_rows < kStrassenTwoLevelMaxRows ? max_rows : kStrassenTwoLevelMaxRows, max_k);
-  need = {need.a > two.a ? need.a : two.a, need.b > two.b ? need.b : two.b, need.c > two.c ? need.c : two.c};
-  if (a.size() < need.a) a.resize(need.a);
-  if (b.size() < need.b) b.resize(need.b);
-  if (c.size() < need.c) c.resize(need.c);
+void StrassenI8Scratch::reserve(size_t max_rows, size_t max_k, size_t max_levels) {
+  for (size_t levels = 1; levels <= max_levels && levels <= kStrassenMaxLevels; ++levels) {
+    const Sizes need = sizes(levels, max_rows, max_k);
+    if (a.size() < need.a) a.resize(need.a);
+    if (b.size() < need.b) b.resize(need.b);
+    if (c.size() < need.c) c.resize(need.c);
+  }
 }
 
 bool StrassenI8Scratch::holds(size_t rows, size_t k, size_t levels) const {

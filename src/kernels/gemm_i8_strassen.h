@@ -19,21 +19,23 @@
 namespace kfembed {
 
 constexpr size_t kStrassenMaxLevels = 2;
-// Row cap for two levels, so the activation operands (49/16 · m · k int16) stay a few MiB at k = 3072.
-constexpr size_t kStrassenTwoLevelMaxRows = 256;
 
 // Whether `levels` levels split this weight shape exactly: n into 2^levels parts of whole 4-column blocks,
 // k into 2^levels parts of whole 8-wide steps, no padding.
 bool strassen_i8_fits(size_t levels, size_t n, size_t k);
-// The depth gemm_i8_view_strassen should use for m rows of this shape: 0 (use gemm_i8_view), 1 or 2.
+// The depth gemm_i8_view_strassen should use for m rows of this shape: 0 (use gemm_i8_view) or 1. Two
+// levels are implemented and exact but measured slower than one at every encoder shape up to 256 rows
+// (bench/kernels: forming 49 weight operands per column group and reducing 49 products per row pair cost
+// more than the further 1/8 of multiply-adds saved), so the policy never picks them.
 size_t strassen_i8_levels(size_t m, size_t n, size_t k);
 
-// Per-call operands, sized once (reserve) for the largest rows × in the owner will pass.
+// Per-call operands, sized once (reserve) for the largest rows × in and the deepest level the owner will
+// pass.
 struct StrassenI8Scratch {
   std::vector<int16_t> a;  // activation operands: 7^s products × (m_pad / 2^s) rows × (k / 2^s)
   std::vector<int16_t> b;  // weight operands of one column group: 7^s × 4 · (k / 2^s)
   std::vector<int32_t> c;  // int32 results of one column group: m_pad rows × 2^s · 4 columns
-  void reserve(size_t max_rows, size_t max_k);
+  void reserve(size_t max_rows, size_t max_k, size_t max_levels = 1);
   // Whether the buffers hold a call with these rows, k and levels.
   bool holds(size_t rows, size_t k, size_t levels) const;
 };

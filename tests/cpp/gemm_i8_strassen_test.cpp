@@ -1,13 +1,14 @@
 // gemm_i8_view_strassen: one and two Strassen levels give the plain GEMM's bytes (gemm_i8_view_scalar) on
 // ragged row counts (padding rows), on weights and activations at the int8 extremes (operand sums reach
 // ±4·127 and the int32 recombination must stay exact), and the shape / scratch checks fall back cleanly.
+#include "kernels/gemm_i8_strassen.h"
+
 #include <gtest/gtest.h>
 
 #include <cstring>
 #include <random>
 #include <vector>
 
-#include "kernels/gemm_i8_strassen.h"
 #include "kernels/gemm_i8_view.h"
 
 namespace kfembed {
@@ -21,7 +22,11 @@ struct Case {
 };
 
 Case make_case(size_t n, size_t k, std::mt19937& rng, int8_t fixed = 0) {
-  Case c{n, k, std::vector<int8_t>(n * k), std::vector<int8_t>(n * k), std::vector<float>(n),
+  Case c{n,
+         k,
+         std::vector<int8_t>(n * k),
+         std::vector<int8_t>(n * k),
+         std::vector<float>(n),
          std::vector<float>(n)};
   for (auto& v : c.w) v = fixed ? fixed : static_cast<int8_t>(static_cast<int>(rng() % 255) - 127);
   pack_i8_view_layout(c.w.data(), n, k, c.packed.data());
@@ -57,7 +62,7 @@ void expect_same_as_plain(const Case& c, const std::vector<int8_t>& x, size_t m,
 TEST(GemmI8Strassen, MatchesPlainGemmOnRaggedRows) {
   std::mt19937 rng(5);
   StrassenI8Scratch scratch;
-  scratch.reserve(70, 128);
+  scratch.reserve(70, 128, 2);
   for (size_t levels : {1, 2}) {
     for (auto [n, k] : {std::pair<size_t, size_t>{16, 32}, {32, 64}, {48, 96}, {16, 128}, {64, 32}}) {
       const Case c = make_case(n, k, rng);
@@ -75,7 +80,7 @@ TEST(GemmI8Strassen, ExactAtTheInt8Extremes) {
   std::mt19937 rng(9);
   const size_t n = 32, k = 512, m = 24;
   StrassenI8Scratch scratch;
-  scratch.reserve(m, k);
+  scratch.reserve(m, k, 2);
   for (int8_t wv : {int8_t{-127}, int8_t{127}}) {
     const Case c = make_case(n, k, rng, wv);
     std::vector<int8_t> x(m * k);
@@ -94,12 +99,16 @@ TEST(GemmI8Strassen, ShapesThatDoNotSplitFallBackToThePlainKernel) {
   EXPECT_FALSE(strassen_i8_fits(0, 16, 32));
   EXPECT_FALSE(strassen_i8_fits(3, 64, 128));
   StrassenI8Scratch scratch;
-  scratch.reserve(8, 48);
+  scratch.reserve(8, 48, 2);
   for (auto [n, k] : {std::pair<size_t, size_t>{8, 32}, {16, 48}, {12, 40}}) {
     const Case c = make_case(n, k, rng);
     expect_same_as_plain(c, random_rows(5, k, rng), 5, 2, scratch);
   }
-  // A scratch too small for the call: the plain kernel runs instead, same bytes.
+  // A scratch too small for the call (or reserved for fewer levels): the plain kernel runs instead.
+  StrassenI8Scratch one_level;
+  one_level.reserve(64, 64);
+  EXPECT_TRUE(one_level.holds(64, 64, 1));
+  EXPECT_FALSE(one_level.holds(64, 64, 2));
   StrassenI8Scratch small;
   const Case c = make_case(16, 32, rng);
   EXPECT_FALSE(small.holds(9, 32, 1));
@@ -109,17 +118,17 @@ TEST(GemmI8Strassen, ShapesThatDoNotSplitFallBackToThePlainKernel) {
 TEST(GemmI8Strassen, LevelPolicyUsesOnlyShapesThatFit) {
   // The encoder's shapes split two levels deep; odd ones never get a level that does not fit.
   for (size_t m : {1, 16, 31, 32, 63, 64, 128, 256, 257, 512})
-    for (auto [n, k] : {std::pair<size_t, size_t>{768, 768}, {2304, 768}, {3072, 768}, {768, 3072}, {36, 20}}) {
+    for (auto [n, k] :
+         {std::pair<size_t, size_t>{768, 768}, {2304, 768}, {3072, 768}, {768, 3072}, {36, 20}}) {
       const size_t levels = strassen_i8_levels(m, n, k);
       EXPECT_LE(levels, kStrassenMaxLevels);
       if (levels) {
         EXPECT_TRUE(strassen_i8_fits(levels, n, k)) << m << " " << n << " " << k;
       }
-      if (levels == 2) {
-        EXPECT_LE(m, kStrassenTwoLevelMaxRows);
-      }
     }
   EXPECT_EQ(strassen_i8_levels(512, 36, 20), 0u);
+  EXPECT_EQ(strassen_i8_levels(16, 768, 768), 0u);  // too few rows to pay for the operands
+  EXPECT_EQ(strassen_i8_levels(128, 768, 3072), 1u);
 }
 
 }  // namespace

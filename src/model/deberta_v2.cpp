@@ -253,52 +253,66 @@ size_t DebertaV2Encoder::weight_bytes() const {
   return bytes;
 }
 
-void DebertaV2Encoder::embed(const int32_t* ids, size_t n, float* out) const {
+void DebertaV2Encoder::embed(const int32_t* ids, const size_t* lengths, size_t count, size_t total,
+                             float* out) const {
   const size_t hidden = config_.hidden_size;
-  for (size_t t = 0; t < n; ++t) {
-    if (ids[t] < 0 || static_cast<size_t>(ids[t]) >= config_.vocab_size)
-      fail("input ids", "token id " + std::to_string(ids[t]) + " at position " + std::to_string(t) +
-                            " is outside the vocabulary [0, " + std::to_string(config_.vocab_size) + ")");
-    if (!qembeddings_.empty())
-      qembeddings_.row(static_cast<size_t>(ids[t]), out + t * hidden);
-    else
-      std::memcpy(out + t * hidden, word_embeddings_.data() + static_cast<size_t>(ids[t]) * hidden,
-                  hidden * sizeof(float));
-    if (!position_embeddings_.empty())
-      axpy_f32(1.0f, position_embeddings_.data() + t * hidden, out + t * hidden, hidden);
-    if (!token_type_embedding_.empty())
-      axpy_f32(1.0f, token_type_embedding_.data(), out + t * hidden, hidden);
-  }
+  size_t t = 0;
+  for (size_t s = 0; s < count; ++s)
+    for (size_t pos = 0; pos < lengths[s]; ++pos, ++t) {  // pos: the token's position in its own sequence
+      if (ids[t] < 0 || static_cast<size_t>(ids[t]) >= config_.vocab_size)
+        fail("input ids", "token id " + std::to_string(ids[t]) + " at position " + std::to_string(pos) +
+                              " is outside the vocabulary [0, " + std::to_string(config_.vocab_size) + ")");
+      if (!qembeddings_.empty())
+        qembeddings_.row(static_cast<size_t>(ids[t]), out + t * hidden);
+      else
+        std::memcpy(out + t * hidden, word_embeddings_.data() + static_cast<size_t>(ids[t]) * hidden,
+                    hidden * sizeof(float));
+      if (!position_embeddings_.empty())
+        axpy_f32(1.0f, position_embeddings_.data() + pos * hidden, out + t * hidden, hidden);
+      if (!token_type_embedding_.empty())
+        axpy_f32(1.0f, token_type_embedding_.data(), out + t * hidden, hidden);
+    }
   // The mask multiply that follows in transformers is a no-op here: every token is real.
-  layer_norm(out, nullptr, embeddings_ln_gamma_.data(), embeddings_ln_beta_.data(), n, hidden,
+  layer_norm(out, nullptr, embeddings_ln_gamma_.data(), embeddings_ln_beta_.data(), total, hidden,
              config_.layer_norm_eps, out);
 }
 
-// Disentangled attention of one layer: writes the context [n, all_head_size] into ws_.context.
+// Disentangled attention of one layer, each packed sequence on its own (attend): writes the context
+// [total, all_head_size] into ws_.context.
 // score(i, j) = (q_i·k_j + q_i·pos_key[r] + k_j·pos_query[r]) / sqrt(head_size · scale_factor), with
 // r = row of the bucketed distance i − j (c2p and p2c use the same row: the buckets are odd in the distance).
 // Per head, everything is a small blocked matrix product: S = Q·Kᵀ; the c2p term of a block of kRelBlock
 // query rows is Q_block · pos_keyᵀ over just the rows its distances reach (≤ n + kRelBlock − 1), then
 // gathered per (i, j); p2c likewise per block of key rows with pos_query; context = softmax(S) · V.
-void DebertaV2Encoder::attention(const Layer& layer, const float* x, size_t n) {
-  const size_t ah = config_.all_head_size(), d = config_.attention_head_size;
-  // q, k, v rows: separate [n, ah] buffers (f32 layers), or one fused [n, 3·ah] buffer (int8 qkv).
+void DebertaV2Encoder::attention(const Layer& layer, const float* x, const size_t* lengths, size_t count,
+                                 size_t total) {
+  const size_t ah = config_.all_head_size();
+  // q, k, v rows of all packed sequences: separate [total, ah] buffers (f32 layers), or one fused
+  // [total, 3·ah] buffer (int8 qkv).
   const float *q, *k, *v;
   size_t stride = ah;
   if (layer.qkv) {
-    layer.qkv->apply(x, n, ws_.qkv.data());
+    layer.qkv->apply(x, total, ws_.qkv.data());
     q = ws_.qkv.data();
     k = q + ah;
     v = q + 2 * ah;
     stride = 3 * ah;
   } else {
-    layer.query->apply(x, n, ws_.q.data());
-    layer.key->apply(x, n, ws_.k.data());
-    layer.value->apply(x, n, ws_.v.data());
+    layer.query->apply(x, total, ws_.q.data());
+    layer.key->apply(x, total, ws_.k.data());
+    layer.value->apply(x, total, ws_.v.data());
     q = ws_.q.data();
     k = ws_.k.data();
     v = ws_.v.data();
   }
+  for (size_t s = 0, row = 0; s < count; row += lengths[s++])
+    attend(layer, q + row * stride, k + row * stride, v + row * stride, stride, lengths[s],
+           ws_.context.data() + row * ah);
+}
+
+void DebertaV2Encoder::attend(const Layer& layer, const float* q, const float* k, const float* v,
+                              size_t stride, size_t n, float* context) {
+  const size_t ah = config_.all_head_size(), d = config_.attention_head_size;
   const float inv_scale = 1.0f / std::sqrt(static_cast<float>(d * config_.scale_factor()));
   const bool c2p = config_.relative_attention && config_.c2p;
   const bool p2c = config_.relative_attention && config_.p2c;
@@ -350,13 +364,27 @@ void DebertaV2Encoder::attention(const Layer& layer, const float* x, size_t n) {
       for (size_t j = 0; j < n; ++j) s[j] *= inv_scale;
       softmax(s, nullptr, n);
     }
-    matmul_f32(scores, n, v + col, stride, n, d, n, ws_.context.data() + col, ah);
+    matmul_f32(scores, n, v + col, stride, n, d, n, context + col, ah);
   }
 }
 
 const float* DebertaV2Encoder::forward(const int32_t* ids, size_t n,
                                        std::vector<std::vector<float>>* all_states) {
   if (n == 0) fail("input ids", "empty sequence");
+  return run(ids, &n, 1, all_states);
+}
+
+const float* DebertaV2Encoder::forward_packed(const int32_t* ids, const size_t* lengths, size_t count) {
+  if (count == 0) fail("input ids", "no sequences to run");
+  for (size_t s = 0; s < count; ++s)
+    if (lengths[s] == 0) fail("input ids", "sequence " + std::to_string(s) + " of the pack is empty");
+  return run(ids, lengths, count, nullptr);
+}
+
+const float* DebertaV2Encoder::run(const int32_t* ids, const size_t* lengths, size_t count,
+                                   std::vector<std::vector<float>>* all_states) {
+  size_t n = 0;
+  for (size_t s = 0; s < count; ++s) n += lengths[s];
   if (n > max_seq_length_)
     fail("input ids", std::to_string(n) + " tokens exceed max_seq_length " + std::to_string(max_seq_length_));
   const size_t hidden = config_.hidden_size;
@@ -366,10 +394,10 @@ const float* DebertaV2Encoder::forward(const int32_t* ids, size_t n,
   auto record = [&](const float* states) {
     if (all_states) all_states->emplace_back(states, states + n * hidden);
   };
-  embed(ids, n, x);
+  embed(ids, lengths, count, n, x);
   record(x);
   for (const Layer& layer : layers_) {
-    attention(layer, x, n);
+    attention(layer, x, lengths, count, n);
     layer.attention_output->apply(ws_.context.data(), n, tmp);
     layer_norm(tmp, x, layer.attention_ln_gamma.data(), layer.attention_ln_beta.data(), n, hidden,
                config_.layer_norm_eps, attn);

@@ -1,6 +1,7 @@
 // The DeBERTa-v2 encoder in inference mode (transformers' DebertaV2Model, eval): embeddings → LayerNorm, then
 // num_hidden_layers × [disentangled self-attention → residual LayerNorm → GELU FFN → residual LayerNorm].
-// One sequence per call, every token real (attention mask all ones).
+// One sequence per call, every token real (attention mask all ones) — or several sequences packed into one
+// pass (forward_packed), each attending only to itself.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -40,6 +41,11 @@ class DebertaV2Encoder {
   // Runs ids[0..n), 1 <= n <= max_seq_length. Returns the last hidden states [n, hidden], valid until the
   // next call. `all_states`, when given, receives the embeddings output and each layer's output (tests).
   const float* forward(const int32_t* ids, size_t n, std::vector<std::vector<float>>* all_states = nullptr);
+  // Runs `count` sequences packed one after another: ids[0..total), total = Σ lengths, every length >= 1,
+  // total <= max_seq_length. The linear layers, LayerNorms and GELU run on all rows at once (they are
+  // row-wise, and larger GEMMs are faster); positions and attention are per sequence. Rows of sequence s
+  // equal forward() of that sequence alone, bit for bit. Returns [total, hidden], valid until the next call.
+  const float* forward_packed(const int32_t* ids, const size_t* lengths, size_t count);
 
   size_t weight_bytes() const;
 
@@ -61,11 +67,17 @@ class DebertaV2Encoder {
   };
   static constexpr size_t kRelBlock = 4;  // query (c2p) or key (p2c) rows per relative-position product
 
-  void embed(const int32_t* ids, size_t n, float* out) const;
+  const float* run(const int32_t* ids, const size_t* lengths, size_t count,
+                   std::vector<std::vector<float>>* all_states);
+  void embed(const int32_t* ids, const size_t* lengths, size_t count, size_t total, float* out) const;
   // LayerNorm-ed relative embeddings rows reachable at max_seq_length (empty without relative attention).
   std::vector<float> relative_embeddings(const SafetensorsModel& weights, const std::string& prefix);
   void size_workspace();
-  void attention(const Layer& layer, const float* x, size_t n);
+  // Writes the attention context of every packed sequence into ws_.context ([total, all_head_size]).
+  void attention(const Layer& layer, const float* x, const size_t* lengths, size_t count, size_t total);
+  // One sequence of n tokens: q, k, v rows with row stride `stride`; context rows [n, all_head_size].
+  void attend(const Layer& layer, const float* q, const float* k, const float* v, size_t stride, size_t n,
+              float* context);
 
   DebertaV2Config config_;
   size_t max_seq_length_ = 0;

@@ -105,6 +105,33 @@ void SentenceEncoder::embed_ids(const int32_t* ids, size_t n, float* out) {
   if (st_.normalize) l2_normalize(out, dim_);
 }
 
+// Tokens per packed pass of embed_batch. Bigger passes make bigger GEMMs (the Strassen path from 48 rows)
+// but past ~128 rows the per-call operands outgrow L2 and a pass gets slower per token (bench/encoder).
+constexpr size_t kPackTokens = 128;
+
+void SentenceEncoder::embed_batch(const int32_t* ids, const size_t* lengths, size_t count, float* out) {
+  const size_t max_len = encoder_.max_seq_length(), hidden = encoder_.hidden_size();
+  const size_t budget = max_len < kPackTokens ? max_len : kPackTokens;
+  for (size_t s = 0; s < count; ++s)
+    if (lengths[s] == 0 || lengths[s] > max_len)
+      fail("input ids", "sequence " + std::to_string(s) + " has " + std::to_string(lengths[s]) +
+                            " tokens; expected 1 to max_seq_length " + std::to_string(max_len));
+  for (size_t first = 0; first < count;) {
+    size_t last = first, tokens = 0;  // the pass runs sequences [first, last)
+    // At least one sequence per pass (it may alone exceed the budget, never max_len).
+    while (last < count && (last == first || tokens + lengths[last] <= budget)) tokens += lengths[last++];
+    const float* states = encoder_.forward_packed(ids, lengths + first, last - first);
+    for (size_t s = first; s < last; ++s) {
+      float* o = out + s * dim_;
+      pool(st_.pooling, states, lengths[s], hidden, o);
+      if (st_.normalize) l2_normalize(o, dim_);
+      states += lengths[s] * hidden;
+    }
+    ids += tokens;
+    first = last;
+  }
+}
+
 std::vector<float> SentenceEncoder::encode(std::string_view text) {
   const std::vector<int32_t> ids = tokenize(text);
   std::vector<float> out(dim_);

@@ -11,17 +11,16 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "test_files.h"
 #include "common/error.h"
 #include "model/config.h"
 #include "model/deberta_v2.h"
 #include "model/model_files.h"
 #include "model/relative_position.h"
 #include "model/safetensors.h"
+#include "test_files.h"
 
 namespace kfembed {
 namespace {
-
 
 TEST(DebertaHiddenStates, TinyMatchesHuggingFacePerLayer) {
   ModelFiles files = ModelFiles::from_directory(KF_FIXTURES_DIR "/tiny-kf-deberta");
@@ -142,6 +141,51 @@ TEST_F(DebertaVariants, AbsolutePositionAndTokenTypeEmbeddings) {
   } catch (const Error& e) {
     EXPECT_EQ(std::string(e.what()),
               "model.safetensors: tensor embeddings.position_embeddings.weight missing");
+  }
+}
+
+TEST_F(DebertaVariants, PackedSequencesAreIndependent) {
+  // Absolute positions on, so a pack that forgot to restart positions per sequence would show; a pack that
+  // let sequences attend to each other would too (compared with the two run alone, bit for bit).
+  auto config_json = config_json_;
+  config_json["position_biased_input"] = true;
+  auto tensors = tensors_;
+  std::vector<float> positions(512 * 64);
+  for (size_t i = 0; i < positions.size(); ++i)
+    positions[i] = 0.01f * static_cast<float>((i * 7919) % 201) - 1.0f;
+  tensors["embeddings.position_embeddings.weight"] = {{512, 64}, positions};
+  ModelFiles files;
+  files.add("model.safetensors", write_safetensors(tensors));
+  const auto config = DebertaV2Config::parse(config_json.dump());
+  auto encoder = DebertaV2Encoder::load(config, SafetensorsModel::open(files), 32);
+  const size_t hidden = config.hidden_size;
+  std::vector<int32_t> ids(30);
+  for (size_t i = 0; i < ids.size(); ++i) ids[i] = static_cast<int32_t>(100 + 37 * i);
+  const float* h = encoder.forward(ids.data(), 10);
+  const std::vector<float> first(h, h + 10 * hidden);
+  h = encoder.forward(ids.data() + 10, 20);
+  const std::vector<float> second(h, h + 20 * hidden);
+  h = encoder.forward(ids.data(), 30);
+  const std::vector<float> joined(h, h + 30 * hidden);
+  const size_t lengths[] = {10, 20};
+  h = encoder.forward_packed(ids.data(), lengths, 2);
+  EXPECT_EQ(0, std::memcmp(h, first.data(), first.size() * sizeof(float)));
+  EXPECT_EQ(0, std::memcmp(h + 10 * hidden, second.data(), second.size() * sizeof(float)));
+  EXPECT_NE(0, std::memcmp(joined.data() + 10 * hidden, second.data(), second.size() * sizeof(float)));
+  // Limits, named: the pack's total against max_seq_length, and empty members.
+  const size_t too_many[] = {20, 13};
+  try {
+    encoder.forward_packed(ids.data(), too_many, 2);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()), "input ids: 33 tokens exceed max_seq_length 32");
+  }
+  const size_t with_empty[] = {5, 0};
+  try {
+    encoder.forward_packed(ids.data(), with_empty, 2);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()), "input ids: sequence 1 of the pack is empty");
   }
 }
 

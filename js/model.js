@@ -9,10 +9,13 @@ import {
   storeConverted,
 } from './converted_cache.js';
 import { FileLoader, gatherModelFiles } from './loader.js';
-import { check, instantiateRuntime, writeUtf8 } from './runtime.js';
+import { check, instantiateRuntime, writeUtf8, writeUtf8Batch } from './runtime.js';
 import { normalize as normalizeInPlace } from './similarity.js';
 import { openSource, throwIfAborted } from './source.js';
 import { checkMaxLength } from './tokenizer.js';
+
+// Texts per runtime call of encode(array): bounds the UTF-8 and output buffers of one call.
+const ENCODE_BATCH = 64;
 
 const DTYPES = ['int8', 'fp32'];
 const isNode = typeof process === 'object' && typeof process.versions?.node === 'string';
@@ -66,10 +69,18 @@ export class SentenceModel {
     texts.forEach((t, i) => {
       if (typeof t !== 'string') throw new TypeError(`encode(texts): texts[${i}] is ${typeof t}, expected a string`);
     });
+    // Batches: the runtime packs consecutive short sentences into shared passes (same vectors, faster).
     const out = [];
-    for (const t of texts) {
-      this.#live('encode');
-      out.push(this.#encodeOne(t, normalize));
+    for (let first = 0; first < texts.length; first += ENCODE_BATCH) {
+      const handle = this.#live('encode');
+      const batch = texts.slice(first, first + ENCODE_BATCH);
+      writeUtf8Batch(this.#runtime, handle, batch);
+      check(handle.encodeBatch(batch.length), 'encode');
+      const at = handle.outputPointer() >>> 2;
+      for (let i = 0; i < batch.length; i++) {
+        const vector = this.#runtime.HEAPF32.slice(at + i * this.dim, at + (i + 1) * this.dim);
+        out.push(normalize ? normalizeInPlace(vector) : vector);
+      }
     }
     return out;
   }

@@ -66,3 +66,23 @@ export function writeUtf8(runtime, handle, text) {
   const { written } = utf8.encodeInto(text, runtime.HEAPU8.subarray(address, address + capacity));
   return written;
 }
+
+/**
+ * Writes `texts` as UTF-8 back to back into `handle`'s input buffer and their byte lengths into its batch
+ * lengths buffer (handle.batchLengthsBuffer(count) → address of count uint32), for handle.encodeBatch(count).
+ */
+export function writeUtf8Batch(runtime, handle, texts) {
+  let capacity = 0;
+  for (const text of texts) capacity += text.length * 3;
+  const address = handle.inputBuffer(capacity);
+  const lengths = handle.batchLengthsBuffer(texts.length) >>> 2;
+  // Both calls may have grown memory: take the views only now.
+  const heap = runtime.HEAPU8;
+  const lengthsView = runtime.HEAPU32;
+  let at = address;
+  texts.forEach((text, i) => {
+    const { written } = utf8.encodeInto(text, heap.subarray(at, at + text.length * 3));
+    lengthsView[lengths + i] = written;
+    at += written;
+  });
+}

@@ -1,8 +1,8 @@
 // Embind surface of the npm package. The JS wrappers in js/ are the public API; these classes are internal.
 // Rule at this boundary: no C++ exception crosses it. Every call that can fail returns either its result or a
 // JS `Error` object carrying kfembed's message (file/argument + reason); js/ turns the latter into a throw.
-// Text travels as UTF-8 bytes written by JS (TextEncoder.encodeInto) into a buffer owned here, and results are
-// read back from WASM memory, so a call costs no per-character marshalling.
+// Text travels as UTF-8 bytes written by JS (TextEncoder.encodeInto) into a buffer owned here, and results
+// are read back from WASM memory, so a call costs no per-character marshalling.
 #include <emscripten/bind.h>
 #include <emscripten/val.h>
 
@@ -23,9 +23,6 @@ namespace {
 using emscripten::val;
 using kfembed::wasm::address_of;
 using kfembed::wasm::guarded;
-
-
-
 
 val tokens_to_js(const std::vector<std::string>& tokens) {
   val out = val::array();
@@ -54,12 +51,14 @@ class TokenizerHandle {
 
   static val fromJson(std::string tokenizer_json, std::string tokenizer_config_json) {
     return guarded([&] {
-      return val(TokenizerHandle(kfembed::Tokenizer::from_tokenizer_json(tokenizer_json, tokenizer_config_json)));
+      return val(
+          TokenizerHandle(kfembed::Tokenizer::from_tokenizer_json(tokenizer_json, tokenizer_config_json)));
     });
   }
   static val fromVocab(std::string vocab_txt, std::string tokenizer_config_json) {
-    return guarded(
-        [&] { return val(TokenizerHandle(kfembed::Tokenizer::from_vocab(vocab_txt, tokenizer_config_json))); });
+    return guarded([&] {
+      return val(TokenizerHandle(kfembed::Tokenizer::from_vocab(vocab_txt, tokenizer_config_json)));
+    });
   }
 
   uintptr_t inputBuffer(size_t bytes) { return input_.reserve(bytes); }
@@ -136,6 +135,34 @@ class EncoderHandle {
     });
   }
   uintptr_t outputPointer() const { return address_of(output_.data()); }
+
+  // Batches: JS writes `count` UTF-8 texts back to back into the input buffer and their byte lengths at
+  // batchLengthsBuffer(count); encodeBatch embeds them all (SentenceEncoder::embed_batch packs short ones
+  // into shared passes) and leaves count × dim floats at outputPointer().
+  uintptr_t batchLengthsBuffer(size_t count) {
+    if (batch_bytes_.size() < count) batch_bytes_.resize(count);
+    return address_of(batch_bytes_.data());
+  }
+  val encodeBatch(size_t count) {
+    return guarded([&] {
+      if (count > batch_bytes_.size())
+        kfembed::fail("encode", "batch of " + std::to_string(count) + " texts exceeds its lengths buffer");
+      size_t total = 0;
+      for (size_t i = 0; i < count; ++i) total += batch_bytes_[i];
+      const std::string_view all = input_.view(total);
+      pack_ids_.clear();
+      pack_lengths_.clear();
+      for (size_t i = 0, at = 0; i < count; at += batch_bytes_[i++]) {
+        const std::vector<int32_t> ids = encoder_.tokenize(all.substr(at, batch_bytes_[i]));
+        pack_ids_.insert(pack_ids_.end(), ids.begin(), ids.end());
+        pack_lengths_.push_back(ids.size());
+      }
+      if (output_.size() < count * encoder_.dim()) output_.resize(count * encoder_.dim());
+      encoder_.embed_batch(pack_ids_.data(), pack_lengths_.data(), count, output_.data());
+      return val(count);
+    });
+  }
+
   val tokenizeInput(size_t bytes) {
     return guarded([&] {
       ids_ = encoder_.tokenize(input_.view(bytes));
@@ -161,8 +188,9 @@ class EncoderHandle {
     return address_of(vectors_.data());
   }
   float similarity(size_t n) const {
-    return n == 0 || vectors_.size() < 2 * n ? 0.0f
-                                             : kfembed::cosine_similarity(vectors_.data(), vectors_.data() + n, n);
+    return n == 0 || vectors_.size() < 2 * n
+               ? 0.0f
+               : kfembed::cosine_similarity(vectors_.data(), vectors_.data() + n, n);
   }
 
  private:
@@ -171,6 +199,9 @@ class EncoderHandle {
   std::vector<int32_t> ids_;
   std::vector<float> output_;
   std::vector<float> vectors_;
+  std::vector<uint32_t> batch_bytes_;
+  std::vector<int32_t> pack_ids_;
+  std::vector<size_t> pack_lengths_;
 };
 
 }  // namespace
@@ -198,6 +229,8 @@ EMSCRIPTEN_BINDINGS(kfembed) {
       .function("maxSeqLength", &EncoderHandle::maxSeqLength)
       .function("inputBuffer", &EncoderHandle::inputBuffer)
       .function("encodeInput", &EncoderHandle::encodeInput)
+      .function("batchLengthsBuffer", &EncoderHandle::batchLengthsBuffer)
+      .function("encodeBatch", &EncoderHandle::encodeBatch)
       .function("outputPointer", &EncoderHandle::outputPointer)
       .function("tokenizeInput", &EncoderHandle::tokenizeInput)
       .function("idsPointer", &EncoderHandle::idsPointer)

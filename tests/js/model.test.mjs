@@ -70,6 +70,26 @@ describe('SentenceModel API', () => {
     expect(await model.encode([])).toEqual([]);
   });
 
+  test('encode(array) packs sentences into shared passes: every vector identical to encoding it alone', async () => {
+    // 164 golden texts + edge cases, more than one runtime batch (64 texts), fp32 and int8.
+    const golden = readJson(path.join(FIXTURES, 'golden/tiny-embed-dev.json'));
+    const long = golden.texts.slice(0, 40).join(' ');
+    const texts = ['', ...golden.texts, long, '\uD800 홀로 남은 서로게이트', long, '고양이'];
+    for (const dtype of ['fp32', 'int8']) {
+      const m = dtype === 'fp32' ? model : await load(TINY, { dtype });
+      expect(m.tokenize(long).length).toBe(128);
+      const batch = await m.encode(texts);
+      expect(batch).toHaveLength(texts.length);
+      for (let i = 0; i < texts.length; i++) {
+        const alone = await m.encode(texts[i]);
+        expect(Buffer.from(batch[i].buffer).equals(Buffer.from(alone.buffer))).toBe(true);
+      }
+      const unit = await m.encode(texts.slice(0, 3), { normalize: true });
+      for (const v of unit) expect(Math.hypot(...v)).toBeCloseTo(1, 5);
+      if (m !== model) m.dispose();
+    }
+  });
+
   test('encode("") is the mean over [CLS] [SEP], as sentence-transformers gives', async () => {
     const golden = readJson(path.join(FIXTURES, 'golden/tiny-embed-dev.json'));
     const i = golden.texts.indexOf('');

@@ -68,6 +68,7 @@ export declare class SentenceModel {
   /** Token ids with [CLS] … [SEP], truncated to maxSeqLength. */
   tokenize(text: string): Int32Array;
   encode(text: string, options?: EncodeOptions): Promise<Float32Array>;
+  /** Several texts: consecutive short ones share encoder passes (faster), same vectors as one by one. */
   encode(texts: string[], options?: EncodeOptions): Promise<Float32Array[]>;
   /** Cosine similarity of two vectors of length `dim`. */
   similarity(a: ArrayLike<number>, b: ArrayLike<number>): number;

@@ -173,20 +173,17 @@ TEST_F(DebertaVariants, PackedSequencesAreIndependent) {
   EXPECT_EQ(0, std::memcmp(h + 10 * hidden, second.data(), second.size() * sizeof(float)));
   EXPECT_NE(0, std::memcmp(joined.data() + 10 * hidden, second.data(), second.size() * sizeof(float)));
   // Limits, named: the pack's total against max_seq_length, and empty members.
-  const size_t too_many[] = {20, 13};
-  try {
-    encoder.forward_packed(ids.data(), too_many, 2);
-    FAIL();
-  } catch (const Error& e) {
-    EXPECT_EQ(std::string(e.what()), "input ids: 33 tokens exceed max_seq_length 32");
-  }
-  const size_t with_empty[] = {5, 0};
-  try {
-    encoder.forward_packed(ids.data(), with_empty, 2);
-    FAIL();
-  } catch (const Error& e) {
-    EXPECT_EQ(std::string(e.what()), "input ids: sequence 1 of the pack is empty");
-  }
+  auto error_of = [&](std::vector<size_t> lengths) {
+    try {
+      encoder.forward_packed(ids.data(), lengths.data(), lengths.size());
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(error_of({20, 13}), "input ids: 33 tokens exceed max_seq_length 32");
+  EXPECT_EQ(error_of({5, 0}), "input ids: sequence 1 of the pack is empty");
+  EXPECT_EQ(error_of({}), "input ids: no sequences to run");
 }
 
 TEST_F(DebertaVariants, UnbucketedRelativePositions) {

@@ -144,12 +144,26 @@ class PackageBuilder {
 
   void word_embeddings(size_t vocab, size_t hidden) {
     const std::string name = "embeddings.word_embeddings.weight";
-    const auto table = get(name, {vocab, hidden});
+    // Read a block of rows at a time rather than as one float copy: the full model's table is 400 MB of
+    // floats, which would otherwise sit in (WASM) memory beside the float file during quantize-at-load.
+    const TensorView& table = weights_.get_checked(prefix_ + name, {vocab, hidden});
+    constexpr size_t kBlockRows = 1024;
+    std::vector<float> block(std::min(vocab, kBlockRows) * hidden);
+    auto for_each_block = [&](auto&& visit) {  // visit(first row, rows, their floats)
+      for (size_t r0 = 0; r0 < vocab; r0 += kBlockRows) {
+        const size_t rows = std::min(kBlockRows, vocab - r0);
+        table.to_float(r0 * hidden, rows * hidden, block.data());
+        visit(r0, rows, static_cast<const float*>(block.data()));
+      }
+    };
     if (options_.embeddings == EmbeddingQuant::kInt8) {
-      std::vector<int8_t> q(vocab * hidden);
+      OutTensor q{name, "I8", {vocab, hidden}, std::vector<uint8_t>(vocab * hidden)};
       std::vector<float> scales(vocab);
-      quantize_rows_i8(table.data(), vocab, hidden, q.data(), scales.data());
-      tensors_.push_back({name, "I8", {vocab, hidden}, to_bytes(q.data(), q.size())});
+      int8_t* out = reinterpret_cast<int8_t*>(q.bytes.data());
+      for_each_block([&](size_t r0, size_t rows, const float* v) {
+        quantize_rows_i8(v, rows, hidden, out + r0 * hidden, scales.data() + r0);
+      });
+      tensors_.push_back(std::move(q));
       add_f32("embeddings.word_embeddings.weight_scale", scales, {vocab});
       return;
     }
@@ -167,38 +181,44 @@ class PackageBuilder {
     std::vector<uint16_t> scales(vocab * groups);
     std::vector<float> x(n);
     std::vector<int8_t> q(n);
-    for (size_t r = 0; r < vocab; ++r) {
-      for (size_t i = 0; i < n; ++i) x[i] = table[r * hidden + narrow[i]];
-      for (size_t g = 0; g < groups; ++g) {
-        const size_t at = g * kInt4Group, count = std::min(kInt4Group, n - at);
-        scales[r * groups + g] = quantize_group_int4(x.data() + at, count, q.data() + at);
+    const size_t k = wide_.size();
+    std::vector<float> amax(k, 0.0f);  // wide columns: first pass, the column maxima
+    for_each_block([&](size_t r0, size_t rows, const float* v) {
+      for (size_t rr = 0; rr < rows; ++rr) {
+        const size_t r = r0 + rr;
+        for (size_t i = 0; i < n; ++i) x[i] = v[rr * hidden + narrow[i]];
+        for (size_t g = 0; g < groups; ++g) {
+          const size_t at = g * kInt4Group, count = std::min(kInt4Group, n - at);
+          scales[r * groups + g] = quantize_group_int4(x.data() + at, count, q.data() + at);
+        }
+        for (size_t i = 0; i < n; ++i)
+          nibbles[r * row_bytes + i / 2] |= static_cast<uint8_t>((q[i] & 0x0f) << (4 * (i % 2)));
+        for (size_t c = 0; c < k; ++c) amax[c] = std::max(amax[c], std::fabs(v[rr * hidden + wide_[c]]));
       }
-      for (size_t i = 0; i < n; ++i)
-        nibbles[r * row_bytes + i / 2] |= static_cast<uint8_t>((q[i] & 0x0f) << (4 * (i % 2)));
-    }
+    });
     tensors_.push_back({name, "U8", {vocab, row_bytes}, std::move(nibbles)});
     tensors_.push_back({"embeddings.word_embeddings.weight_scale",
                         "F16",
                         {vocab, groups},
                         to_bytes(scales.data(), scales.size())});
     if (wide_.empty()) return;
-    // Wide columns: symmetric int8 per column.
-    const size_t k = wide_.size();
+    // Wide columns: symmetric int8 per column (second pass).
     std::vector<int8_t> wq(vocab * k);
     std::vector<float> wscale(k);
     std::vector<int32_t> cols(k);
     for (size_t c = 0; c < k; ++c) {
       cols[c] = static_cast<int32_t>(wide_[c]);
-      float amax = 0.0f;
-      for (size_t r = 0; r < vocab; ++r) amax = std::max(amax, std::fabs(table[r * hidden + wide_[c]]));
-      wscale[c] = amax / 127.0f;
-      for (size_t r = 0; r < vocab; ++r)
-        wq[r * k + c] =
-            amax > 0.0f
-                ? static_cast<int8_t>(std::min(
-                      127.0f, std::max(-127.0f, std::nearbyint(table[r * hidden + wide_[c]] / wscale[c]))))
-                : 0;
+      wscale[c] = amax[c] / 127.0f;
     }
+    for_each_block([&](size_t r0, size_t rows, const float* v) {
+      for (size_t rr = 0; rr < rows; ++rr)
+        for (size_t c = 0; c < k; ++c)
+          wq[(r0 + rr) * k + c] =
+              amax[c] > 0.0f
+                  ? static_cast<int8_t>(std::min(
+                        127.0f, std::max(-127.0f, std::nearbyint(v[rr * hidden + wide_[c]] / wscale[c]))))
+                  : 0;
+    });
     tensors_.push_back(
         {"embeddings.word_embeddings.wide_columns", "I32", {k}, to_bytes(cols.data(), cols.size())});
     tensors_.push_back(
@@ -297,7 +317,8 @@ std::vector<float> smoothing_factors(Smoothing mode, const float* gamma, const f
 }
 
 std::vector<uint8_t> build_int8_safetensors(const DebertaV2Config& config, const SafetensorsModel& weights,
-                                            const Int8Options& options) {
+                                            const Int8Options& options,
+                                            const std::function<void()>& sources_read) {
   PackageBuilder b(weights, options);
   const size_t hidden = config.hidden_size, ah = config.all_head_size(), inter = config.intermediate_size;
   b.word_embeddings(config.vocab_size, hidden);
@@ -342,6 +363,7 @@ std::vector<uint8_t> build_int8_safetensors(const DebertaV2Config& config, const
     b.copy_f32(p + "output.LayerNorm.weight", {hidden});
     b.copy_f32(p + "output.LayerNorm.bias", {hidden});
   }
+  if (sources_read) sources_read();  // `weights` may be gone from here on; finish() reads only b's tensors
   return b.finish();
 }
 

@@ -31,6 +31,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -67,9 +68,13 @@ std::vector<float> smoothing_factors(Smoothing mode, const float* gamma, const f
                                      size_t n, size_t k);
 
 // Builds model.int8.safetensors from a float model (F32/F16/BF16; single file or shards). Errors name the
-// file and tensor (missing, wrong shape, unsupported dtype).
+// file and tensor (missing, wrong shape, unsupported dtype). `sources_read`, when given, runs once every
+// source tensor has been read and before the package is assembled: the caller may free the float files
+// then, so the assembled package can reuse their memory (in WASM, where memory never shrinks, that sets the
+// peak of a quantize-at-load).
 std::vector<uint8_t> build_int8_safetensors(const DebertaV2Config& config, const SafetensorsModel& weights,
-                                            const Int8Options& options);
+                                            const Int8Options& options,
+                                            const std::function<void()>& sources_read = {});
 
 // The columns of an int4 embedding table kept at int8: |gamma_j| > 2 * median |gamma| (gamma: the
 // embeddings LayerNorm weight [hidden]), at most kInt4MaxWide (the largest |gamma|, ties to the lower

@@ -81,16 +81,22 @@ size_t TensorView::numel() const {
 }
 
 void TensorView::to_float(float* out) const {
-  const size_t n = numel();
+  to_float(0, numel(), out);
+}
+
+void TensorView::to_float(size_t first, size_t count, float* out) const {
+  if (first > numel() || count > numel() - first)
+    fail(file, "tensor " + name + ": elements [" + std::to_string(first) + ", " +
+                   std::to_string(first + count) + ") are outside its " + std::to_string(numel()));
   switch (dtype) {
     case DType::F32:
-      std::memcpy(out, data, n * 4);  // little-endian hosts only (x86, ARM, WASM)
+      if (count) std::memcpy(out, data + 4 * first, count * 4);  // little-endian hosts only (x86, ARM, WASM)
       return;
     case DType::F16:
-      for (size_t i = 0; i < n; ++i) out[i] = half_to_float(load_u16(data + 2 * i));
+      for (size_t i = 0; i < count; ++i) out[i] = half_to_float(load_u16(data + 2 * (first + i)));
       return;
     case DType::BF16:
-      for (size_t i = 0; i < n; ++i) out[i] = bits_to_float(load_u16(data + 2 * i) << 16);
+      for (size_t i = 0; i < count; ++i) out[i] = bits_to_float(load_u16(data + 2 * (first + i)) << 16);
       return;
     default:
       fail(file, "tensor " + name + " has dtype " + dtype_name(dtype) + ", expected F32, F16 or BF16");
@@ -248,13 +254,18 @@ const TensorView& SafetensorsModel::get(const std::string& name) const {
   return files_[it->second].get(name);
 }
 
-std::vector<float> SafetensorsModel::get_float(const std::string& name,
-                                               const std::vector<size_t>& expected_shape) const {
+const TensorView& SafetensorsModel::get_checked(const std::string& name,
+                                                const std::vector<size_t>& expected_shape) const {
   const TensorView& t = get(name);
   if (t.shape != expected_shape)
     fail(t.file, "tensor " + name + " has shape " + shape_string(t.shape) + ", config.json implies " +
                      shape_string(expected_shape));
-  return t.to_float();
+  return t;
+}
+
+std::vector<float> SafetensorsModel::get_float(const std::string& name,
+                                               const std::vector<size_t>& expected_shape) const {
+  return get_checked(name, expected_shape).to_float();
 }
 
 std::vector<std::string> SafetensorsModel::file_names() const {

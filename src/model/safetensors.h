@@ -30,6 +30,8 @@ struct TensorView {
   // Converts F32/F16/BF16 into out[0..numel()); any other dtype is an Error naming the file and tensor.
   void to_float(float* out) const;
   std::vector<float> to_float() const;
+  // Elements [first, first + count) only (first + count <= numel()): converts a big tensor a block at a time.
+  void to_float(size_t first, size_t count, float* out) const;
 };
 
 std::string shape_string(const std::vector<size_t>& shape);
@@ -63,6 +65,8 @@ class SafetensorsModel {
   const TensorView& get(const std::string& name) const;  // Error naming the file(s) and the tensor
   // The tensor as floats, checked against the shape the config implies.
   std::vector<float> get_float(const std::string& name, const std::vector<size_t>& expected_shape) const;
+  // The tensor checked the same way, without converting it (for block-wise conversion with to_float).
+  const TensorView& get_checked(const std::string& name, const std::vector<size_t>& expected_shape) const;
   // File names backing the tensors (to release once weights are packed).
   std::vector<std::string> file_names() const;
   const SafetensorsFile& file(size_t i) const { return files_[i]; }

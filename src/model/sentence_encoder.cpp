@@ -77,9 +77,14 @@ SentenceEncoder SentenceEncoder::load(ModelFiles& files, const EncoderOptions& o
       const SafetensorsModel weights = SafetensorsModel::open(files);
       Int8Options int8 = options.int8;
       if (int8.source.empty()) int8.source = "quantized at load";
-      storage = std::make_shared<const std::vector<uint8_t>>(build_int8_safetensors(config, weights, int8));
-      if (options.release_weight_files)
-        for (const auto& name : weights.file_names()) files.release(name);
+      // The float files go before the package is assembled, so it can take their place in memory.
+      const std::vector<std::string> names = weights.file_names();
+      auto release = [&] {
+        if (options.release_weight_files)
+          for (const auto& name : names) files.release(name);
+      };
+      storage = std::make_shared<const std::vector<uint8_t>>(
+          build_int8_safetensors(config, weights, int8, release));
     }
     const SafetensorsModel package = open_int8_package(*storage);
     encoder = DebertaV2Encoder::load_int8(config, package, storage, max_len);

@@ -127,6 +127,25 @@ TEST(Safetensors, ConvertsHalfAndBfloat16) {
     EXPECT_NE(std::string(e.what()).find("half.safetensors: tensor q has dtype I8"), std::string::npos)
         << e.what();
   }
+  // Ranges (block-wise conversion of big tensors) give the same values as slices of the whole.
+  for (const char* name : {"h", "b"}) {
+    const TensorView& t = f.get(name);
+    const auto whole = t.to_float();
+    for (size_t first = 0; first <= whole.size(); ++first)
+      for (size_t count = 0; first + count <= whole.size(); ++count) {
+        std::vector<float> part(count + 1, 42.0f);
+        t.to_float(first, count, part.data());
+        EXPECT_EQ(0, std::memcmp(part.data(), whole.data() + first, count * sizeof(float))) << name;
+        EXPECT_EQ(part[count], 42.0f) << "wrote past the range";
+      }
+  }
+  try {
+    std::vector<float> unused(2);
+    f.get("b").to_float(2, 2, unused.data());
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()), "half.safetensors: tensor b: elements [2, 4) are outside its 3");
+  }
 }
 
 TEST(Safetensors, ShardedIndex) {

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { load } from '../../js/index.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const FIXTURES = path.join(ROOT, 'tests/fixtures');
@@ -64,4 +65,14 @@ export async function compareGolden(models, golden) {
     worstAbs = Math.max(worstAbs, maxAbsDiff(v, golden.embeddings[i]));
   }
   return { minCos, meanCos: sumCos / golden.texts.length, worstAbs };
+}
+
+/** Loads the model at `source` with `options`, encodes `texts`, disposes it: the vectors. */
+export async function encodeOnce(source, texts, options) {
+  const m = await load(source, options);
+  try {
+    return await m.encode(texts);
+  } finally {
+    m.dispose();
+  }
 }

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { load } from '../../js/index.js';
 import { CONVERTED_DIR } from '../../js/converted_cache.js';
 import { fakeCacheStorage, sha256 } from './fakes.mjs';
-import { FIXTURES, ROOT, tempDir } from './helpers.mjs';
+import { FIXTURES, ROOT, encodeOnce, tempDir } from './helpers.mjs';
 import { startServer } from './server.mjs';
 
 const TINY = path.join(FIXTURES, 'tiny-kf-deberta');
@@ -32,14 +32,7 @@ beforeAll(async () => {
 afterAll(() => server?.close());
 beforeEach(() => server.reset());
 
-async function vectorsOf(source, options = {}) {
-  const m = await load(source, { dtype: 'int8', ...options });
-  try {
-    return await m.encode(TEXTS);
-  } finally {
-    m.dispose();
-  }
-}
+const vectorsOf = (source, options = {}) => encodeOnce(source, TEXTS, { dtype: 'int8', ...options });
 /** Bit-identical Float32Arrays. */
 const expectPackageVectors = (vs) => {
   expect(vs).toHaveLength(packaged.length);

@@ -8,7 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { load } from '../../js/index.js';
 import { instantiateRuntime } from '../../js/runtime.js';
 import { fakeCacheStorage, sha256 } from './fakes.mjs';
-import { FIXTURES, tempDir } from './helpers.mjs';
+import { FIXTURES, encodeOnce, tempDir } from './helpers.mjs';
 import { startServer, writeManifestDir } from './server.mjs';
 
 const TINY = path.join(FIXTURES, 'tiny-kf-deberta');
@@ -32,14 +32,7 @@ beforeEach(() => server.reset());
 
 const weightsUrl = (base = '/pkg/') => server.url(`${base}model.safetensors`);
 
-async function vectorsOf(source, options = {}) {
-  const m = await load(source, { dtype: 'fp32', ...options });
-  try {
-    return await m.encode(TEXTS);
-  } finally {
-    m.dispose();
-  }
-}
+const vectorsOf = (source, options = {}) => encodeOnce(source, TEXTS, { dtype: 'fp32', ...options });
 const expectSameVectors = (vs) => vs.forEach((v, i) => expect(Array.from(v)).toEqual(Array.from(reference[i])));
 
 describe('WASM SHA-256 (wasm/loader_bindings.cpp)', () => {

@@ -11,40 +11,11 @@
 #include "kernels/softmax.h"
 #include "kernels/vector_f32.h"
 #include "model/linear_i8.h"
-#include "model/safetensors.h"
+#include "model/weight_source.h"
 
 namespace kfembed {
 
 namespace {
-
-// Tensor names with the prefix the checkpoint uses: "" for a bare DebertaV2Model (sentence-transformers),
-// "deberta." for checkpoints saved from a task head.
-class WeightReader {
- public:
-  WeightReader(const SafetensorsModel& model, const LinearFactory& make_linear)
-      : model_(model), make_linear_(make_linear ? make_linear : LinearFactory(make_linear_f32)) {
-    if (!model.has("embeddings.word_embeddings.weight") &&
-        model.has("deberta.embeddings.word_embeddings.weight"))
-      prefix_ = "deberta.";
-  }
-  bool has(const std::string& name) const { return model_.has(prefix_ + name); }
-  const std::string& prefix() const { return prefix_; }
-  std::vector<float> get(const std::string& name, std::vector<size_t> shape) const {
-    return model_.get_float(prefix_ + name, shape);
-  }
-  std::unique_ptr<Linear> linear(const std::string& name, size_t out, size_t in) const {
-    auto layer = make_linear_(model_, prefix_ + name, out, in);
-    if (!layer || layer->out() != out || layer->in() != in)
-      fail(prefix_ + name, "the linear layer factory did not build a [" + std::to_string(out) + ", " +
-                               std::to_string(in) + "] layer");
-    return layer;
-  }
-
- private:
-  const SafetensorsModel& model_;
-  LinearFactory make_linear_;
-  std::string prefix_;
-};
 
 // [rows, cols] → [cols, rows]: the attention multiplies by the position projections with the relative rows
 // along the vector lanes.
@@ -57,75 +28,60 @@ void transpose_in_place(std::vector<float>& m, size_t rows, size_t cols) {
 
 }  // namespace
 
-DebertaV2Encoder DebertaV2Encoder::load(const DebertaV2Config& config, const SafetensorsModel& weights,
-                                        size_t max_seq_length, const LinearFactory& make_linear) {
+DebertaV2Encoder DebertaV2Encoder::load(const DebertaV2Config& config, const WeightSource& weights,
+                                        size_t max_seq_length) {
   if (max_seq_length == 0) fail("config.json", "max_seq_length must be positive");
   DebertaV2Encoder e;
   e.config_ = config;
   e.max_seq_length_ = max_seq_length;
-  const size_t hidden = config.hidden_size, heads_all = config.all_head_size();
-  const size_t inter = config.intermediate_size;
-  const WeightReader w(weights, make_linear);
+  e.storage_ = weights.storage();
+  e.scratch_ = weights.scratch();
+  const size_t hidden = config.hidden_size, ah = config.all_head_size();
+  const DebertaV2Layout layout = DebertaV2Layout::of(config);
+  auto norm = [&](const LayerNormSpec& spec) {
+    return Norm{weights.floats(spec.weight), weights.floats(spec.bias)};
+  };
 
-  e.word_embeddings_ = w.get("embeddings.word_embeddings.weight", {config.vocab_size, hidden});
-  if (config.position_biased_input)
-    e.position_embeddings_ =
-        w.get("embeddings.position_embeddings.weight", {config.max_position_embeddings, hidden});
-  if (config.type_vocab_size > 0) {
+  e.word_embeddings_ = weights.word_embeddings(layout.word_embeddings);
+  if (layout.position_embeddings) e.position_embeddings_ = weights.floats(*layout.position_embeddings);
+  if (layout.token_type_embeddings) {
     // Single sentences have token type 0 everywhere: only row 0 is ever added.
-    auto table = w.get("embeddings.token_type_embeddings.weight", {config.type_vocab_size, hidden});
+    const auto table = weights.floats(*layout.token_type_embeddings);
     e.token_type_embedding_.assign(table.begin(), table.begin() + static_cast<std::ptrdiff_t>(hidden));
   }
-  e.embeddings_ln_gamma_ = w.get("embeddings.LayerNorm.weight", {hidden});
-  e.embeddings_ln_beta_ = w.get("embeddings.LayerNorm.bias", {hidden});
+  e.embeddings_norm_ = norm(layout.embeddings_norm);
+  const std::vector<float> rel = e.relative_embeddings(weights, layout);
 
-  const std::vector<float> rel = e.relative_embeddings(weights, w.prefix());
-
-  for (size_t l = 0; l < config.num_hidden_layers; ++l) {
-    const std::string p = "encoder.layer." + std::to_string(l) + ".";
+  // Position projections (rel · Wᵀ + b, stored transposed [ah, rows]), computed once in f32 with the weights
+  // the source's layer effectively applies (for int8: dequantized), so a converted package and a
+  // quantize-at-load agree bit for bit. With share_att_key they are the key / query rows of qkv.
+  const size_t rows = e.rel_table_.row_count;
+  auto project = [&](const LinearSpec& spec, size_t first_row, std::vector<float>& out) {
+    const DenseF32 d = weights.dense(spec, first_row, ah);
+    out.resize(rows * ah);
+    LinearF32(d.weight.data(), d.bias.data(), ah, hidden).apply(rel.data(), rows, out.data());
+    transpose_in_place(out, rows, ah);
+  };
+  for (const DebertaV2LayerSpec& spec : layout.layers) {
     Layer layer;
-    layer.query = w.linear(p + "attention.self.query_proj", heads_all, hidden);
-    layer.key = w.linear(p + "attention.self.key_proj", heads_all, hidden);
-    layer.value = w.linear(p + "attention.self.value_proj", heads_all, hidden);
-    layer.attention_output = w.linear(p + "attention.output.dense", hidden, heads_all);
-    layer.attention_ln_gamma = w.get(p + "attention.output.LayerNorm.weight", {hidden});
-    layer.attention_ln_beta = w.get(p + "attention.output.LayerNorm.bias", {hidden});
-    layer.intermediate = w.linear(p + "intermediate.dense", inter, hidden);
-    layer.output = w.linear(p + "output.dense", hidden, inter);
-    layer.output_ln_gamma = w.get(p + "output.LayerNorm.weight", {hidden});
-    layer.output_ln_beta = w.get(p + "output.LayerNorm.bias", {hidden});
+    layer.qkv = weights.linear(spec.qkv);
     if (config.relative_attention) {
-      const size_t rows = e.rel_table_.row_count;
-      if (config.c2p) {
-        layer.pos_key.resize(rows * heads_all);
-        if (config.share_att_key) {
-          layer.key->apply(rel.data(), rows, layer.pos_key.data());
-        } else {
-          w.linear(p + "attention.self.pos_key_proj", heads_all, hidden)
-              ->apply(rel.data(), rows, layer.pos_key.data());
-        }
-      }
-      if (config.p2c) {
-        layer.pos_query.resize(rows * heads_all);
-        if (config.share_att_key) {
-          layer.query->apply(rel.data(), rows, layer.pos_query.data());
-        } else {
-          w.linear(p + "attention.self.pos_query_proj", heads_all, hidden)
-              ->apply(rel.data(), rows, layer.pos_query.data());
-        }
-      }
+      if (config.c2p) project(spec.pos_key ? *spec.pos_key : spec.qkv, spec.pos_key ? 0 : ah, layer.pos_key);
+      if (config.p2c) project(spec.pos_query ? *spec.pos_query : spec.qkv, 0, layer.pos_query);
     }
-    transpose_in_place(layer.pos_key, e.rel_table_.row_count, heads_all);
-    transpose_in_place(layer.pos_query, e.rel_table_.row_count, heads_all);
+    layer.attention_output = weights.linear(spec.attention_output);
+    layer.attention_norm = norm(spec.attention_norm);
+    layer.intermediate = weights.linear(spec.intermediate);
+    layer.output = weights.linear(spec.output);
+    layer.output_norm = norm(spec.output_norm);
     e.layers_.push_back(std::move(layer));
   }
-
   e.size_workspace();
   return e;
 }
 
-std::vector<float> DebertaV2Encoder::relative_embeddings(const SafetensorsModel& weights,
-                                                         const std::string& prefix) {
+std::vector<float> DebertaV2Encoder::relative_embeddings(const WeightSource& weights,
+                                                         const DebertaV2Layout& layout) {
   // LayerNorm (norm_rel_ebd) of only the rows reachable at max_seq_length.
   std::vector<float> rel;
   const size_t hidden = config_.hidden_size, span = config_.att_span();
@@ -137,13 +93,13 @@ std::vector<float> DebertaV2Encoder::relative_embeddings(const SafetensorsModel&
   for (size_t t = 1; t < rel_table_.offset.size(); ++t)
     if (rel_table_.offset[t] < rel_table_.offset[t - 1])
       fail("config.json", "relative position rows are not monotonic in the distance");
-  const auto table = weights.get_float(prefix + "encoder.rel_embeddings.weight", {2 * span, hidden});
+  const auto table = weights.floats(*layout.rel_embeddings);
   rel.assign(
       table.begin() + static_cast<std::ptrdiff_t>(rel_table_.first_row * hidden),
       table.begin() + static_cast<std::ptrdiff_t>((rel_table_.first_row + rel_table_.row_count) * hidden));
-  if (config_.norm_rel_ebd) {
-    const auto g = weights.get_float(prefix + "encoder.LayerNorm.weight", {hidden});
-    const auto b = weights.get_float(prefix + "encoder.LayerNorm.bias", {hidden});
+  if (layout.rel_norm) {
+    const auto g = weights.floats(layout.rel_norm->weight);
+    const auto b = weights.floats(layout.rel_norm->bias);
     layer_norm(rel.data(), nullptr, g.data(), b.data(), rel_table_.row_count, hidden, config_.layer_norm_eps,
                rel.data());
   }
@@ -155,14 +111,8 @@ void DebertaV2Encoder::size_workspace() {
   ws_.x.resize(n * hidden);
   ws_.attn.resize(n * hidden);
   ws_.tmp.resize(n * hidden);
-  if (scratch_) {
-    ws_.qkv.resize(n * 3 * heads_all);
-    scratch_->reserve(n, std::max(config_.intermediate_size, std::max(hidden, heads_all)));
-  } else {
-    ws_.q.resize(n * heads_all);
-    ws_.k.resize(n * heads_all);
-    ws_.v.resize(n * heads_all);
-  }
+  ws_.qkv.resize(n * 3 * heads_all);
+  if (scratch_) scratch_->reserve(n, std::max(config_.intermediate_size, std::max(hidden, heads_all)));
   ws_.context.resize(n * heads_all);
   ws_.ffn.resize(n * config_.intermediate_size);
   ws_.scores.resize(n * n);
@@ -170,84 +120,11 @@ void DebertaV2Encoder::size_workspace() {
   ws_.rel.resize(kRelBlock * (n + kRelBlock));
 }
 
-DebertaV2Encoder DebertaV2Encoder::load_int8(const DebertaV2Config& config, const SafetensorsModel& package,
-                                             std::shared_ptr<const std::vector<uint8_t>> storage,
-                                             size_t max_seq_length) {
-  if (max_seq_length == 0) fail("config.json", "max_seq_length must be positive");
-  DebertaV2Encoder e;
-  e.config_ = config;
-  e.max_seq_length_ = max_seq_length;
-  e.storage_ = std::move(storage);
-  e.scratch_ = std::make_shared<I8Scratch>();
-  const size_t hidden = config.hidden_size, ah = config.all_head_size(), inter = config.intermediate_size;
-  auto get = [&](const std::string& name, std::vector<size_t> shape) {
-    return package.get_float(name, shape);
-  };
-  auto linear = [&](const std::string& name, size_t out, size_t in) {
-    return LinearI8::from_package(package, name, out, in, e.scratch_);
-  };
-
-  e.qembeddings_ = QuantizedEmbeddings::from_package(package, config.vocab_size, hidden);
-  if (config.position_biased_input)
-    e.position_embeddings_ =
-        get("embeddings.position_embeddings.weight", {config.max_position_embeddings, hidden});
-  if (config.type_vocab_size > 0) {
-    auto table = get("embeddings.token_type_embeddings.weight", {config.type_vocab_size, hidden});
-    e.token_type_embedding_.assign(table.begin(), table.begin() + static_cast<std::ptrdiff_t>(hidden));
-  }
-  e.embeddings_ln_gamma_ = get("embeddings.LayerNorm.weight", {hidden});
-  e.embeddings_ln_beta_ = get("embeddings.LayerNorm.bias", {hidden});
-  const std::vector<float> rel = e.relative_embeddings(package, "");
-
-  // The position projections are computed once, in f32, with the weights the int8 layers effectively apply
-  // (dequantized), so the converted package and quantize-at-load agree bit for bit.
-  auto project = [&](const LinearI8& source, size_t first_row, const float* bias, std::vector<float>& out) {
-    const std::vector<float> w = source.dequantized(first_row, ah);
-    out.resize(e.rel_table_.row_count * ah);
-    LinearF32(w.data(), bias, ah, hidden).apply(rel.data(), e.rel_table_.row_count, out.data());
-  };
-  for (size_t l = 0; l < config.num_hidden_layers; ++l) {
-    const std::string p = "encoder.layer." + std::to_string(l) + ".";
-    Layer layer;
-    auto qkv = linear(p + "attention.self.qkv_proj", 3 * ah, hidden);
-    if (config.relative_attention) {
-      if (config.share_att_key) {
-        if (config.c2p) project(*qkv, ah, qkv->bias() + ah, layer.pos_key);
-        if (config.p2c) project(*qkv, 0, qkv->bias(), layer.pos_query);
-      } else {
-        if (config.c2p) {
-          auto pk = linear(p + "attention.self.pos_key_proj", ah, hidden);
-          project(*pk, 0, pk->bias(), layer.pos_key);
-        }
-        if (config.p2c) {
-          auto pq = linear(p + "attention.self.pos_query_proj", ah, hidden);
-          project(*pq, 0, pq->bias(), layer.pos_query);
-        }
-      }
-    }
-    layer.qkv = std::move(qkv);
-    layer.attention_output = linear(p + "attention.output.dense", hidden, ah);
-    layer.attention_ln_gamma = get(p + "attention.output.LayerNorm.weight", {hidden});
-    layer.attention_ln_beta = get(p + "attention.output.LayerNorm.bias", {hidden});
-    layer.intermediate = linear(p + "intermediate.dense", inter, hidden);
-    layer.output = linear(p + "output.dense", hidden, inter);
-    layer.output_ln_gamma = get(p + "output.LayerNorm.weight", {hidden});
-    layer.output_ln_beta = get(p + "output.LayerNorm.bias", {hidden});
-    transpose_in_place(layer.pos_key, e.rel_table_.row_count, ah);
-    transpose_in_place(layer.pos_query, e.rel_table_.row_count, ah);
-    e.layers_.push_back(std::move(layer));
-  }
-  e.size_workspace();
-  return e;
-}
-
 size_t DebertaV2Encoder::weight_bytes() const {
-  size_t bytes = (word_embeddings_.size() + position_embeddings_.size()) * sizeof(float);
-  if (!qembeddings_.empty()) bytes += qembeddings_.bytes();
+  size_t bytes = word_embeddings_.bytes() + position_embeddings_.size() * sizeof(float);
   for (const auto& l : layers_) {
-    for (const Linear* lin : {l.query.get(), l.key.get(), l.value.get(), l.qkv.get(),
-                              l.attention_output.get(), l.intermediate.get(), l.output.get()})
-      if (lin) bytes += lin->weight_bytes();
+    for (const Linear* lin : {l.qkv.get(), l.attention_output.get(), l.intermediate.get(), l.output.get()})
+      bytes += lin->weight_bytes();
     bytes += (l.pos_key.size() + l.pos_query.size()) * sizeof(float);
   }
   return bytes;
@@ -262,18 +139,14 @@ void DebertaV2Encoder::embed(const int32_t* ids, const size_t* lengths, size_t c
       if (ids[t] < 0 || static_cast<size_t>(ids[t]) >= config_.vocab_size)
         fail("input ids", "token id " + std::to_string(ids[t]) + " at position " + std::to_string(pos) +
                               " is outside the vocabulary [0, " + std::to_string(config_.vocab_size) + ")");
-      if (!qembeddings_.empty())
-        qembeddings_.row(static_cast<size_t>(ids[t]), out + t * hidden);
-      else
-        std::memcpy(out + t * hidden, word_embeddings_.data() + static_cast<size_t>(ids[t]) * hidden,
-                    hidden * sizeof(float));
+      word_embeddings_.row(static_cast<size_t>(ids[t]), out + t * hidden);
       if (!position_embeddings_.empty())
         axpy_f32(1.0f, position_embeddings_.data() + pos * hidden, out + t * hidden, hidden);
       if (!token_type_embedding_.empty())
         axpy_f32(1.0f, token_type_embedding_.data(), out + t * hidden, hidden);
     }
   // The mask multiply that follows in transformers is a no-op here: every token is real.
-  layer_norm(out, nullptr, embeddings_ln_gamma_.data(), embeddings_ln_beta_.data(), total, hidden,
+  layer_norm(out, nullptr, embeddings_norm_.gamma.data(), embeddings_norm_.beta.data(), total, hidden,
              config_.layer_norm_eps, out);
 }
 
@@ -287,24 +160,12 @@ void DebertaV2Encoder::embed(const int32_t* ids, const size_t* lengths, size_t c
 void DebertaV2Encoder::attention(const Layer& layer, const float* x, const size_t* lengths, size_t count,
                                  size_t total) {
   const size_t ah = config_.all_head_size();
-  // q, k, v rows of all packed sequences: separate [total, ah] buffers (f32 layers), or one fused
-  // [total, 3·ah] buffer (int8 qkv).
-  const float *q, *k, *v;
-  size_t stride = ah;
-  if (layer.qkv) {
-    layer.qkv->apply(x, total, ws_.qkv.data());
-    q = ws_.qkv.data();
-    k = q + ah;
-    v = q + 2 * ah;
-    stride = 3 * ah;
-  } else {
-    layer.query->apply(x, total, ws_.q.data());
-    layer.key->apply(x, total, ws_.k.data());
-    layer.value->apply(x, total, ws_.v.data());
-    q = ws_.q.data();
-    k = ws_.k.data();
-    v = ws_.v.data();
-  }
+  // q, k, v rows of all packed sequences, side by side in one [total, 3·ah] buffer.
+  layer.qkv->apply(x, total, ws_.qkv.data());
+  const float* q = ws_.qkv.data();
+  const float* k = q + ah;
+  const float* v = q + 2 * ah;
+  const size_t stride = 3 * ah;
   for (size_t s = 0, row = 0; s < count; row += lengths[s++])
     attend(layer, q + row * stride, k + row * stride, v + row * stride, stride, lengths[s],
            ws_.context.data() + row * ah);
@@ -399,12 +260,12 @@ const float* DebertaV2Encoder::run(const int32_t* ids, const size_t* lengths, si
   for (const Layer& layer : layers_) {
     attention(layer, x, lengths, count, n);
     layer.attention_output->apply(ws_.context.data(), n, tmp);
-    layer_norm(tmp, x, layer.attention_ln_gamma.data(), layer.attention_ln_beta.data(), n, hidden,
+    layer_norm(tmp, x, layer.attention_norm.gamma.data(), layer.attention_norm.beta.data(), n, hidden,
                config_.layer_norm_eps, attn);
     layer.intermediate->apply(attn, n, ws_.ffn.data());
     gelu(ws_.ffn.data(), n * config_.intermediate_size, ws_.ffn.data());
     layer.output->apply(ws_.ffn.data(), n, tmp);
-    layer_norm(tmp, attn, layer.output_ln_gamma.data(), layer.output_ln_beta.data(), n, hidden,
+    layer_norm(tmp, attn, layer.output_norm.gamma.data(), layer.output_norm.beta.data(), n, hidden,
                config_.layer_norm_eps, x);
     record(x);
   }

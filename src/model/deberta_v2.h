@@ -9,30 +9,25 @@
 #include <vector>
 
 #include "model/config.h"
-#include "model/int8_package.h"
+#include "model/deberta_v2_layout.h"
+#include "model/embedding_table.h"
 #include "model/linear.h"
 #include "model/relative_position.h"
 
 namespace kfembed {
 
-class SafetensorsModel;
 struct I8Scratch;
+class WeightSource;
 
 class DebertaV2Encoder {
  public:
-  // Copies and packs every weight out of `weights` (which may be released afterwards) and precomputes what
-  // depends on weights only: the key/query projections of the normalised relative embeddings, for the rows
-  // that sequences of up to max_seq_length tokens reach. Also sizes the workspace for max_seq_length.
-  // `make_linear` builds each linear layer (default: make_linear_f32).
-  static DebertaV2Encoder load(const DebertaV2Config& config, const SafetensorsModel& weights,
-                               size_t max_seq_length, const LinearFactory& make_linear = {});
-
-  // The int8 encoder of a kfembed int8 package (int8_package.h) parsed from `storage`: linear weights and
-  // word embeddings are used in place, so `storage` is kept alive by the encoder (no copy of the big
-  // tensors).
-  static DebertaV2Encoder load_int8(const DebertaV2Config& config, const SafetensorsModel& package,
-                                    std::shared_ptr<const std::vector<uint8_t>> storage,
-                                    size_t max_seq_length);
+  // Reads every tensor of DebertaV2Layout::of(config) from `weights` (a float checkpoint or an int8 package,
+  // which decides what runs each layer; the encoder keeps alive whatever the source's layers use in place)
+  // and precomputes what depends on weights only: the key/query projections of the normalised relative
+  // embeddings, for the rows that sequences of up to max_seq_length tokens reach. Also sizes the workspace
+  // for max_seq_length.
+  static DebertaV2Encoder load(const DebertaV2Config& config, const WeightSource& weights,
+                               size_t max_seq_length);
 
   const DebertaV2Config& config() const { return config_; }
   size_t max_seq_length() const { return max_seq_length_; }
@@ -50,17 +45,20 @@ class DebertaV2Encoder {
   size_t weight_bytes() const;
 
  private:
+  struct Norm {
+    std::vector<float> gamma, beta;
+  };
   struct Layer {
-    std::unique_ptr<Linear> query, key, value, attention_output, intermediate, output;
-    std::unique_ptr<Linear> qkv;  // int8: Q, K, V fused ([3·all_head_size, hidden]); query/key/value null
-    std::vector<float> attention_ln_gamma, attention_ln_beta, output_ln_gamma, output_ln_beta;
+    std::unique_ptr<Linear> qkv;  // Q, K, V fused: [3·all_head_size, hidden]
+    std::unique_ptr<Linear> attention_output, intermediate, output;
+    Norm attention_norm, output_norm;
     // Rows [first_row, first_row + row_count) of key_proj / query_proj (or pos_*_proj) applied to the
     // LayerNorm-ed rel_embeddings, stored transposed: [all_head_size, row_count].
     std::vector<float> pos_key, pos_query;
   };
   // Preallocated buffers of the forward pass, sized once for max_seq_length.
   struct Workspace {
-    std::vector<float> x, attn, q, k, v, qkv, context, tmp, ffn;
+    std::vector<float> x, attn, qkv, context, tmp, ffn;
     std::vector<float> scores;  // [n, n] of one head
     std::vector<float> kt;      // one head's keys transposed, [head_size, n]
     std::vector<float> rel;     // relative-position products of one block, [kRelBlock, ≤ n + kRelBlock]
@@ -71,7 +69,7 @@ class DebertaV2Encoder {
                    std::vector<std::vector<float>>* all_states);
   void embed(const int32_t* ids, const size_t* lengths, size_t count, size_t total, float* out) const;
   // LayerNorm-ed relative embeddings rows reachable at max_seq_length (empty without relative attention).
-  std::vector<float> relative_embeddings(const SafetensorsModel& weights, const std::string& prefix);
+  std::vector<float> relative_embeddings(const WeightSource& weights, const DebertaV2Layout& layout);
   void size_workspace();
   // Writes the attention context of every packed sequence into ws_.context ([total, all_head_size]).
   void attention(const Layer& layer, const float* x, const size_t* lengths, size_t count, size_t total);
@@ -81,11 +79,11 @@ class DebertaV2Encoder {
 
   DebertaV2Config config_;
   size_t max_seq_length_ = 0;
-  std::vector<float> word_embeddings_, position_embeddings_, token_type_embedding_;
-  std::vector<float> embeddings_ln_gamma_, embeddings_ln_beta_;
-  QuantizedEmbeddings qembeddings_;  // int8 path: rows looked up in place, word_embeddings_ stays empty
-  std::shared_ptr<const std::vector<uint8_t>> storage_;  // int8 path: the package bytes the views point into
-  std::shared_ptr<I8Scratch> scratch_;
+  EmbeddingTable word_embeddings_;
+  std::vector<float> position_embeddings_, token_type_embedding_;
+  Norm embeddings_norm_;
+  std::shared_ptr<const void> storage_;  // what the source's layers and embeddings read in place, or null
+  std::shared_ptr<I8Scratch> scratch_;   // int8 activations of the source's linear layers, or null
   std::vector<Layer> layers_;
   RelativePositionTable rel_table_;
   Workspace ws_;

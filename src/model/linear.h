@@ -2,9 +2,6 @@
 // implementation (int8 weights, per-channel scales) can replace the f32 one layer by layer.
 #pragma once
 #include <cstddef>
-#include <functional>
-#include <memory>
-#include <string>
 #include <vector>
 
 #include "kernels/gemm_f32.h"
@@ -35,17 +32,5 @@ class LinearF32 final : public Linear {
   PackedWeightsF32 weights_;
   std::vector<float> bias_;
 };
-
-class SafetensorsModel;
-
-// Builds the linear layer stored under `name` (tensors name + ".weight" [out, in] and name + ".bias" [out]).
-// The encoder creates every layer through one of these, so a quantized implementation (reading int8 tensors
-// and scales, or quantizing f32 ones) plugs in without touching the encoder.
-using LinearFactory = std::function<std::unique_ptr<Linear>(const SafetensorsModel& weights,
-                                                            const std::string& name, size_t out, size_t in)>;
-
-// The default factory: F32/F16/BF16 weights, checked against [out, in], packed for gemm_f32.
-std::unique_ptr<Linear> make_linear_f32(const SafetensorsModel& weights, const std::string& name, size_t out,
-                                        size_t in);
 
 }  // namespace kfembed

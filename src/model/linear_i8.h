@@ -1,4 +1,4 @@
-// int8 linear layer of a kfembed int8 package (int8_package.h), run IN PLACE: the packed weights are a view
+// int8 linear layer of a kfembed int8 package (int8_format.h), run IN PLACE: the packed weights are a view
 // into the loaded model file, which the encoder keeps alive. Each call quantizes its input per token (after
 // the smoothing factors, when the layer has them) into a scratch buffer shared by all layers of one encoder
 // (one forward pass at a time), then runs gemm_i8_view.

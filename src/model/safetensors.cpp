@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
+#include "common/half_float.h"
 #include "model/model_files.h"
 
 namespace kfembed {
@@ -34,29 +35,6 @@ const DTypeInfo& info(DType dtype) {
 
 uint32_t load_u16(const uint8_t* p) {
   return static_cast<uint32_t>(p[0]) | static_cast<uint32_t>(p[1]) << 8;
-}
-
-float bits_to_float(uint32_t bits) {
-  float f;
-  std::memcpy(&f, &bits, sizeof f);
-  return f;
-}
-
-// IEEE half → float, including subnormals, infinities and NaN.
-float half_to_float(uint32_t h) {
-  const uint32_t sign = (h & 0x8000u) << 16;
-  const uint32_t exp = (h >> 10) & 0x1fu;
-  uint32_t mant = h & 0x3ffu;
-  if (exp == 0x1f) return bits_to_float(sign | 0x7f800000u | (mant << 13));
-  if (exp != 0) return bits_to_float(sign | ((exp + 112) << 23) | (mant << 13));
-  if (mant == 0) return bits_to_float(sign);
-  // Subnormal half: normalise the mantissa into a float exponent.
-  int e = -1;
-  do {
-    ++e;
-    mant <<= 1;
-  } while ((mant & 0x400u) == 0);
-  return bits_to_float(sign | static_cast<uint32_t>(112 - e) << 23 | ((mant & 0x3ffu) << 13));
 }
 
 }  // namespace
@@ -93,10 +71,12 @@ void TensorView::to_float(size_t first, size_t count, float* out) const {
       if (count) std::memcpy(out, data + 4 * first, count * 4);  // little-endian hosts only (x86, ARM, WASM)
       return;
     case DType::F16:
-      for (size_t i = 0; i < count; ++i) out[i] = half_to_float(load_u16(data + 2 * (first + i)));
+      for (size_t i = 0; i < count; ++i)
+        out[i] = half_to_float(static_cast<uint16_t>(load_u16(data + 2 * (first + i))));
       return;
     case DType::BF16:
-      for (size_t i = 0; i < count; ++i) out[i] = bits_to_float(load_u16(data + 2 * (first + i)) << 16);
+      for (size_t i = 0; i < count; ++i)
+        out[i] = bfloat16_to_float(static_cast<uint16_t>(load_u16(data + 2 * (first + i))));
       return;
     default:
       fail(file, "tensor " + name + " has dtype " + dtype_name(dtype) + ", expected F32, F16 or BF16");

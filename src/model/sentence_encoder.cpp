@@ -3,6 +3,9 @@
 #include <algorithm>
 
 #include "common/error.h"
+#include "model/float_checkpoint.h"
+#include "model/int8_package.h"
+#include "model/int8_quantizer.h"
 #include "model/safetensors.h"
 
 namespace kfembed {
@@ -16,23 +19,6 @@ Tokenizer load_tokenizer(const ModelFiles& files) {
     return Tokenizer::from_tokenizer_json(files.text("tokenizer.json"), tokenizer_config);
   if (files.has("vocab.txt")) return Tokenizer::from_vocab(files.text("vocab.txt"), tokenizer_config);
   fail("tokenizer.json", "file missing (and no vocab.txt either)");
-}
-
-// Parses model.int8.safetensors and checks that it is a package this build can run.
-SafetensorsModel open_int8_package(const std::vector<uint8_t>& bytes) {
-  SafetensorsFile file = SafetensorsFile::parse(bytes.data(), bytes.size(), kInt8WeightsFile);
-  const auto& meta = file.metadata();
-  auto value = [&](const char* key) {
-    auto it = meta.find(key);
-    return it == meta.end() ? std::string() : it->second;
-  };
-  if (value("format") != "kfembed-int8")
-    fail(kInt8WeightsFile, "__metadata__ format is '" + value("format") + "', expected 'kfembed-int8'");
-  if (value("version") != "1" && value("version") != kInt8PackageVersion)
-    fail(kInt8WeightsFile, "unsupported package version '" + value("version") + "'");
-  if (value("layout") != "i8-packed-nr4-kr8")
-    fail(kInt8WeightsFile, "unsupported weight layout '" + value("layout") + "'");
-  return SafetensorsModel::from_file(std::move(file));
 }
 
 }  // namespace
@@ -67,31 +53,25 @@ SentenceEncoder SentenceEncoder::load(ModelFiles& files, const EncoderOptions& o
       fail(kInt8WeightsFile,
            "this is a converted int8 package; load it with dtype int8 (fp32 needs model.safetensors)");
     // The package's bytes move into the encoder, which uses its linear weights and embeddings in place.
-    auto storage = std::make_shared<const std::vector<uint8_t>>(files.take(kInt8WeightsFile));
-    const SafetensorsModel package = open_int8_package(*storage);
-    encoder = DebertaV2Encoder::load_int8(config, package, storage, max_len);
-    int8_package = std::move(storage);
+    int8_package = std::make_shared<const std::vector<uint8_t>>(files.take(kInt8WeightsFile));
   } else if (options.dtype == EncoderOptions::DType::kInt8) {
-    std::shared_ptr<const std::vector<uint8_t>> storage;
-    {
-      const SafetensorsModel weights = SafetensorsModel::open(files);
-      Int8Options int8 = options.int8;
-      if (int8.source.empty()) int8.source = "quantized at load";
-      // The float files go before the package is assembled, so it can take their place in memory.
-      const std::vector<std::string> names = weights.file_names();
-      auto release = [&] {
-        if (options.release_weight_files)
-          for (const auto& name : names) files.release(name);
-      };
-      storage = std::make_shared<const std::vector<uint8_t>>(
-          build_int8_safetensors(config, weights, int8, release));
-    }
-    const SafetensorsModel package = open_int8_package(*storage);
-    encoder = DebertaV2Encoder::load_int8(config, package, storage, max_len);
-    int8_package = std::move(storage);
+    const SafetensorsModel weights = SafetensorsModel::open(files);
+    Int8Options int8 = options.int8;
+    if (int8.source.empty()) int8.source = "quantized at load";
+    // The float files go before the package is assembled, so it can take their place in memory.
+    const std::vector<std::string> names = weights.file_names();
+    auto release = [&] {
+      if (options.release_weight_files)
+        for (const auto& name : names) files.release(name);
+    };
+    int8_package =
+        std::make_shared<const std::vector<uint8_t>>(build_int8_safetensors(config, weights, int8, release));
+  }
+  if (int8_package) {
+    encoder = DebertaV2Encoder::load(config, Int8Package::open(int8_package), max_len);
   } else {
     const SafetensorsModel weights = SafetensorsModel::open(files);
-    encoder = DebertaV2Encoder::load(config, weights, max_len, options.make_linear);
+    encoder = DebertaV2Encoder::load(config, FloatCheckpoint(weights), max_len);
     if (options.release_weight_files)
       for (const auto& name : weights.file_names()) files.release(name);
   }

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "model/deberta_v2.h"
-#include "model/int8_package.h"
+#include "model/int8_quantizer.h"
 #include "model/model_files.h"
 #include "model/pooling.h"
 #include "model/st_config.h"
@@ -23,8 +23,6 @@ struct EncoderOptions {
   // Free the safetensors buffers in ModelFiles once the weights are packed (halves peak memory in the
   // browser).
   bool release_weight_files = true;
-  // Builds each linear layer of the f32 path; empty → f32 (make_linear_f32).
-  LinearFactory make_linear;
   // kInt8: int8 linear layers and word embeddings. A converted package (model.int8.safetensors) is used as
   // stored, in place; float weights are quantized at load into the same bytes kfembed-convert would write
   // (with `int8`'s smoothing and embeddings modes). A package cannot be loaded as kFloat32.

@@ -14,6 +14,7 @@
 #include "common/error.h"
 #include "model/config.h"
 #include "model/deberta_v2.h"
+#include "model/float_checkpoint.h"
 #include "model/model_files.h"
 #include "model/relative_position.h"
 #include "model/safetensors.h"
@@ -25,7 +26,7 @@ namespace {
 TEST(DebertaHiddenStates, TinyMatchesHuggingFacePerLayer) {
   ModelFiles files = ModelFiles::from_directory(KF_FIXTURES_DIR "/tiny-kf-deberta");
   const auto config = DebertaV2Config::parse(files.text("config.json"));
-  auto encoder = DebertaV2Encoder::load(config, SafetensorsModel::open(files), 128);
+  auto encoder = DebertaV2Encoder::load(config, FloatCheckpoint(SafetensorsModel::open(files)), 128);
   const auto golden = read_json(KF_FIXTURES_DIR "/golden/tiny-hidden-states-dev.json");
   ASSERT_EQ(golden.size(), 3u);
   double worst = 0;
@@ -87,7 +88,7 @@ class DebertaVariants : public ::testing::Test {
     ModelFiles files;
     files.add("model.safetensors", write_safetensors(tensors));
     const auto config = DebertaV2Config::parse(config_json.dump());
-    auto encoder = DebertaV2Encoder::load(config, SafetensorsModel::open(files), 32);
+    auto encoder = DebertaV2Encoder::load(config, FloatCheckpoint(SafetensorsModel::open(files)), 32);
     std::vector<int32_t> ids(30);
     for (size_t i = 0; i < ids.size(); ++i) ids[i] = static_cast<int32_t>(100 + 37 * i);
     const float* h = encoder.forward(ids.data(), ids.size());
@@ -157,7 +158,7 @@ TEST_F(DebertaVariants, PackedSequencesAreIndependent) {
   ModelFiles files;
   files.add("model.safetensors", write_safetensors(tensors));
   const auto config = DebertaV2Config::parse(config_json.dump());
-  auto encoder = DebertaV2Encoder::load(config, SafetensorsModel::open(files), 32);
+  auto encoder = DebertaV2Encoder::load(config, FloatCheckpoint(SafetensorsModel::open(files)), 32);
   const size_t hidden = config.hidden_size;
   std::vector<int32_t> ids(30);
   for (size_t i = 0; i < ids.size(); ++i) ids[i] = static_cast<int32_t>(100 + 37 * i);

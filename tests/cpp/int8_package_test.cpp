@@ -3,9 +3,6 @@
 // row lookup accuracy, corrupt wide_columns refused), and the error cases (truncated
 // safetensors, unknown dtype, mismatched shape, missing config, non-empty OUT_DIR): exit 1, a message naming
 // the file and reason, and no OUT_DIR or temporary directory left behind.
-#include "test_files.h"
-#include "model/int8_package.h"
-
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
@@ -23,9 +20,12 @@
 
 #include "common/sha256.h"
 #include "model/config.h"
+#include "model/embedding_table.h"
+#include "model/int8_quantizer.h"
 #include "model/model_files.h"
 #include "model/safetensors.h"
 #include "model/sentence_encoder.h"
+#include "test_files.h"
 
 namespace fs = std::filesystem;
 
@@ -34,7 +34,6 @@ namespace {
 
 const std::string kTiny = KF_FIXTURES_DIR "/tiny-kf-deberta";
 const std::string kConvert = KF_TEST_TMP_DIR "/../src/tools/kfembed-convert";
-
 
 struct ConvertRun {
   int code;
@@ -209,8 +208,8 @@ TEST(Int8Package, Int4EmbeddingRows) {
   {
     const auto package =
         SafetensorsModel::from_file(SafetensorsFile::parse(bytes.data(), bytes.size(), "pkg"));
-    const auto e = QuantizedEmbeddings::from_package(package, vocab, hidden);
-    ASSERT_EQ(e.mode(), EmbeddingQuant::kInt4);
+    const auto e = EmbeddingTable::from_package(package, vocab, hidden);
+    ASSERT_EQ(e.mode(), EmbeddingTable::Mode::kInt4);
     EXPECT_EQ(e.bytes(), vocab * (31 + 2 + 2) + 16);
     float wide_amax[2] = {0.0f, 0.0f};
     for (size_t r = 0; r < vocab; ++r)
@@ -242,7 +241,7 @@ TEST(Int8Package, Int4EmbeddingRows) {
   std::memcpy(bytes.data() + at, &bad, sizeof bad);
   const auto package = SafetensorsModel::from_file(SafetensorsFile::parse(bytes.data(), bytes.size(), "pkg"));
   try {
-    QuantizedEmbeddings::from_package(package, vocab, hidden);
+    EmbeddingTable::from_package(package, vocab, hidden);
     ADD_FAILURE() << "corrupt wide_columns accepted";
   } catch (const Error& err) {
     EXPECT_NE(std::string(err.what()).find("pkg: int4 wide_columns must be ascending"), std::string::npos)

@@ -12,6 +12,7 @@
 #include "common/error.h"
 #include "model/config.h"
 #include "model/deberta_v2.h"
+#include "model/float_checkpoint.h"
 #include "model/model_files.h"
 
 namespace kfembed {
@@ -217,7 +218,7 @@ class TinyWeightsEdit : public ::testing::Test {
   }
   std::string load_error() {
     try {
-      DebertaV2Encoder::load(config_, SafetensorsModel::open(files_), 128);
+      DebertaV2Encoder::load(config_, FloatCheckpoint(SafetensorsModel::open(files_)), 128);
     } catch (const Error& e) {
       return e.what();
     }
@@ -259,8 +260,8 @@ TEST_F(TinyWeightsEdit, HalfPrecisionCheckpointLoads) {
   }
   ModelFiles bf16;
   bf16.add("model.safetensors", file_bytes(header.dump(), body));
-  auto a = DebertaV2Encoder::load(config_, f32, 16);
-  auto b = DebertaV2Encoder::load(config_, SafetensorsModel::open(bf16), 16);
+  auto a = DebertaV2Encoder::load(config_, FloatCheckpoint(f32), 16);
+  auto b = DebertaV2Encoder::load(config_, FloatCheckpoint(SafetensorsModel::open(bf16)), 16);
   const std::vector<int32_t> ids = {2, 14959, 7429, 35, 3};
   const float* ha = a.forward(ids.data(), ids.size());
   const float* hb = b.forward(ids.data(), ids.size());

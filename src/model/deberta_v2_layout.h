@@ -1,0 +1,67 @@
+// The tensors of a DeBERTa-v2 encoder, as its config implies them: one description, read by every loader
+// (float checkpoint, int8 package) and walked by the int8 quantizer, so a tensor's name, shape and role are
+// stated once. Names are those of a bare DebertaV2Model (sentence-transformers' layout); a checkpoint saved
+// from a task head prefixes them with "deberta." (checkpoint_prefix).
+#pragma once
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "model/config.h"
+
+namespace kfembed {
+
+class SafetensorsModel;
+
+struct TensorSpec {
+  std::string name;  // full tensor name, e.g. "encoder.layer.0.output.LayerNorm.weight"
+  std::vector<size_t> shape;
+};
+
+struct LayerNormSpec {
+  std::string name;  // "<name>.weight" and "<name>.bias", [hidden] each
+  TensorSpec weight, bias;
+};
+
+// A linear layer y = x·Wᵀ + b with W [out, in]. `parts` are the checkpoint's linears whose weights are
+// stacked along `out` to make it (Q, K and V read the same input, so they run as one fused GEMM); a plain
+// layer is its own single part. The int8 package stores the fused layer under `name`.
+struct LinearSpec {
+  std::string name;
+  size_t out = 0, in = 0;
+  std::vector<std::string> parts;
+  // The LayerNorm whose output is this layer's input, if any: its scales steer int8 smoothing.
+  std::optional<LayerNormSpec> input_norm;
+};
+
+struct DebertaV2LayerSpec {
+  LinearSpec qkv;  // [3·ah, hidden], ah = all_head_size: rows [0, ah) query, [ah, 2·ah) key, then value
+  std::optional<LinearSpec> pos_key, pos_query;  // own position projections (without share_att_key)
+  LinearSpec attention_output;
+  LayerNormSpec attention_norm;
+  LinearSpec intermediate, output;
+  LayerNormSpec output_norm;
+};
+
+struct DebertaV2Layout {
+  TensorSpec word_embeddings;  // [vocab, hidden]
+  std::optional<TensorSpec> position_embeddings, token_type_embeddings;
+  LayerNormSpec embeddings_norm;
+  std::optional<TensorSpec> rel_embeddings;  // [2·att_span, hidden] with relative attention
+  std::optional<LayerNormSpec> rel_norm;     // norm_rel_ebd
+  std::vector<DebertaV2LayerSpec> layers;
+
+  static DebertaV2Layout of(const DebertaV2Config& config);
+
+  // Every tensor after the word embeddings in file order (the order of the int8 package): float tensors
+  // (norms, position and relative tables) and linear layers.
+  void visit(const std::function<void(const TensorSpec&)>& on_tensor,
+             const std::function<void(const LinearSpec&)>& on_linear) const;
+};
+
+// "" for a bare DebertaV2Model, "deberta." for a checkpoint saved from a task head.
+std::string checkpoint_prefix(const SafetensorsModel& weights);
+
+}  // namespace kfembed

@@ -1,0 +1,51 @@
+// The quantizer that writes a kfembed int8 package (int8_format.h) from a float checkpoint: kfembed-convert
+// writes its bytes to disk, SentenceEncoder::load builds the very same bytes in memory when int8 is asked of
+// a float model, so both paths run bit-identical weights. It walks DebertaV2Layout in file order.
+//
+// Smoothing (data-free, SmoothQuant-style): a linear whose input is a LayerNorm output gets per-input-channel
+// factors from that LayerNorm's |gamma| + |beta| (the scale of each channel of a normalised activation), so
+// the few outlier channels (gamma ≫ median) stop dictating every token's int8 scale. Factors are powers of
+// two, so x·c and W/c are exact in f32: the smoothing itself changes nothing but the rounding of the
+// quantization.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "model/config.h"
+#include "model/int8_format.h"
+
+namespace kfembed {
+
+class SafetensorsModel;
+
+struct Int8Options {
+  Smoothing smoothing = Smoothing::kGamma;  // best measured on base2 (see int8_fidelity_test)
+  EmbeddingQuant embeddings = EmbeddingQuant::kInt8;
+  std::string source;  // recorded in __metadata__ ("source")
+};
+
+// Per-input-channel factors (powers of two) for a linear W [n, k] fed by a LayerNorm (gamma, beta [k]).
+// kNone → all 1. kGamma: 1 / max(1, a_j / median a) with a = |gamma| + |beta|. kSqrt (SmoothQuant, α = ½):
+// sqrt(max_i |W_ij| / a_j), normalised to median 1.
+std::vector<float> smoothing_factors(Smoothing mode, const float* gamma, const float* beta, const float* w,
+                                     size_t n, size_t k);
+
+// Builds model.int8.safetensors from a float model (F32/F16/BF16; single file or shards). Errors name the
+// file and tensor (missing, wrong shape, unsupported dtype). `sources_read`, when given, runs once every
+// source tensor has been read and before the package is assembled: the caller may free the float files
+// then, so the assembled package can reuse their memory (in WASM, where memory never shrinks, that sets the
+// peak of a quantize-at-load).
+std::vector<uint8_t> build_int8_safetensors(const DebertaV2Config& config, const SafetensorsModel& weights,
+                                            const Int8Options& options,
+                                            const std::function<void()>& sources_read = {});
+
+// The columns of an int4 embedding table kept at int8: |gamma_j| > 2 * median |gamma| (gamma: the
+// embeddings LayerNorm weight [hidden]), at most kInt4MaxWide (the largest |gamma|, ties to the lower
+// index), ascending. Measured on base2 (outliers gamma = 8 on dims 7/300/555): 4-bit error on these 3 columns
+// alone costs min cosine 0.98; with them at int8 the whole int4 table reaches 0.9997 (f32 encoder).
+std::vector<size_t> int4_wide_columns(const float* gamma, size_t hidden);
+
+}  // namespace kfembed

@@ -1,0 +1,32 @@
+#include "model/safetensors_writer.h"
+
+#include <nlohmann/json.hpp>
+
+namespace kfembed {
+
+std::vector<uint8_t> write_safetensors(const std::vector<OutputTensor>& tensors,
+                                       const std::map<std::string, std::string>& metadata) {
+  nlohmann::json header = nlohmann::json::object();
+  size_t offset = 0;
+  for (const auto& t : tensors) {
+    header[t.name] = {{"dtype", dtype_name(t.dtype)},
+                      {"shape", t.shape},
+                      {"data_offsets", {offset, offset + t.bytes.size()}}};
+    offset += t.bytes.size();
+  }
+  header["__metadata__"] = metadata;
+  std::string text = header.dump();
+  text.append((64 - (8 + text.size()) % 64) % 64, ' ');
+  std::vector<uint8_t> out(8 + text.size() + offset);
+  const uint64_t len = text.size();
+  for (int i = 0; i < 8; ++i) out[i] = static_cast<uint8_t>(len >> (8 * i));
+  std::memcpy(out.data() + 8, text.data(), text.size());
+  uint8_t* p = out.data() + 8 + text.size();
+  for (const auto& t : tensors) {
+    if (!t.bytes.empty()) std::memcpy(p, t.bytes.data(), t.bytes.size());
+    p += t.bytes.size();
+  }
+  return out;
+}
+
+}  // namespace kfembed

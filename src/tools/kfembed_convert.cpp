@@ -1,6 +1,6 @@
 // kfembed-convert MODEL_DIR OUT_DIR [--embeddings int8|int4] [--smoothing none|gamma|sqrt]
 // Turns a Hugging Face / sentence-transformers DeBERTa-v2 directory into a kfembed int8 package: the same
-// layout with the weights replaced by model.int8.safetensors (int8_package.h) and a manifest.json listing
+// layout with the weights replaced by model.int8.safetensors (int8_format.h) and a manifest.json listing
 // every file with its size and SHA-256. Atomic: the package is written into a temporary directory beside
 // OUT_DIR, loaded once as a check, and renamed to OUT_DIR at the end; on any error nothing is left behind,
 // the message names the file or argument and the reason, and the exit code is 1.
@@ -19,7 +19,7 @@
 #include "common/error.h"
 #include "common/sha256.h"
 #include "model/config.h"
-#include "model/int8_package.h"
+#include "model/int8_quantizer.h"
 #include "model/model_files.h"
 #include "model/safetensors.h"
 #include "model/sentence_encoder.h"

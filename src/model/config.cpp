@@ -3,56 +3,13 @@
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
+#include "common/json_fields.h"
 
 namespace kfembed {
 
 namespace {
 
 using nlohmann::json;
-
-class Reader {
- public:
-  Reader(const json& j, const std::string& file) : j_(j), file_(file) {}
-
-  [[noreturn]] void bad(const std::string& key, const std::string& reason) const {
-    fail(file_, key + ": " + reason);
-  }
-
-  bool present(const char* key) const { return j_.contains(key) && !j_[key].is_null(); }
-
-  size_t positive(const char* key) const {
-    if (!present(key)) bad(key, "missing");
-    const json& v = j_[key];
-    if (!v.is_number_integer() || v.get<int64_t>() <= 0)
-      bad(key, "must be a positive integer, got " + v.dump());
-    return static_cast<size_t>(v.get<int64_t>());
-  }
-  int64_t integer(const char* key, int64_t fallback) const {
-    if (!present(key)) return fallback;
-    if (!j_[key].is_number_integer()) bad(key, "must be an integer, got " + j_[key].dump());
-    return j_[key].get<int64_t>();
-  }
-  double number(const char* key, double fallback) const {
-    if (!present(key)) return fallback;
-    if (!j_[key].is_number()) bad(key, "must be a number, got " + j_[key].dump());
-    return j_[key].get<double>();
-  }
-  bool boolean(const char* key, bool fallback) const {
-    if (!present(key)) return fallback;
-    if (!j_[key].is_boolean()) bad(key, "must be true or false, got " + j_[key].dump());
-    return j_[key].get<bool>();
-  }
-  std::string string(const char* key, const std::string& fallback) const {
-    if (!present(key)) return fallback;
-    if (!j_[key].is_string()) bad(key, "must be a string, got " + j_[key].dump());
-    return j_[key].get<std::string>();
-  }
-  const json& raw(const char* key) const { return j_[key]; }
-
- private:
-  const json& j_;
-  const std::string& file_;
-};
 
 std::string trim_lower(std::string s) {
   const auto b = s.find_first_not_of(" \t");
@@ -81,10 +38,8 @@ std::vector<std::string> split_bar(const std::string& s) {
 // Defaults follow transformers' DebertaV2Config / getattr fallbacks in modeling_deberta_v2.py; the geometry
 // keys have no sensible default and are required.
 DebertaV2Config DebertaV2Config::parse(std::string_view text, const std::string& file_name) {
-  const json j = json::parse(text.begin(), text.end(), nullptr, false);
-  if (j.is_discarded()) fail(file_name, "invalid JSON");
-  if (!j.is_object()) fail(file_name, "not a JSON object");
-  const Reader r(j, file_name);
+  const json j = parse_json_object(text, file_name);
+  const JsonFields r(j, file_name);
   DebertaV2Config c;
 
   const std::string model_type = r.string("model_type", "");
@@ -110,8 +65,7 @@ DebertaV2Config DebertaV2Config::parse(std::string_view text, const std::string&
     r.bad("hidden_act", "\"" + act + "\" is not supported (only \"gelu\", the exact erf GELU)");
   c.layer_norm_eps = static_cast<float>(r.number("layer_norm_eps", 1e-7));
   if (!(c.layer_norm_eps > 0)) r.bad("layer_norm_eps", "must be positive");
-  c.max_position_embeddings =
-      r.present("max_position_embeddings") ? r.positive("max_position_embeddings") : 512;
+  c.max_position_embeddings = r.positive("max_position_embeddings", 512);
   const int64_t type_vocab = r.integer("type_vocab_size", 0);
   if (type_vocab < 0) r.bad("type_vocab_size", "must not be negative");
   c.type_vocab_size = static_cast<size_t>(type_vocab);

@@ -3,38 +3,21 @@
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
+#include "common/json_fields.h"
 #include "model/model_files.h"
 
 namespace kfembed {
 
-namespace {
-
 using nlohmann::json;
 
-json parse_object(const std::string& text, const std::string& file_name) {
-  json j = json::parse(text, nullptr, false);
-  if (j.is_discarded()) fail(file_name, "invalid JSON");
-  if (!j.is_object()) fail(file_name, "not a JSON object");
-  return j;
-}
-
-bool flag(const json& j, const char* key, const std::string& file_name) {
-  if (!j.contains(key) || j[key].is_null()) return false;
-  if (!j[key].is_boolean())
-    fail(file_name, std::string(key) + ": must be true or false, got " + j[key].dump());
-  return j[key].get<bool>();
-}
-
-}  // namespace
-
 PoolingConfig PoolingConfig::parse(const std::string& text, const std::string& file_name) {
-  const json j = parse_object(text, file_name);
+  const json j = parse_json_object(text, file_name);
+  const JsonFields r(j, file_name);
   PoolingConfig p;
   if (j.contains("word_embedding_dimension") && j["word_embedding_dimension"].is_number_unsigned())
     p.word_embedding_dimension = j["word_embedding_dimension"].get<size_t>();
-  if (j.contains("pooling_mode") && !j["pooling_mode"].is_null()) {
-    if (!j["pooling_mode"].is_string()) fail(file_name, "pooling_mode: must be a string");
-    const std::string mode = j["pooling_mode"].get<std::string>();
+  if (r.present("pooling_mode")) {
+    const std::string mode = r.string("pooling_mode", "");
     if (mode == "mean") {
       p.mean = true;
     } else if (mode == "cls") {
@@ -44,17 +27,16 @@ PoolingConfig PoolingConfig::parse(const std::string& text, const std::string& f
     } else if (mode == "mean_sqrt_len_tokens") {
       p.mean_sqrt_len = true;
     } else {
-      fail(file_name,
-           "pooling_mode: \"" + mode + "\" is not supported (mean, cls, max, mean_sqrt_len_tokens)");
+      r.bad("pooling_mode", "\"" + mode + "\" is not supported (mean, cls, max, mean_sqrt_len_tokens)");
     }
     return p;
   }
-  p.cls = flag(j, "pooling_mode_cls_token", file_name);
-  p.max = flag(j, "pooling_mode_max_tokens", file_name);
-  p.mean = flag(j, "pooling_mode_mean_tokens", file_name);
-  p.mean_sqrt_len = flag(j, "pooling_mode_mean_sqrt_len_tokens", file_name);
+  p.cls = r.boolean("pooling_mode_cls_token", false);
+  p.max = r.boolean("pooling_mode_max_tokens", false);
+  p.mean = r.boolean("pooling_mode_mean_tokens", false);
+  p.mean_sqrt_len = r.boolean("pooling_mode_mean_sqrt_len_tokens", false);
   for (const char* key : {"pooling_mode_weightedmean_tokens", "pooling_mode_lasttoken"})
-    if (flag(j, key, file_name)) fail(file_name, std::string(key) + ": true is not supported");
+    if (r.boolean(key, false)) r.bad(key, "true is not supported");
   if (p.mode_count() == 0) fail(file_name, "no pooling mode enabled");
   return p;
 }
@@ -64,13 +46,10 @@ SentenceTransformerConfig SentenceTransformerConfig::load(const ModelFiles& file
   st.pooling.mean = true;  // sentence-transformers' default for a plain Hugging Face model
   if (files.has("sentence_bert_config.json")) {
     const std::string name = "sentence_bert_config.json";
-    const json j = parse_object(std::string(files.text(name)), name);
-    if (j.contains("max_seq_length") && !j["max_seq_length"].is_null()) {
-      if (!j["max_seq_length"].is_number_integer() || j["max_seq_length"].get<int64_t>() <= 0)
-        fail(name, "max_seq_length: must be a positive integer, got " + j["max_seq_length"].dump());
-      st.max_seq_length = j["max_seq_length"].get<size_t>();
-    }
-    st.do_lower_case = flag(j, "do_lower_case", name);
+    const json j = parse_json_object(files.text(name), name);
+    const JsonFields r(j, name);
+    st.max_seq_length = r.positive("max_seq_length", 0);
+    st.do_lower_case = r.boolean("do_lower_case", false);
   }
   if (!files.has("modules.json")) return st;
   const std::string name = "modules.json";

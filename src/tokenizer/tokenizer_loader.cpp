@@ -1,13 +1,13 @@
 // Building a Tokenizer from tokenizer.json, or from vocab.txt + tokenizer_config.json the way transformers'
 // BertTokenizer (tokenizers backend) builds its tokenizers.Tokenizer.
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <sstream>
 #include <utility>
 
-#include <nlohmann/json.hpp>
-
 #include "common/error.h"
+#include "common/json_fields.h"
 #include "text/utf8.h"
 #include "tokenizer/tokenizer.h"
 
@@ -29,35 +29,6 @@ json parse_json(std::string_view text, const char* file) {
   }
 }
 
-bool get_bool(const json& obj, const char* key, bool fallback, const char* file, const std::string& path) {
-  auto it = obj.find(key);
-  if (it == obj.end() || it->is_null()) return fallback;
-  if (!it->is_boolean()) fail(file, path + key + " must be a boolean");
-  return it->get<bool>();
-}
-
-std::optional<bool> get_optional_bool(const json& obj, const char* key, const char* file, const std::string& path) {
-  auto it = obj.find(key);
-  if (it == obj.end() || it->is_null()) return std::nullopt;
-  if (!it->is_boolean()) fail(file, path + key + " must be a boolean or null");
-  return it->get<bool>();
-}
-
-std::string get_string(const json& obj, const char* key, const std::string& fallback, const char* file,
-                       const std::string& path) {
-  auto it = obj.find(key);
-  if (it == obj.end() || it->is_null()) return fallback;
-  if (!it->is_string()) fail(file, path + key + " must be a string");
-  return it->get<std::string>();
-}
-
-int32_t get_id(const json& value, const char* file, const std::string& field) {
-  if (!value.is_number_integer() || value.get<int64_t>() < 0 || value.get<int64_t>() > INT32_MAX) {
-    fail(file, field + " must be a non-negative integer id");
-  }
-  return static_cast<int32_t>(value.get<int64_t>());
-}
-
 // A special token in tokenizer_config.json: a string, or an AddedToken object {"content": ..., flags}.
 std::optional<AddedToken> config_token(const json& config, const char* key) {
   auto it = config.find(key);
@@ -67,11 +38,12 @@ std::optional<AddedToken> config_token(const json& config, const char* key) {
   if (it->is_string()) {
     t.content = it->get<std::string>();
   } else if (it->is_object()) {
-    t.content = get_string(*it, "content", "", kTokenizerConfig, path);
-    t.single_word = get_bool(*it, "single_word", false, kTokenizerConfig, path);
-    t.lstrip = get_bool(*it, "lstrip", false, kTokenizerConfig, path);
-    t.rstrip = get_bool(*it, "rstrip", false, kTokenizerConfig, path);
-    t.normalized = get_bool(*it, "normalized", false, kTokenizerConfig, path);
+    const JsonFields r(*it, kTokenizerConfig, path);
+    t.content = r.string("content", "");
+    t.single_word = r.boolean("single_word", false);
+    t.lstrip = r.boolean("lstrip", false);
+    t.rstrip = r.boolean("rstrip", false);
+    t.normalized = r.boolean("normalized", false);
   } else {
     fail(kTokenizerConfig, std::string(key) + " must be a string or a token object");
   }
@@ -83,13 +55,14 @@ std::optional<AddedToken> config_token(const json& config, const char* key) {
 AddedToken added_token_from_json(const json& obj, const char* file, const std::string& path) {
   if (!obj.is_object()) fail(file, path + " must be an object");
   AddedToken t;
-  t.content = get_string(obj, "content", "", file, path + ".");
+  const JsonFields r(obj, file, path + ".");
+  t.content = r.string("content", "");
   if (t.content.empty()) fail(file, path + ".content is missing or empty");
-  t.single_word = get_bool(obj, "single_word", false, file, path + ".");
-  t.lstrip = get_bool(obj, "lstrip", false, file, path + ".");
-  t.rstrip = get_bool(obj, "rstrip", false, file, path + ".");
-  t.special = get_bool(obj, "special", false, file, path + ".");
-  t.normalized = get_bool(obj, "normalized", !t.special, file, path + ".");
+  t.single_word = r.boolean("single_word", false);
+  t.lstrip = r.boolean("lstrip", false);
+  t.rstrip = r.boolean("rstrip", false);
+  t.special = r.boolean("special", false);
+  t.normalized = r.boolean("normalized", !t.special);
   return t;
 }
 
@@ -101,7 +74,9 @@ std::string read_file(const std::string& path) {
   return ss.str();
 }
 
-bool file_exists(const std::string& path) { return std::ifstream(path).good(); }
+bool file_exists(const std::string& path) {
+  return std::ifstream(path).good();
+}
 
 }  // namespace
 
@@ -241,7 +216,8 @@ class TokenizerBuilder {
 
 namespace {
 
-BertNormalizerOptions bert_normalizer_options(bool lowercase, bool chinese, std::optional<bool> strip_accents) {
+BertNormalizerOptions bert_normalizer_options(bool lowercase, bool chinese,
+                                              std::optional<bool> strip_accents) {
   BertNormalizerOptions o;
   o.clean_text = true;
   o.handle_chinese_chars = chinese;
@@ -254,7 +230,7 @@ void parse_post_processor(const json& pp, SingleSequenceTemplate& out) {
   const char* f = kTokenizerJson;
   if (pp.is_null()) return;
   if (!pp.is_object()) fail(f, "post_processor must be an object or null");
-  const std::string type = get_string(pp, "type", "", f, "post_processor.");
+  const std::string type = JsonFields(pp, f, "post_processor.").string("type", "");
   if (type == "TemplateProcessing") {
     auto single = pp.find("single");
     if (single == pp.end() || !single->is_array()) fail(f, "post_processor.single must be an array");
@@ -262,11 +238,13 @@ void parse_post_processor(const json& pp, SingleSequenceTemplate& out) {
     bool seen_sequence = false;
     for (const json& item : *single) {
       if (item.contains("Sequence")) {
-        const std::string id = get_string(item["Sequence"], "id", "", f, "post_processor.single[].Sequence.");
+        const std::string id =
+            JsonFields(item["Sequence"], f, "post_processor.single[].Sequence.").string("id", "");
         if (id != "A") fail(f, "post_processor.single uses sequence '" + id + "'; only $A is supported");
         seen_sequence = true;
       } else if (item.contains("SpecialToken")) {
-        const std::string name = get_string(item["SpecialToken"], "id", "", f, "post_processor.single[].SpecialToken.");
+        const std::string name =
+            JsonFields(item["SpecialToken"], f, "post_processor.single[].SpecialToken.").string("id", "");
         if (specials == pp.end() || !specials->is_object() || !specials->contains(name)) {
           fail(f, "post_processor.special_tokens has no entry '" + name + "'");
         }
@@ -274,7 +252,7 @@ void parse_post_processor(const json& pp, SingleSequenceTemplate& out) {
         if (!ids.is_array()) fail(f, "post_processor.special_tokens." + name + ".ids must be an array");
         for (const json& id : ids) {
           (seen_sequence ? out.suffix : out.prefix)
-              .push_back(get_id(id, f, "post_processor.special_tokens." + name + ".ids[]"));
+              .push_back(json_token_id(id, f, "post_processor.special_tokens." + name + ".ids[]"));
         }
       } else {
         fail(f, "post_processor.single has an item that is neither Sequence nor SpecialToken");
@@ -287,7 +265,8 @@ void parse_post_processor(const json& pp, SingleSequenceTemplate& out) {
       if (it == pp.end() || !it->is_array() || it->size() != 2) {
         fail(f, std::string("post_processor.") + key + " must be [token, id]");
       }
-      (std::string(key) == "cls" ? out.prefix : out.suffix).push_back(get_id((*it)[1], f, std::string("post_processor.") + key));
+      (std::string(key) == "cls" ? out.prefix : out.suffix)
+          .push_back(json_token_id((*it)[1], f, std::string("post_processor.") + key));
     }
   } else {
     fail(f, "post_processor.type '" + type + "' is not supported (TemplateProcessing, BertProcessing)");
@@ -296,36 +275,44 @@ void parse_post_processor(const json& pp, SingleSequenceTemplate& out) {
 
 }  // namespace
 
-Tokenizer Tokenizer::from_tokenizer_json(std::string_view tokenizer_json, std::string_view tokenizer_config_json) {
+Tokenizer Tokenizer::from_tokenizer_json(std::string_view tokenizer_json,
+                                         std::string_view tokenizer_config_json) {
   const char* f = kTokenizerJson;
   const json j = parse_json(tokenizer_json, f);
-  const json config = tokenizer_config_json.empty() ? json::object() : parse_json(tokenizer_config_json, kTokenizerConfig);
+  const json config =
+      tokenizer_config_json.empty() ? json::object() : parse_json(tokenizer_config_json, kTokenizerConfig);
   try {
     if (!j.is_object()) fail(f, "top level must be a JSON object");
     TokenizerBuilder b;
 
     auto model = j.find("model");
     if (model == j.end() || !model->is_object()) fail(f, "model is missing");
-    const std::string model_type = get_string(*model, "type", "WordPiece", f, "model.");
+    const JsonFields m(*model, f, "model.");
+    const std::string model_type = m.string("type", "WordPiece");
     if (model_type != "WordPiece") fail(f, "model.type '" + model_type + "' is not supported (WordPiece)");
     auto vocab = model->find("vocab");
-    if (vocab == model->end() || !vocab->is_object() || vocab->empty()) fail(f, "model.vocab is missing or empty");
-    for (auto& [token, id] : vocab->items()) b.model_vocab.insert(token, get_id(id, f, "model.vocab." + token));
-    b.unk_token = get_string(*model, "unk_token", "[UNK]", f, "model.");
-    b.prefix = get_string(*model, "continuing_subword_prefix", "##", f, "model.");
+    if (vocab == model->end() || !vocab->is_object() || vocab->empty())
+      fail(f, "model.vocab is missing or empty");
+    for (auto& [token, id] : vocab->items())
+      b.model_vocab.insert(token, json_token_id(id, f, "model.vocab." + token));
+    b.unk_token = m.string("unk_token", "[UNK]");
+    b.prefix = m.string("continuing_subword_prefix", "##");
     if (auto it = model->find("max_input_chars_per_word"); it != model->end() && !it->is_null()) {
-      b.max_input_chars_per_word = static_cast<size_t>(get_id(*it, f, "model.max_input_chars_per_word"));
+      b.max_input_chars_per_word =
+          static_cast<size_t>(json_token_id(*it, f, "model.max_input_chars_per_word"));
     }
 
     auto norm = j.find("normalizer");
     if (norm != j.end() && !norm->is_null()) {
       if (!norm->is_object()) fail(f, "normalizer must be an object or null");
-      const std::string type = get_string(*norm, "type", "", f, "normalizer.");
-      if (type != "BertNormalizer") fail(f, "normalizer.type '" + type + "' is not supported (BertNormalizer)");
-      BertNormalizerOptions o = bert_normalizer_options(get_bool(*norm, "lowercase", true, f, "normalizer."),
-                                                        get_bool(*norm, "handle_chinese_chars", true, f, "normalizer."),
-                                                        get_optional_bool(*norm, "strip_accents", f, "normalizer."));
-      o.clean_text = get_bool(*norm, "clean_text", true, f, "normalizer.");
+      const JsonFields n(*norm, f, "normalizer.");
+      const std::string type = n.string("type", "");
+      if (type != "BertNormalizer")
+        fail(f, "normalizer.type '" + type + "' is not supported (BertNormalizer)");
+      BertNormalizerOptions o =
+          bert_normalizer_options(n.boolean("lowercase", true), n.boolean("handle_chinese_chars", true),
+                                  n.optional_boolean("strip_accents"));
+      o.clean_text = n.boolean("clean_text", true);
       b.tok.normalizer_ = BertNormalizer(o);
     }
 
@@ -333,7 +320,8 @@ Tokenizer Tokenizer::from_tokenizer_json(std::string_view tokenizer_json, std::s
     if (pre == j.end() || pre->is_null()) {
       b.tok.split_words_ = false;
     } else {
-      const std::string type = pre->is_object() ? get_string(*pre, "type", "", f, "pre_tokenizer.") : "";
+      const std::string type =
+          pre->is_object() ? JsonFields(*pre, f, "pre_tokenizer.").string("type", "") : "";
       if (type != "BertPreTokenizer") {
         fail(f, "pre_tokenizer.type '" + type + "' is not supported (BertPreTokenizer)");
       }
@@ -347,7 +335,7 @@ Tokenizer Tokenizer::from_tokenizer_json(std::string_view tokenizer_json, std::s
         const std::string path = "added_tokens[" + std::to_string(i) + "]";
         AddedToken t = added_token_from_json((*added)[i], f, path);
         if (!(*added)[i].contains("id")) fail(f, path + ".id is missing");
-        t.id = get_id((*added)[i]["id"], f, path + ".id");
+        t.id = json_token_id((*added)[i]["id"], f, path + ".id");
         b.add_token(std::move(t));
       }
     }
@@ -360,7 +348,8 @@ Tokenizer Tokenizer::from_tokenizer_json(std::string_view tokenizer_json, std::s
 }
 
 Tokenizer Tokenizer::from_vocab(std::string_view vocab_txt, std::string_view tokenizer_config_json) {
-  const json config = tokenizer_config_json.empty() ? json::object() : parse_json(tokenizer_config_json, kTokenizerConfig);
+  const json config =
+      tokenizer_config_json.empty() ? json::object() : parse_json(tokenizer_config_json, kTokenizerConfig);
   try {
     TokenizerBuilder b;
     b.model_file = kVocabTxt;
@@ -378,20 +367,26 @@ Tokenizer Tokenizer::from_vocab(std::string_view vocab_txt, std::string_view tok
     if (index == 0) fail(kVocabTxt, "vocabulary is empty");
 
     if (!config.is_object()) fail(kTokenizerConfig, "top level must be a JSON object");
-    const bool lowercase = get_bool(config, "do_lower_case", true, kTokenizerConfig, "");
-    const bool chinese = get_bool(config, "tokenize_chinese_chars", true, kTokenizerConfig, "");
-    const std::optional<bool> strip = get_optional_bool(config, "strip_accents", kTokenizerConfig, "");
+    const JsonFields c(config, kTokenizerConfig);
+    const bool lowercase = c.boolean("do_lower_case", true);
+    const bool chinese = c.boolean("tokenize_chinese_chars", true);
+    const std::optional<bool> strip = c.optional_boolean("strip_accents");
     b.tok.normalizer_ = BertNormalizer(bert_normalizer_options(lowercase, chinese, strip));
     if (auto unk = config_token(config, "unk_token")) b.unk_token = unk->content;
 
     b.apply_config(config);
     b.add_config_tokens(config, /*only_missing=*/false);
     // BertTokenizer's default special tokens for those the config does not name.
-    if (config.find("unk_token") == config.end()) b.add_token(AddedToken{b.unk_token, -1, false, false, false, false, true});
-    if (config.find("sep_token") == config.end()) b.add_token(AddedToken{"[SEP]", -1, false, false, false, false, true});
-    if (config.find("pad_token") == config.end()) b.add_token(AddedToken{"[PAD]", -1, false, false, false, false, true});
-    if (config.find("cls_token") == config.end()) b.add_token(AddedToken{"[CLS]", -1, false, false, false, false, true});
-    if (config.find("mask_token") == config.end()) b.add_token(AddedToken{"[MASK]", -1, false, false, false, false, true});
+    if (config.find("unk_token") == config.end())
+      b.add_token(AddedToken{b.unk_token, -1, false, false, false, false, true});
+    if (config.find("sep_token") == config.end())
+      b.add_token(AddedToken{"[SEP]", -1, false, false, false, false, true});
+    if (config.find("pad_token") == config.end())
+      b.add_token(AddedToken{"[PAD]", -1, false, false, false, false, true});
+    if (config.find("cls_token") == config.end())
+      b.add_token(AddedToken{"[CLS]", -1, false, false, false, false, true});
+    if (config.find("mask_token") == config.end())
+      b.add_token(AddedToken{"[MASK]", -1, false, false, false, false, true});
 
     // TemplateProcessing "[CLS]:0 $A:0 [SEP]:0" with ids looked up as transformers does (fallback 2 and 3).
     const int32_t cls = b.lookup(b.cls_name);
@@ -408,7 +403,8 @@ Tokenizer Tokenizer::from_directory(const std::string& dir) {
   const std::string base = dir.empty() || dir.back() == '/' ? dir : dir + "/";
   const std::string config_path = base + kTokenizerConfig;
   const std::string config = file_exists(config_path) ? read_file(config_path) : std::string();
-  if (file_exists(base + kTokenizerJson)) return from_tokenizer_json(read_file(base + kTokenizerJson), config);
+  if (file_exists(base + kTokenizerJson))
+    return from_tokenizer_json(read_file(base + kTokenizerJson), config);
   if (file_exists(base + kVocabTxt)) return from_vocab(read_file(base + kVocabTxt), config);
   fail(dir, "neither tokenizer.json nor vocab.txt found");
 }

@@ -144,7 +144,7 @@ TEST(TokenizerConfigErrors, NameTheFileAndField) {
             std::string::npos);
   EXPECT_NE(error_of([] { Tokenizer::from_vocab("", "{}"); }).find("vocab.txt"), std::string::npos);
   EXPECT_NE(error_of([] { Tokenizer::from_vocab("[UNK]\n", "{\"do_lower_case\": \"yes\"}"); })
-                .find("tokenizer_config.json: do_lower_case must be a boolean"),
+                .find("tokenizer_config.json: do_lower_case: must be true or false, got \"yes\""),
             std::string::npos);
   EXPECT_NE(error_of([] { Tokenizer::from_directory("/nonexistent-dir"); }).find("/nonexistent-dir"),
             std::string::npos);

@@ -22,7 +22,7 @@ namespace kfembed {
 class SafetensorsModel;
 
 struct Int8Options {
-  Smoothing smoothing = Smoothing::kGamma;  // best measured on base2 (see int8_fidelity_test)
+  Smoothing smoothing = Smoothing::kGamma;  // the most faithful on base2 (bench/encoder/README.md)
   EmbeddingQuant embeddings = EmbeddingQuant::kInt8;
   std::string source;  // recorded in __metadata__ ("source")
 };
@@ -44,8 +44,8 @@ std::vector<uint8_t> build_int8_safetensors(const DebertaV2Config& config, const
 
 // The columns of an int4 embedding table kept at int8: |gamma_j| > 2 * median |gamma| (gamma: the
 // embeddings LayerNorm weight [hidden]), at most kInt4MaxWide (the largest |gamma|, ties to the lower
-// index), ascending. Measured on base2 (outliers gamma = 8 on dims 7/300/555): 4-bit error on these 3 columns
-// alone costs min cosine 0.98; with them at int8 the whole int4 table reaches 0.9997 (f32 encoder).
+// index), ascending. The LayerNorm multiplies these columns' 4-bit error into the whole network
+// (bench/encoder/README.md).
 std::vector<size_t> int4_wide_columns(const float* gamma, size_t hidden);
 
 }  // namespace kfembed

@@ -90,8 +90,8 @@ void SentenceEncoder::embed_ids(const int32_t* ids, size_t n, float* out) {
   if (st_.normalize) l2_normalize(out, dim_);
 }
 
-// Tokens per packed pass of embed_batch. Bigger passes make bigger GEMMs (the Strassen path from 48 rows)
-// but past ~128 rows the per-call operands outgrow L2 and a pass gets slower per token (bench/encoder).
+// Tokens per packed pass of embed_batch: bigger GEMMs pay until the operands outgrow L2
+// (bench/encoder/README.md).
 constexpr size_t kPackTokens = 128;
 
 void SentenceEncoder::embed_batch(const int32_t* ids, const size_t* lengths, size_t count, float* out) {

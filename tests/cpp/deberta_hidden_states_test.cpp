@@ -18,6 +18,7 @@
 #include "model/model_files.h"
 #include "model/relative_position.h"
 #include "model/safetensors.h"
+#include "model/safetensors_writer.h"
 #include "test_files.h"
 
 namespace kfembed {
@@ -66,27 +67,17 @@ class DebertaVariants : public ::testing::Test {
     reference_ = run(config_json_, tensors_);
   }
 
-  static std::vector<uint8_t> write_safetensors(const Tensors& tensors) {
-    nlohmann::json header = nlohmann::json::object();
-    std::vector<uint8_t> body;
-    for (const auto& [name, t] : tensors) {
-      const size_t begin = body.size();
-      body.resize(begin + t.second.size() * 4);
-      std::memcpy(body.data() + begin, t.second.data(), t.second.size() * 4);
-      header[name] = {{"dtype", "F32"}, {"shape", t.first}, {"data_offsets", {begin, body.size()}}};
-    }
-    const std::string h = header.dump();
-    std::vector<uint8_t> out(8);
-    for (int i = 0; i < 8; ++i) out[i] = static_cast<uint8_t>(static_cast<uint64_t>(h.size()) >> (8 * i));
-    out.insert(out.end(), h.begin(), h.end());
-    out.insert(out.end(), body.begin(), body.end());
-    return out;
+  static std::vector<uint8_t> f32_file(const Tensors& tensors) {
+    std::vector<OutputTensor> out;
+    for (const auto& [name, t] : tensors)
+      out.push_back({name, DType::F32, t.first, bytes_of(t.second.data(), t.second.size())});
+    return write_safetensors(out, {});
   }
 
   // Last hidden states of a 30-token sequence (distances up to ±29, inside the exact bucket range).
   static std::vector<float> run(const nlohmann::json& config_json, const Tensors& tensors) {
     ModelFiles files;
-    files.add("model.safetensors", write_safetensors(tensors));
+    files.add("model.safetensors", f32_file(tensors));
     const auto config = DebertaV2Config::parse(config_json.dump());
     auto encoder = DebertaV2Encoder::load(config, FloatCheckpoint(SafetensorsModel::open(files)), 32);
     std::vector<int32_t> ids(30);
@@ -156,7 +147,7 @@ TEST_F(DebertaVariants, PackedSequencesAreIndependent) {
     positions[i] = 0.01f * static_cast<float>((i * 7919) % 201) - 1.0f;
   tensors["embeddings.position_embeddings.weight"] = {{512, 64}, positions};
   ModelFiles files;
-  files.add("model.safetensors", write_safetensors(tensors));
+  files.add("model.safetensors", f32_file(tensors));
   const auto config = DebertaV2Config::parse(config_json.dump());
   auto encoder = DebertaV2Encoder::load(config, FloatCheckpoint(SafetensorsModel::open(files)), 32);
   const size_t hidden = config.hidden_size;

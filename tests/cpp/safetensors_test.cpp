@@ -14,6 +14,7 @@
 #include "model/deberta_v2.h"
 #include "model/float_checkpoint.h"
 #include "model/model_files.h"
+#include "model/safetensors_writer.h"
 
 namespace kfembed {
 namespace {
@@ -61,6 +62,29 @@ TEST(Safetensors, ParsesTensorsAndMetadata) {
   EXPECT_EQ(f.get("a").to_float(), (std::vector<float>{1.0f, 2.0f}));
   EXPECT_EQ(f.get("b").to_float(), (std::vector<float>{3.0f, 4.0f}));
   EXPECT_THROW(f.get("c"), Error);
+}
+
+// The writer (safetensors_writer.h) and the reader agree: names, dtypes, shapes, bytes and metadata come
+// back, the data section starts 64-byte aligned, tensors lie in the order given with no holes.
+TEST(Safetensors, WriterRoundTrip) {
+  const std::vector<float> a = {1.0f, -2.0f, 3.5f};
+  const std::vector<int8_t> b = {-128, 0, 127, 5};
+  const std::vector<OutputTensor> tensors = {{"z.first", DType::F32, {3}, bytes_of(a.data(), a.size())},
+                                             {"a.second", DType::I8, {2, 2}, bytes_of(b.data(), b.size())},
+                                             {"empty", DType::F16, {0}, {}}};
+  const auto bytes = write_safetensors(tensors, {{"format", "kfembed-int8"}});
+  uint64_t header_len = 0;
+  for (int i = 7; i >= 0; --i) header_len = header_len << 8 | bytes[i];
+  EXPECT_EQ((8 + header_len) % 64, 0u);
+  const auto f = SafetensorsFile::parse(bytes.data(), bytes.size(), "w.safetensors");
+  EXPECT_EQ(f.metadata().at("format"), "kfembed-int8");
+  EXPECT_EQ(f.get("z.first").to_float(), a);
+  EXPECT_EQ(f.get("a.second").dtype, DType::I8);
+  EXPECT_EQ(f.get("a.second").shape, (std::vector<size_t>{2, 2}));
+  EXPECT_EQ(std::memcmp(f.get("a.second").data, b.data(), b.size()), 0);
+  EXPECT_EQ(f.get("a.second").data, f.get("z.first").data + 12);  // order given, back to back
+  EXPECT_EQ(bytes.size(), 8 + header_len + 16);
+  EXPECT_EQ(f.get("empty").numel(), 0u);
 }
 
 TEST(Safetensors, RejectsMalformedFiles) {

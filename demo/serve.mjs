@@ -10,12 +10,11 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { serializeManifest } from '../js/manifest.js';
+import { directoryFiles } from '../js/model_layout.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DEFAULT_MODEL = path.join(ROOT, 'tests/fixtures/tiny-kf-deberta');
-const MODEL_FILES = ['config.json', 'model.safetensors', 'model.int8.safetensors', 'model.safetensors.index.json',
-  'tokenizer.json', 'tokenizer_config.json', 'vocab.txt', 'special_tokens_map.json', 'modules.json',
-  'sentence_bert_config.json', '1_Pooling/config.json'];
 const TYPES = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
@@ -40,17 +39,17 @@ function listFiles(dir, prefix, filter = () => true) {
   return out;
 }
 
-/** manifest.json for a plain Hugging Face directory (the format of js/manifest.js). */
+/** manifest.json for a plain Hugging Face directory: the files its layout names (js/model_layout.js). */
 function makeManifest(dir) {
-  const files = [];
-  for (const name of MODEL_FILES) {
-    const file = path.join(dir, name);
-    if (!fs.existsSync(file)) continue;
-    const bytes = fs.readFileSync(file);
-    files.push({ path: name, size: bytes.length, sha256: crypto.createHash('sha256').update(bytes).digest('hex') });
-  }
-  if (files.length === 0) return null;
-  return JSON.stringify({ format: 'kfembed', version: 1, source: dir, files }, null, 1);
+  const files = directoryFiles({
+    exists: (name) => fs.existsSync(path.join(dir, name)),
+    readText: (name) => fs.readFileSync(path.join(dir, name), 'utf8'),
+    location: (name) => path.join(dir, name),
+  }).map((name) => {
+    const bytes = fs.readFileSync(path.join(dir, name));
+    return { path: name, size: bytes.length, sha256: crypto.createHash('sha256').update(bytes).digest('hex') };
+  });
+  return files.length === 0 ? null : serializeManifest({ source: dir, files });
 }
 
 /**

@@ -13,11 +13,11 @@
 // written so far is deleted, and without its manifest nothing is ever read.
 import { throwIfAborted } from './fetch_resume.js';
 import { contentType } from './loader.js';
-import { MANIFEST_FILE, MANIFEST_FORMAT, MANIFEST_VERSION, parseManifest } from './manifest.js';
+import { MANIFEST_FILE, parseManifest, serializeManifest } from './manifest.js';
+import { INT8_WEIGHTS_FILE } from './model_layout.js';
 
 /** Folder (relative to the source's base URL) of the cached converted package. */
 export const CONVERTED_DIR = 'kfembed-int8/';
-export const INT8_WEIGHTS_FILE = 'model.int8.safetensors';
 
 export const convertedRoot = (base) => `${base}${CONVERTED_DIR}`;
 
@@ -90,14 +90,7 @@ export async function storeConverted(cache, base, files, { signal } = {}) {
       }
     }
     throwIfAborted(signal);
-    const manifest = {
-      format: MANIFEST_FORMAT,
-      version: MANIFEST_VERSION,
-      source: base,
-      dtype: 'int8',
-      files: files.map(({ path, size, sha256 }) => ({ path, size, sha256 })),
-    };
-    const bytes = new TextEncoder().encode(`${JSON.stringify(manifest, null, 1)}\n`);
+    const bytes = new TextEncoder().encode(serializeManifest({ source: base, dtype: 'int8', files }));
     // Like a fetched manifest: no hash header (readConvertedManifest parses and checks it instead).
     if (!(await cache.put(root + MANIFEST_FILE, { size: bytes.length, sha256: '', contentType: 'application/json', bytesAt: (a, b) => bytes.slice(a, b) }))) {
       await undo();

@@ -13,6 +13,18 @@
 import { SHA256_HEADER } from './cache.js';
 import { progressReporter, pumpBody, throwIfAborted } from './fetch_resume.js';
 import { MANIFEST_FILE, parseManifest } from './manifest.js';
+import {
+  CONFIG_FILE,
+  MODULES_FILE,
+  noTokenizerError,
+  poolingConfigFile,
+  SHARD_INDEX_FILE,
+  shardFiles,
+  TEXT_FILES,
+  TOKENIZER_JSON_FILE,
+  tokenizerFile,
+  WEIGHTS_FILE,
+} from './model_layout.js';
 
 /** Sink writing one file into a WASM buffer and hashing it in place (see fetch_resume.js for the protocol). */
 export class WasmFileSink {
@@ -242,22 +254,6 @@ async function readManifest(loader) {
   return { text, url };
 }
 
-const TEXT_FILES = ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'vocab.txt', 'special_tokens_map.json',
-  'modules.json', 'sentence_bert_config.json'];
-
-/** The sentence-transformers pooling module's folder, from modules.json (default 1_Pooling). */
-function poolingDir(modulesJson, where) {
-  if (modulesJson === null) return '1_Pooling';
-  let modules;
-  try {
-    modules = JSON.parse(modulesJson);
-  } catch (e) {
-    throw new Error(`${where}: invalid JSON (${e.message})`);
-  }
-  const pooling = Array.isArray(modules) ? modules.find((m) => /Pooling$/.test(m?.type ?? '')) : null;
-  return pooling?.path || '1_Pooling';
-}
-
 /**
  * Loads every file of a model into WASM memory: exactly the files listed in manifest.json (size and SHA-256
  * checked), or, without a manifest, the Hugging Face / sentence-transformers layout (`cacheFloatLayout`
@@ -276,24 +272,16 @@ export async function gatherModelFiles(loader, { cacheFloatLayout = true } = {})
   // these files (converted_cache.js): neither read nor write their own cache entries.
   if (!cacheFloatLayout) loader.cache = null;
 
-  for (const name of TEXT_FILES) await loader.load(name, { optional: name !== 'config.json' });
-  if (!loader.loaded.has('tokenizer.json') && !loader.loaded.has('vocab.txt')) {
-    throw new Error(`${await loader.location('tokenizer.json')}: file not found, and no vocab.txt beside it either`);
-  }
-  const pooling = `${poolingDir(loader.text('modules.json'), await loader.location('modules.json'))}/config.json`;
-  await loader.load(pooling, { optional: true });
+  for (const name of TEXT_FILES) await loader.load(name, { optional: name !== CONFIG_FILE });
+  if (!tokenizerFile((name) => loader.loaded.has(name))) throw noTokenizerError(await loader.location(TOKENIZER_JSON_FILE));
+  await loader.load(poolingConfigFile(loader.text(MODULES_FILE), await loader.location(MODULES_FILE)), { optional: true });
 
-  if (await loader.load('model.safetensors', { optional: true })) return { manifest: null, weightFiles: ['model.safetensors'] };
-  const index = await loader.load('model.safetensors.index.json', { optional: true });
+  if (await loader.load(WEIGHTS_FILE, { optional: true })) return { manifest: null, weightFiles: [WEIGHTS_FILE] };
+  const index = await loader.load(SHARD_INDEX_FILE, { optional: true });
   if (!index) {
-    throw new Error(`${await loader.location('model.safetensors')}: file not found, and no model.safetensors.index.json either`);
+    throw new Error(`${await loader.location(WEIGHTS_FILE)}: file not found, and no ${SHARD_INDEX_FILE} either`);
   }
-  let shards;
-  try {
-    shards = [...new Set(Object.values(JSON.parse(loader.text('model.safetensors.index.json')).weight_map ?? {}))];
-  } catch (e) {
-    throw new Error(`${await loader.location('model.safetensors.index.json')}: invalid JSON (${e.message})`);
-  }
+  const shards = shardFiles(loader.text(SHARD_INDEX_FILE), await loader.location(SHARD_INDEX_FILE));
   for (const shard of shards) await loader.load(shard);
-  return { manifest: null, weightFiles: ['model.safetensors.index.json', ...shards] };
+  return { manifest: null, weightFiles: [SHARD_INDEX_FILE, ...shards] };
 }

@@ -4,11 +4,11 @@ import {
   CachedPackageSource,
   convertedRoot,
   deleteConverted,
-  INT8_WEIGHTS_FILE,
   readConvertedManifest,
   storeConverted,
 } from './converted_cache.js';
 import { FileLoader, gatherModelFiles } from './loader.js';
+import { INT8_WEIGHTS_FILE } from './model_layout.js';
 import { check, instantiateRuntime, writeUtf8, writeUtf8Batch } from './runtime.js';
 import { normalize as normalizeInPlace } from './similarity.js';
 import { openSource, throwIfAborted } from './source.js';

@@ -1,5 +1,12 @@
 // loadTokenizer(): the WordPiece tokenizer alone, running in its own WASM instance.
 import { check, instantiateRuntime, writeUtf8 } from './runtime.js';
+import {
+  noTokenizerError,
+  TOKENIZER_CONFIG_FILE,
+  TOKENIZER_JSON_FILE,
+  TOKENIZER_SOURCES,
+  VOCAB_FILE,
+} from './model_layout.js';
 import { openSource } from './source.js';
 
 function checkText(text, method) {
@@ -17,22 +24,21 @@ export function checkMaxLength(value, name, limit = Infinity) {
   return value;
 }
 
+const BUILDERS = { [TOKENIZER_JSON_FILE]: 'fromJson', [VOCAB_FILE]: 'fromVocab' };
+
 /**
- * Reads tokenizer.json (+ tokenizer_config.json) or, when absent, vocab.txt + tokenizer_config.json.
+ * Reads tokenizer.json or, when absent, vocab.txt (model_layout.js), with tokenizer_config.json beside either.
  * Returns the runtime's Tokenizer handle (caller owns it).
  */
 export async function createTokenizerHandle(runtime, source, { signal } = {}) {
-  const json = await source.readText('tokenizer.json', { optional: true, signal });
-  const config = (await source.readText('tokenizer_config.json', { optional: true, signal })) ?? '';
-  if (json !== null) {
-    return check(runtime.Tokenizer.fromJson(json, config), source.describe());
+  const read = (name) => source.readText(name, { optional: true, signal });
+  for (const file of TOKENIZER_SOURCES) {
+    const text = await read(file);
+    if (text === null) continue;
+    const config = (await read(TOKENIZER_CONFIG_FILE)) ?? '';
+    return check(runtime.Tokenizer[BUILDERS[file]](text, config), source.describe());
   }
-  const vocab = await source.readText('vocab.txt', { optional: true, signal });
-  if (vocab === null) {
-    const where = await source.location('tokenizer.json');
-    throw new Error(`${where}: file not found, and no vocab.txt beside it either`);
-  }
-  return check(runtime.Tokenizer.fromVocab(vocab, config), source.describe());
+  throw noTokenizerError(await source.location(TOKENIZER_JSON_FILE));
 }
 
 /** Ids of `text` from a runtime Tokenizer handle (shared by Tokenizer and the worker client's tokenize()). */

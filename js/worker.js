@@ -2,8 +2,7 @@
 // here, so encode() never blocks the page. Protocol (worker_client.js): requests { id, op, ...args }, replies
 // { id, result } | { id, error: { name, message } }, plus { id, progress } during load.
 import { loadModel } from './model.js';
-
-const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'vocab.txt'];
+import { TOKENIZER_FILES } from './model_layout.js';
 
 let model = null;
 const loads = new Map(); // id → AbortController of a load in progress

@@ -1,9 +1,9 @@
 #include "model/model_files.h"
 
 #include <fstream>
-#include <nlohmann/json.hpp>
 
 #include "common/error.h"
+#include "model/model_layout.h"
 
 namespace kfembed {
 
@@ -71,36 +71,17 @@ ModelFiles ModelFiles::from_directory(const std::string& dir) {
   const std::string base = dir.empty() || dir.back() == '/' ? dir : dir + "/";
   auto try_add = [&](const std::string& name) {
     std::vector<uint8_t> bytes;
-    if (read_file(base + name, bytes)) files.add(name, std::move(bytes));
+    if (!files.has(name) && read_file(base + name, bytes)) files.add(name, std::move(bytes));
   };
-  for (const char* name :
-       {"config.json", "model.safetensors", "model.safetensors.index.json", "model.int8.safetensors",
-        "tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json", "modules.json",
-        "sentence_bert_config.json", "config_sentence_transformers.json", "1_Pooling/config.json"})
-    try_add(name);
-  if (!files.has("config.json")) fail(base + "config.json", "file missing (not a model directory?)");
+  for (const auto* list : {&layout::text_files(), &layout::weight_files(), &layout::carried_files()})
+    for (const std::string& name : *list) try_add(name);
+  if (!files.has(layout::kConfigFile))
+    fail(base + layout::kConfigFile, "file missing (not a model directory?)");
 
-  // Shards named by the index, and module folders named by modules.json (a pooling module need not be
-  // "1_Pooling").
-  auto parse = [&](const std::string& name) {
-    auto j = nlohmann::json::parse(files.text(name), nullptr, false);
-    if (j.is_discarded()) fail(name, "invalid JSON");
-    return j;
-  };
-  if (files.has("model.safetensors.index.json")) {
-    const auto index = parse("model.safetensors.index.json");
-    if (index.is_object() && index.contains("weight_map") && index["weight_map"].is_object())
-      for (const auto& shard : index["weight_map"])
-        if (shard.is_string() && !files.has(shard.get<std::string>())) try_add(shard.get<std::string>());
-  }
-  if (files.has("modules.json")) {
-    const auto modules = parse("modules.json");
-    if (modules.is_array())
-      for (const auto& m : modules)
-        if (m.is_object() && m.contains("path") && m["path"].is_string() &&
-            !m["path"].get<std::string>().empty())
-          try_add(m["path"].get<std::string>() + "/config.json");
-  }
+  // Shards named by the index, and the Pooling module's config where modules.json puts it.
+  if (files.has(layout::kShardIndexFile))
+    for (const std::string& shard : layout::shard_files(files.text(layout::kShardIndexFile))) try_add(shard);
+  try_add(layout::pooling_config_file(files));
   return files;
 }
 

@@ -27,8 +27,8 @@ class ModelFiles {
   std::vector<uint8_t> take(const std::string& name);
   std::vector<std::string> names() const;
 
-  // Native: reads the files of a Hugging Face / sentence-transformers model directory that the loader knows
-  // about (config, weights and their shards, tokenizer, sentence-transformers module configs).
+  // Native: reads the files of a Hugging Face / sentence-transformers model directory that its layout names
+  // (model_layout.h: config, weights and their shards, tokenizer, sentence-transformers configs).
   static ModelFiles from_directory(const std::string& dir);
 
  private:

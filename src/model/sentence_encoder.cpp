@@ -6,6 +6,7 @@
 #include "model/float_checkpoint.h"
 #include "model/int8_package.h"
 #include "model/int8_quantizer.h"
+#include "model/model_layout.h"
 #include "model/safetensors.h"
 
 namespace kfembed {
@@ -14,11 +15,13 @@ namespace {
 
 Tokenizer load_tokenizer(const ModelFiles& files) {
   const std::string_view tokenizer_config =
-      files.has("tokenizer_config.json") ? files.text("tokenizer_config.json") : std::string_view();
-  if (files.has("tokenizer.json"))
-    return Tokenizer::from_tokenizer_json(files.text("tokenizer.json"), tokenizer_config);
-  if (files.has("vocab.txt")) return Tokenizer::from_vocab(files.text("vocab.txt"), tokenizer_config);
-  fail("tokenizer.json", "file missing (and no vocab.txt either)");
+      files.has(layout::kTokenizerConfigFile) ? files.text(layout::kTokenizerConfigFile) : std::string_view();
+  const std::string* source =
+      layout::tokenizer_file([&](const std::string& name) { return files.has(name); });
+  if (!source) layout::fail_no_tokenizer();
+  if (*source == layout::kTokenizerJsonFile)
+    return Tokenizer::from_tokenizer_json(files.text(*source), tokenizer_config);
+  return Tokenizer::from_vocab(files.text(*source), tokenizer_config);
 }
 
 }  // namespace
@@ -34,7 +37,7 @@ SentenceEncoder SentenceEncoder::load(ModelFiles& files, const EncoderOptions& o
   if (st.do_lower_case)
     fail("sentence_bert_config.json", "do_lower_case: true is not supported (kf-deberta is cased)");
   if (st.pooling.word_embedding_dimension != 0 && st.pooling.word_embedding_dimension != config.hidden_size)
-    fail("1_Pooling/config.json",
+    fail(layout::pooling_config_file(files),
          "word_embedding_dimension " + std::to_string(st.pooling.word_embedding_dimension) +
              " != hidden_size " + std::to_string(config.hidden_size) + " of config.json");
   Tokenizer tokenizer = load_tokenizer(files);

@@ -5,6 +5,7 @@
 #include "common/error.h"
 #include "common/json_fields.h"
 #include "model/model_files.h"
+#include "model/model_layout.h"
 
 namespace kfembed {
 
@@ -51,8 +52,8 @@ SentenceTransformerConfig SentenceTransformerConfig::load(const ModelFiles& file
     st.max_seq_length = r.positive("max_seq_length", 0);
     st.do_lower_case = r.boolean("do_lower_case", false);
   }
-  if (!files.has("modules.json")) return st;
-  const std::string name = "modules.json";
+  if (!files.has(layout::kModulesFile)) return st;
+  const std::string name = layout::kModulesFile;
   const json modules = json::parse(files.text(name), nullptr, false);
   if (modules.is_discarded() || !modules.is_array()) fail(name, "not a JSON array");
   bool seen_pooling = false;
@@ -62,8 +63,8 @@ SentenceTransformerConfig SentenceTransformerConfig::load(const ModelFiles& file
     const std::string path = m.contains("path") && m["path"].is_string() ? m["path"].get<std::string>() : "";
     if (type == "sentence_transformers.models.Transformer") {
       if (!path.empty()) fail(name, "Transformer module in subfolder \"" + path + "\" is not supported");
-    } else if (type == "sentence_transformers.models.Pooling") {
-      const std::string config = (path.empty() ? "" : path + "/") + "config.json";
+    } else if (type == layout::kPoolingType) {
+      const std::string config = layout::pooling_config_file(files);
       st.pooling = PoolingConfig::parse(std::string(files.text(config)), config);
       seen_pooling = true;
     } else if (type == "sentence_transformers.models.Normalize") {

@@ -11,7 +11,6 @@
 #include <exception>
 #include <filesystem>
 #include <fstream>
-#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 #include <vector>
@@ -21,6 +20,7 @@
 #include "model/config.h"
 #include "model/int8_quantizer.h"
 #include "model/model_files.h"
+#include "model/model_layout.h"
 #include "model/safetensors.h"
 #include "model/sentence_encoder.h"
 
@@ -85,8 +85,8 @@ void convert(const Arguments& args, const fs::path& tmp) {
   ModelFiles files = ModelFiles::from_directory(args.model_dir);
   const std::string dir = args.model_dir + (args.model_dir.back() == '/' ? "" : "/");
   const DebertaV2Config config = DebertaV2Config::parse(files.text("config.json"), dir + "config.json");
-  if (!files.has("tokenizer.json") && !files.has("vocab.txt"))
-    fail(dir + "tokenizer.json", "file missing (and no vocab.txt either)");
+  if (!layout::tokenizer_file([&](const std::string& name) { return files.has(name); }))
+    layout::fail_no_tokenizer(dir);
   if (!files.has("model.safetensors") && !files.has("model.safetensors.index.json"))
     fail(dir + "model.safetensors", files.has(kInt8WeightsFile)
                                         ? "file missing (this is already a kfembed package)"
@@ -115,19 +115,14 @@ void convert(const Arguments& args, const fs::path& tmp) {
   write_file(tmp / kInt8WeightsFile, package.data(), package.size());
   names.push_back(kInt8WeightsFile);
 
-  nlohmann::ordered_json manifest = {{"format", "kfembed"},
-                                     {"version", 1},
-                                     {"source", args.model_dir},
-                                     {"dtype", "int8"},
-                                     {"embeddings", embeddings_name(args.int8.embeddings)},
-                                     {"files", nlohmann::ordered_json::array()}};
+  layout::Manifest manifest{args.model_dir, "int8", embeddings_name(args.int8.embeddings), {}};
   for (const auto& name : names) {
     const auto& bytes = name == kInt8WeightsFile ? package : files.get(name);
     Sha256 h;
     h.update(bytes.data(), bytes.size());
-    manifest["files"].push_back({{"path", name}, {"size", bytes.size()}, {"sha256", h.hexdigest()}});
+    manifest.files.push_back({name, bytes.size(), h.hexdigest()});
   }
-  const std::string text = manifest.dump(1) + "\n";
+  const std::string text = layout::manifest_json(manifest);
   package = {};
 
   // The package must load: parse it the way every consumer will.
@@ -138,7 +133,7 @@ void convert(const Arguments& args, const fs::path& tmp) {
     options.max_seq_length = 8;
     SentenceEncoder::load(check, options).encode("검증");
   }
-  write_file(tmp / "manifest.json", reinterpret_cast<const uint8_t*>(text.data()), text.size());
+  write_file(tmp / layout::kManifestFile, reinterpret_cast<const uint8_t*>(text.data()), text.size());
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
+import { MANIFEST_FILE, serializeManifest } from '../../js/manifest.js';
 
 const TYPES = {
   '.json': 'application/json',
@@ -178,7 +179,7 @@ export function writeManifestDir(dir, fromDir, files, { dtype = 'fp32', source =
     const bytes = fs.readFileSync(path.join(dir, f));
     entries.push({ path: f, size: bytes.length, sha256: sha256(bytes) });
   }
-  const manifest = { format: 'kfembed', version: 1, source, dtype, files: entries };
-  fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(manifest, null, 2));
-  return manifest;
+  const text = serializeManifest({ source, dtype, files: entries });
+  fs.writeFileSync(path.join(dir, MANIFEST_FILE), text);
+  return JSON.parse(text);
 }

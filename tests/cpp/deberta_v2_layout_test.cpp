@@ -30,6 +30,18 @@ DebertaV2Config tiny_config() {
   return DebertaV2Config::parse(ModelFiles::from_directory(kTiny).text("config.json"));
 }
 
+// The tiny checkpoint rewritten: every tensor renamed `prefix + name`, except `skip`, plus `extra`.
+ModelFiles rewritten_tiny(const SafetensorsModel& bare, const std::string& prefix, const std::string& skip,
+                          std::vector<OutputTensor> extra = {}) {
+  for (const auto& [name, view] : bare.file(0).tensors())
+    if (name != skip)
+      extra.push_back(
+          {prefix + name, view.dtype, view.shape, std::vector<uint8_t>(view.data, view.data + view.nbytes)});
+  ModelFiles files;
+  files.add("model.safetensors", write_safetensors(extra, {}));
+  return files;
+}
+
 TEST(DebertaV2Layout, TinyNamesShapesAndRoles) {
   const DebertaV2Config config = tiny_config();  // 2 layers, hidden 64, intermediate 256, share_att_key
   const DebertaV2Layout t = DebertaV2Layout::of(config);
@@ -99,13 +111,8 @@ TEST(DebertaV2Layout, PrefixedCheckpointLoadsTheSame) {
   ModelFiles files = ModelFiles::from_directory(kTiny);
   const DebertaV2Config config = DebertaV2Config::parse(files.text("config.json"));
   const SafetensorsModel bare = SafetensorsModel::open(files);
-  std::vector<OutputTensor> tensors;
-  for (const auto& [name, view] : bare.file(0).tensors())
-    tensors.push_back({"deberta." + name, view.dtype, view.shape,
-                       std::vector<uint8_t>(view.data, view.data + view.nbytes)});
-  tensors.push_back({"pooler.dense.weight", DType::F32, {1}, std::vector<uint8_t>(4, 0)});
-  ModelFiles prefixed;
-  prefixed.add("model.safetensors", write_safetensors(tensors, {}));
+  const ModelFiles prefixed = rewritten_tiny(
+      bare, "deberta.", "", {{"pooler.dense.weight", DType::F32, {1}, std::vector<uint8_t>(4, 0)}});
   const SafetensorsModel with_prefix = SafetensorsModel::open(prefixed);
   EXPECT_EQ(checkpoint_prefix(with_prefix), "deberta.");
   EXPECT_EQ(checkpoint_prefix(bare), "");
@@ -124,13 +131,7 @@ TEST(DebertaV2Layout, MissingPartOfAFusedLinearIsNamed) {
   ModelFiles files = ModelFiles::from_directory(kTiny);
   const DebertaV2Config config = DebertaV2Config::parse(files.text("config.json"));
   const SafetensorsModel bare = SafetensorsModel::open(files);
-  std::vector<OutputTensor> tensors;
-  for (const auto& [name, view] : bare.file(0).tensors())
-    if (name != "encoder.layer.1.attention.self.key_proj.bias")
-      tensors.push_back(
-          {name, view.dtype, view.shape, std::vector<uint8_t>(view.data, view.data + view.nbytes)});
-  ModelFiles broken;
-  broken.add("model.safetensors", write_safetensors(tensors, {}));
+  const ModelFiles broken = rewritten_tiny(bare, "", "encoder.layer.1.attention.self.key_proj.bias");
   const SafetensorsModel weights = SafetensorsModel::open(broken);
   const std::string expected =
       "model.safetensors: tensor encoder.layer.1.attention.self.key_proj.bias missing";

@@ -12,22 +12,16 @@
 #include "kernels/quantize.h"
 #include "kernels/quantize_scaled.h"
 #include "model/int8_package.h"
+#include "test_vectors.h"
 
 namespace kfembed {
 namespace {
-
-std::vector<float> random_floats(size_t n, std::mt19937& rng, float scale) {
-  std::uniform_real_distribution<float> u(-scale, scale);
-  std::vector<float> v(n);
-  for (auto& x : v) x = u(rng);
-  return v;
-}
 
 TEST(QuantizeScaled, SimdMatchesScalarOnRaggedShapes) {
   std::mt19937 rng(7);
   for (size_t m : {1, 2, 3, 7}) {
     for (size_t k : {1, 3, 4, 5, 15, 16, 17, 31, 33, 100, 773}) {
-      auto x = random_floats(m * k, rng, 3.0f);
+      auto x = uniform_floats(m * k, 3.0f, rng);
       if (k > 8) x[k / 2] = 40.0f;  // an outlier channel in row 0
       std::vector<float> factors(k);
       for (size_t j = 0; j < k; ++j)
@@ -53,7 +47,7 @@ TEST(QuantizeScaled, SimdMatchesScalarOnRaggedShapes) {
 TEST(QuantizeScaled, NoFactorsEqualsPlainQuantize) {
   std::mt19937 rng(3);
   const size_t m = 5, k = 77;
-  const auto x = random_floats(m * k, rng, 2.0f);
+  const auto x = uniform_floats(m * k, 2.0f, rng);
   std::vector<int8_t> a(m * k), b(m * k);
   std::vector<float> sa(m), sb(m);
   quantize_rows_i8_scaled_scalar(x.data(), m, k, nullptr, a.data(), sa.data());

@@ -10,23 +10,10 @@
 
 #include "kernels/gemm_i8.h"
 #include "kernels/quantize.h"
+#include "test_vectors.h"
 
 namespace kfembed {
 namespace {
-
-std::vector<float> random_floats(size_t count, std::mt19937& rng, float spread = 1.0f) {
-  std::normal_distribution<float> dist(0.0f, spread);
-  std::vector<float> v(count);
-  for (auto& x : v) x = dist(rng);
-  return v;
-}
-
-std::vector<int8_t> random_i8(size_t count, std::mt19937& rng) {
-  std::uniform_int_distribution<int> dist(-127, 127);
-  std::vector<int8_t> v(count);
-  for (auto& x : v) x = static_cast<int8_t>(dist(rng));
-  return v;
-}
 
 const size_t kMs[] = {1, 2, 3, 5, 17, 33};
 const size_t kNs[] = {1, 7, 13, 67};
@@ -37,7 +24,7 @@ TEST(QuantizeI8, SimdMatchesScalarExactly) {
   std::mt19937 rng(1);
   for (size_t m : {1, 2, 5}) {
     for (size_t k : {1, 3, 4, 15, 16, 17, 31, 100, 768, 769}) {
-      auto x = random_floats(m * k, rng, 3.0f);
+      auto x = normal_floats(m * k, 3.0f, rng);
       if (k > 2) x[k / 2] = -1e4f;  // one outlier
       std::vector<int8_t> q1(m * k), q2(m * k);
       std::vector<float> s1(m), s2(m);
@@ -69,7 +56,7 @@ TEST(QuantizeI8, RoundTripWithinHalfStep) {
   std::mt19937 rng(2);
   for (size_t k : {1, 7, 64, 769, 3072}) {
     const size_t m = 4;
-    auto x = random_floats(m * k, rng, 2.0f);
+    auto x = normal_floats(m * k, 2.0f, rng);
     std::vector<int8_t> q(m * k);
     std::vector<float> s(m);
     quantize_rows_i8(x.data(), m, k, q.data(), s.data());
@@ -104,9 +91,9 @@ TEST(GemmI8, SimdMatchesScalarBitExactRaggedShapes) {
         for (size_t k : kKs) {
           auto xq = random_i8(m * k, rng);
           auto wq = random_i8(n * k, rng);
-          auto xs = random_floats(m, rng);
-          auto ws = random_floats(n, rng);
-          auto bias = random_floats(n, rng);
+          auto xs = normal_floats(m, 1.0f, rng);
+          auto ws = normal_floats(n, 1.0f, rng);
+          auto bias = normal_floats(n, 1.0f, rng);
           for (auto& v : xs) v = std::fabs(v) * 0.01f;
           for (auto& v : ws) v = std::fabs(v) * 0.01f;
           PackedI8Weights p = pack_i8_weights(wq.data(), ws.data(), bias.data(), n, k, layout);
@@ -149,8 +136,8 @@ TEST(GemmI8, ExtremeValuesNoOverflow) {
 TEST(GemmI8, PackF32EqualsQuantizeThenPack) {
   std::mt19937 rng(4);
   const size_t n = 13, k = 100, m = 5;
-  auto w = random_floats(n * k, rng);
-  auto b = random_floats(n, rng);
+  auto w = normal_floats(n * k, 1.0f, rng);
+  auto b = normal_floats(n, 1.0f, rng);
   std::vector<int8_t> q(n * k);
   std::vector<float> s(n);
   quantize_weights_i8(w.data(), n, k, q.data(), s.data());
@@ -164,7 +151,7 @@ TEST(GemmI8, PackF32EqualsQuantizeThenPack) {
   // Both layouts give identical outputs.
   PackedI8Weights d = pack_f32_weights(w.data(), b.data(), n, k, I8WeightLayout::kCompact8);
   EXPECT_EQ(d.bytes() + a.w16.size(), a.bytes());
-  auto x = random_floats(m * k, rng);
+  auto x = normal_floats(m * k, 1.0f, rng);
   std::vector<int8_t> xq(m * k);
   std::vector<float> xs(m), y1(m * n), y2(m * n);
   linear_i8(x.data(), m, a, xq.data(), xs.data(), y1.data());
@@ -176,9 +163,9 @@ TEST(GemmI8, MatchesFloatReferenceWithinQuantizationBound) {
   std::mt19937 rng(5);
   for (size_t k : {17, 768, 3072}) {
     const size_t m = 9, n = 67;
-    auto x = random_floats(m * k, rng, 1.5f);
-    auto w = random_floats(n * k, rng, 0.05f);
-    auto b = random_floats(n, rng);
+    auto x = normal_floats(m * k, 1.5f, rng);
+    auto w = normal_floats(n * k, 0.05f, rng);
+    auto b = normal_floats(n, 1.0f, rng);
     PackedI8Weights p = pack_f32_weights(w.data(), b.data(), n, k);
     std::vector<int8_t> xq(m * k);
     std::vector<float> xs(m), y(m * n);

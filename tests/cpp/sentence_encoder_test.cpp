@@ -2,8 +2,6 @@
 // (164 texts, max_seq_length 128) and on base2, the real geometry (768 / 12 heads / 3072; 52 texts at
 // max_seq_length 128 or 512, up to 336 tokens, so distances beyond ±128 go through the log buckets).
 // Bounds: max abs difference <= 1e-4 and cosine >= 0.99999 for every vector.
-#include "test_files.h"
-#include "reference_models.h"
 #include "model/sentence_encoder.h"
 
 #include <gtest/gtest.h>
@@ -18,18 +16,12 @@
 
 #include "common/error.h"
 #include "model/safetensors.h"
+#include "reference_models.h"
+#include "test_files.h"
+#include "test_vectors.h"
 
 namespace kfembed {
 namespace {
-
-
-// In double, so the report can show how far below 1 the cosine is.
-double cosine(const std::vector<float>& a, const std::vector<float>& b) {
-  double ab = 0, aa = 0, bb = 0;
-  for (size_t i = 0; i < a.size(); ++i)
-    ab += double(a[i]) * b[i], aa += double(a[i]) * a[i], bb += double(b[i]) * b[i];
-  return ab / std::sqrt(aa * bb);
-}
 
 struct Worst {
   double max_abs = 0, min_cos = 1;
@@ -188,7 +180,9 @@ TEST(SentenceEncoder, LinearFactoryBuildsEveryLayer) {
 }
 
 // base2: generated on demand by the reference generator (about 2 s, 120 MB) into the build's test-tmp dir.
-std::string base2_dir() { return reference_model_dir("base2"); }
+std::string base2_dir() {
+  return reference_model_dir("base2");
+}
 
 TEST(SentenceEncoder, Base2MatchesSentenceTransformers) {
   const std::string dir = base2_dir();

@@ -1,7 +1,7 @@
-// The int8 GEMM micro-kernel shared by gemm_i8.cpp (owned packed weights) and gemm_i8_view.cpp (weights
-// borrowed from a loaded file): both use the same packed layout — blocks of 4 output channels, K in steps of
-// 8, element (n, k) at ((n / 4) * (k_pad / 8) + k / 8) * 32 + (n % 4) * 8 + (k % 8) — so one kernel serves
-// both. Internal to src/kernels: include only from those two files.
+// The SIMD128 int8 GEMM micro-kernel shared by gemm_i8_view.cpp and gemm_i8_strassen.cpp (and the kernel
+// bench's pre-widened variant), over the packed layout of gemm_i8_view.h — blocks of 4 output channels, K in
+// steps of 8, element (n, k) at ((n / 4) * (k_pad / 8) + k / 8) * 32 + (n % 4) * 8 + (k % 8). Internal to
+// src/kernels and bench/kernels.
 #pragma once
 #include <cstddef>
 #include <cstdint>

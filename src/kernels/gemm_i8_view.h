@@ -1,9 +1,15 @@
-// int8 linear layer over BORROWED packed weights: the same arithmetic and the same compact 8-bit packed
-// layout as gemm_i8.h's kCompact8 (see there), but the weights are a pointer into memory someone else owns —
-// the loaded model file itself — so a converted package is used in place, with no copy at load.
-//   y[m, n] = ((float)Σ_k qx[m,k]·qw[n,k] * sx[m]) * sw[n] + b[n]
+// int8 linear layer y[m, n] = x[m, :] · W[n, :] + b[n] (PyTorch Linear) over BORROWED packed weights: the
+// weights are a pointer into memory someone else owns — the loaded model file itself — so a converted package
+// is used in place, with no copy at load.
+//   W ≈ qw[n, :] · sw[n]   (symmetric int8, one scale per output channel, packed once at conversion)
+//   x ≈ qx[m, :] · sx[m]   (symmetric int8, one scale per row: quantize_rows_i8 on the fly)
+//   acc = Σ_k qx[m,k] · qw[n,k]   exact in int32 (|q| ≤ 127, so K up to 133,000 cannot overflow)
+//   y[m, n] = ((float)acc · sx[m]) · sw[n] + b[n]   evaluated in exactly this order by both twins.
 // Packed element (n, k) of W lives at ((n / 4) * (k_pad / 8) + k / 8) * 32 + (n % 4) * 8 + (k % 8), with
 // n_pad = n rounded up to 4, k_pad = k rounded up to 8, zeros in the padding.
+// The micro-kernel keeps 2 rows × 4 columns of i32x4 accumulators (8 registers; with the operands it fits
+// x64's 16 xmm, so V8 does not spill), issues one i32x4.dot_i16x8_s + i32x4.add per row and slice, and
+// reduces horizontally once per block at the end. Padded columns are never written to y.
 // gemm_i8_view (SIMD128) and gemm_i8_view_scalar produce bit-identical y.
 #pragma once
 #include <cstddef>

@@ -20,9 +20,10 @@
 #include <time.h>
 #endif
 
-#include "kernels/gemm_i8_strassen.h"
-#include "kernels/gemm_i8_tile.h"
-#include "kernels/gemm_i8_view.h"
+#include "kernels/gemm_i8_f32_nr4kr8.h"
+#include "kernels/gemm_i8_f32_nr4kr8_strassen.h"
+#include "kernels/gemm_i8_f32_nr4kr8_tile_simd.h"
+#include "kernels/i8_packed_nr4kr8.h"
 #include "kernels/quantize.h"
 #include "kernels/simd128.h"
 
@@ -73,11 +74,12 @@ double cpu_s() {
 // block is widened per call: the upper bound of what the shipping kernel's per-block panel approximates.
 __attribute__((noinline)) void gemm_widened16(const int8_t* xq, const float* xs, size_t m,
                                               const kfembed::I8WeightsView& w, const int16_t* w16, float* y) {
-  using namespace kfembed::gemm_i8_tile;
-  const size_t block_stride = w.k_pad * kTileNR;
-  for (size_t nb = 0; nb < w.n_pad; nb += kTileNR)
-    column_block(xq, xs, m, w.n, w.k, w16 + (nb / kTileNR) * block_stride, w.scales + nb, w.bias + nb, nb,
-                 std::min(kTileNR, w.n - nb), y);
+  using kfembed::gemm_i8_f32_nr4kr8_tile_simd::column_block;
+  using kfembed::i8_packed_nr4kr8::kNR;
+  const size_t block_stride = w.k_pad * kNR;
+  for (size_t nb = 0; nb < w.n_pad; nb += kNR)
+    column_block(xq, xs, m, w.n, w.k, w16 + (nb / kNR) * block_stride, w.scales + nb, w.bias + nb, nb,
+                 std::min(kNR, w.n - nb), y);
 }
 
 // One int8 linear layer y[m, n] = x[m, k] · Wᵀ + b: activations quantized as the encoder does, weights
@@ -91,8 +93,8 @@ struct Problem {
 
   Problem(size_t m_, size_t n_, size_t k_, float w_spread, std::mt19937& rng) : m(m_), n(n_), k(k_) {
     std::normal_distribution<float> nd(0.0f, 1.0f);
-    n_pad = kfembed::i8_view_round_up(n, kfembed::kI8ViewNR);
-    k_pad = kfembed::i8_view_round_up(k, kfembed::kI8ViewKR);
+    n_pad = kfembed::i8_packed_nr4kr8::padded_n(n);
+    k_pad = kfembed::i8_packed_nr4kr8::padded_k(k);
     x.resize(m * k);
     std::vector<float> w(n * k);
     for (auto& v : x) v = nd(rng);
@@ -103,12 +105,12 @@ struct Problem {
     wq.resize(n * k);
     kfembed::quantize_weights_i8(w.data(), n, k, wq.data(), scales.data());
     packed.resize(n_pad * k_pad);
-    kfembed::pack_i8_view_layout(wq.data(), n, k, packed.data());
+    kfembed::i8_packed_nr4kr8::pack(wq.data(), n, k, packed.data());
     w16.assign(packed.begin(), packed.end());
-    panel.resize(kfembed::kI8ViewNR * k_pad);
+    panel.resize(kfembed::i8_packed_nr4kr8::kNR * k_pad);
     xq.resize(m * k);
     xs.resize(m);
-    kfembed::quantize_rows_i8(x.data(), m, k, xq.data(), xs.data());
+    kfembed::quantize_rows_i8_simd(x.data(), m, k, xq.data(), xs.data());
     strassen.reserve(m, k_pad, 2);
   }
   kfembed::I8WeightsView view() const {
@@ -136,10 +138,12 @@ std::vector<Variant> gemm_variants(Problem& p, std::vector<float>& y, bool with_
                     y.data());
        },
        macs, false},
-      {"simd", [&p, &y, w] { kfembed::gemm_i8_view(p.xq.data(), p.xs.data(), p.m, w, y.data()); }, macs,
-       false},
+      {"simd", [&p, &y, w] { kfembed::gemm_i8_f32_nr4kr8_simd(p.xq.data(), p.xs.data(), p.m, w, y.data()); },
+       macs, false},
       {"simd-panel",
-       [&p, &y, w] { kfembed::gemm_i8_view(p.xq.data(), p.xs.data(), p.m, w, y.data(), p.panel.data()); },
+       [&p, &y, w] {
+         kfembed::gemm_i8_f32_nr4kr8_simd(p.xq.data(), p.xs.data(), p.m, w, y.data(), p.panel.data());
+       },
        macs, false},
       {"widened16", [&p, &y, w] { gemm_widened16(p.xq.data(), p.xs.data(), p.m, w, p.w16.data(), y.data()); },
        macs, false},
@@ -148,14 +152,15 @@ std::vector<Variant> gemm_variants(Problem& p, std::vector<float>& y, bool with_
     if (kfembed::strassen_i8_fits(levels, p.n, p.k) && p.strassen.holds(p.m, p.k, levels))
       vs.push_back({levels == 1 ? "strassen1" : "strassen2",
                     [&p, &y, w, levels] {
-                      kfembed::gemm_i8_view_strassen(p.xq.data(), p.xs.data(), p.m, w, y.data(), levels,
-                                                     p.strassen);
+                      kfembed::gemm_i8_f32_nr4kr8_strassen_simd(p.xq.data(), p.xs.data(), p.m, w, y.data(),
+                                                                levels, p.strassen);
                     },
                     macs, false});
   if (with_scalar)
-    vs.push_back({"scalar",
-                  [&p, &y, w] { kfembed::gemm_i8_view_scalar(p.xq.data(), p.xs.data(), p.m, w, y.data()); },
-                  macs, true});
+    vs.push_back(
+        {"scalar",
+         [&p, &y, w] { kfembed::gemm_i8_f32_nr4kr8_scalar(p.xq.data(), p.xs.data(), p.m, w, y.data()); },
+         macs, true});
   return vs;
 }
 
@@ -163,7 +168,7 @@ std::vector<Variant> gemm_variants(Problem& p, std::vector<float>& y, bool with_
 // scalar twin's, and a quantize_rows_i8 that differs from its scalar twin.
 int mismatches(Problem& p, const std::vector<Variant>& vs, std::vector<float>& y, const char* shape) {
   std::vector<float> y_ref(p.m * p.n);
-  kfembed::gemm_i8_view_scalar(p.xq.data(), p.xs.data(), p.m, p.view(), y_ref.data());
+  kfembed::gemm_i8_f32_nr4kr8_scalar(p.xq.data(), p.xs.data(), p.m, p.view(), y_ref.data());
   int failures = 0;
   for (const Variant& v : vs) {
     std::fill(y.begin(), y.end(), -1.0f);
@@ -255,7 +260,8 @@ int main(int argc, char** argv) {
     failures += mismatches(p, vs, y, shape);
     std::vector<int8_t> xq(p.xq.size());
     std::vector<float> xs(s.m);
-    vs.push_back({"quantize", [&] { kfembed::quantize_rows_i8(p.x.data(), s.m, s.k, xq.data(), xs.data()); },
+    vs.push_back({"quantize",
+                  [&] { kfembed::quantize_rows_i8_simd(p.x.data(), s.m, s.k, xq.data(), xs.data()); },
                   double(s.m) * s.k, false});
     report(shape, vs, rounds, round_s);
   }

@@ -4,8 +4,8 @@
 //
 // model.int8.safetensors (an ordinary safetensors file; tensor names without any "deberta." prefix):
 //   <linear>.weight        I8  [n_pad, k_pad]  int8 W' = W / smooth (per input column), symmetric per output
-//                                               channel, stored in the packed layout of gemm_i8_view.h (the
-//                                               compact layout of gemm_i8.h), so the encoder runs it in place
+//                                               channel, stored in the packed layout of
+//                                               kernels/i8_packed_nr4kr8.h, so the encoder runs it in place
 //   <linear>.weight_scale  F32 [n]             per output channel: W'[n, :] ≈ weight[n, :] * weight_scale[n]
 //   <linear>.bias          F32 [n]
 //   <linear>.input_smooth  F32 [k]             (only where smoothing applies) activations are quantized as

@@ -1,15 +1,16 @@
-// gemm_i8_view_strassen: one and two Strassen levels give the plain GEMM's bytes (gemm_i8_view_scalar) on
-// ragged row counts (padding rows), on weights and activations at the int8 extremes (operand sums reach
-// ±4·127 and the int32 recombination must stay exact), and the shape / scratch checks fall back cleanly.
-#include "kernels/gemm_i8_strassen.h"
-
+// gemm_i8_f32_nr4kr8_strassen_simd: one and two Strassen levels give the plain GEMM's bytes
+// (gemm_i8_f32_nr4kr8_scalar) on ragged row counts (padding rows), on weights and activations at the int8
+// extremes (operand sums reach ±4·127 and the int32 recombination must stay exact), and the shape / scratch
+// checks fall back cleanly.
 #include <gtest/gtest.h>
 
 #include <cstring>
 #include <random>
 #include <vector>
 
-#include "kernels/gemm_i8_view.h"
+#include "kernels/gemm_i8_f32_nr4kr8.h"
+#include "kernels/gemm_i8_f32_nr4kr8_strassen.h"
+#include "kernels/i8_packed_nr4kr8.h"
 
 namespace kfembed {
 namespace {
@@ -29,7 +30,7 @@ Case make_case(size_t n, size_t k, std::mt19937& rng, int8_t fixed = 0) {
          std::vector<float>(n),
          std::vector<float>(n)};
   for (auto& v : c.w) v = fixed ? fixed : static_cast<int8_t>(static_cast<int>(rng() % 255) - 127);
-  pack_i8_view_layout(c.w.data(), n, k, c.packed.data());
+  i8_packed_nr4kr8::pack(c.w.data(), n, k, c.packed.data());
   for (size_t j = 0; j < n; ++j) {
     c.scales[j] = 0.001f * static_cast<float>(1 + j % 13);
     c.bias[j] = 0.125f * static_cast<float>(j % 7) - 0.5f;
@@ -53,8 +54,8 @@ void expect_same_as_plain(const Case& c, const std::vector<int8_t>& x, size_t m,
                           StrassenI8Scratch& scratch) {
   const auto xs = row_scales(m);
   std::vector<float> y(m * c.n, -7.0f), ys(m * c.n, -8.0f);
-  gemm_i8_view_strassen(x.data(), xs.data(), m, c.view(), y.data(), levels, scratch);
-  gemm_i8_view_scalar(x.data(), xs.data(), m, c.view(), ys.data());
+  gemm_i8_f32_nr4kr8_strassen_simd(x.data(), xs.data(), m, c.view(), y.data(), levels, scratch);
+  gemm_i8_f32_nr4kr8_scalar(x.data(), xs.data(), m, c.view(), ys.data());
   ASSERT_EQ(0, std::memcmp(y.data(), ys.data(), y.size() * sizeof(float)))
       << "levels=" << levels << " m=" << m << " n=" << c.n << " k=" << c.k;
 }

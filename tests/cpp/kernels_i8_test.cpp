@@ -1,8 +1,8 @@
 // int8 kernels: quantize_rows_i8 and quantize_rows_i8_scaled (smoothing factors), and the GEMM over packed
-// int8 weights gemm_i8_view, with and without its int16 panel. SIMD128 twins bit-identical to the scalar
-// ones on ragged shapes; the scalar GEMM equal to an integer reference on the unpacked weights, exact at the
-// int8 extremes and within the analytic int8 error bound of a float reference; quantization within half a
-// step.
+// int8 weights gemm_i8_f32_nr4kr8_simd, with and without its int16 panel. SIMD128 twins bit-identical to the
+// scalar ones on ragged shapes; the scalar GEMM equal to an integer reference on the unpacked weights, exact
+// at the int8 extremes and within the analytic int8 error bound of a float reference; quantization within
+// half a step.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -12,7 +12,8 @@
 #include <utility>
 #include <vector>
 
-#include "kernels/gemm_i8_view.h"
+#include "kernels/gemm_i8_f32_nr4kr8.h"
+#include "kernels/i8_packed_nr4kr8.h"
 #include "kernels/quantize.h"
 #include "kernels/quantize_scaled.h"
 #include "test_vectors.h"
@@ -28,7 +29,7 @@ TEST(QuantizeI8, SimdMatchesScalarExactly) {
       if (k > 2) x[k / 2] = -1e4f;  // one outlier
       std::vector<int8_t> q1(m * k), q2(m * k);
       std::vector<float> s1(m), s2(m);
-      quantize_rows_i8(x.data(), m, k, q1.data(), s1.data());
+      quantize_rows_i8_simd(x.data(), m, k, q1.data(), s1.data());
       quantize_rows_i8_scalar(x.data(), m, k, q2.data(), s2.data());
       ASSERT_EQ(q1, q2) << "m=" << m << " k=" << k;
       ASSERT_EQ(0, std::memcmp(s1.data(), s2.data(), m * sizeof(float)));
@@ -44,7 +45,7 @@ TEST(QuantizeI8, TiesAndExtremesMatchScalar) {
   const size_t k = x.size();
   std::vector<int8_t> q1(k), q2(k);
   float s1, s2;
-  quantize_rows_i8(x.data(), 1, k, q1.data(), &s1);
+  quantize_rows_i8_simd(x.data(), 1, k, q1.data(), &s1);
   quantize_rows_i8_scalar(x.data(), 1, k, q2.data(), &s2);
   EXPECT_EQ(q1, q2);
   EXPECT_EQ(s1, s2);
@@ -59,7 +60,7 @@ TEST(QuantizeI8, RoundTripWithinHalfStep) {
     auto x = normal_floats(m * k, 2.0f, rng);
     std::vector<int8_t> q(m * k);
     std::vector<float> s(m);
-    quantize_rows_i8(x.data(), m, k, q.data(), s.data());
+    quantize_rows_i8_simd(x.data(), m, k, q.data(), s.data());
     for (size_t r = 0; r < m; ++r) {
       float amax = 0;
       for (size_t i = 0; i < k; ++i) amax = std::max(amax, std::fabs(x[r * k + i]));
@@ -77,7 +78,7 @@ TEST(QuantizeI8, ZeroAndTinyRowsGiveZeroScale) {
   std::vector<float> x = {0, 0, 0, 0, 0, 1e-38f, -1e-40f, 0, 0, 0};
   std::vector<int8_t> q(10, 5);
   float s[2];
-  quantize_rows_i8(x.data(), 2, 5, q.data(), s);
+  quantize_rows_i8_simd(x.data(), 2, 5, q.data(), s);
   EXPECT_EQ(s[0], 0.0f);
   EXPECT_EQ(s[1], 0.0f);
   for (auto v : q) EXPECT_EQ(v, 0);
@@ -95,7 +96,7 @@ TEST(QuantizeScaled, SimdMatchesScalarOnRaggedShapes) {
       for (const float* f : {static_cast<const float*>(nullptr), static_cast<const float*>(factors.data())}) {
         std::vector<int8_t> q(m * k), qs(m * k);
         std::vector<float> s(m), ss(m);
-        quantize_rows_i8_scaled(x.data(), m, k, f, q.data(), s.data());
+        quantize_rows_i8_scaled_simd(x.data(), m, k, f, q.data(), s.data());
         quantize_rows_i8_scaled_scalar(x.data(), m, k, f, qs.data(), ss.data());
         EXPECT_EQ(q, qs) << "m=" << m << " k=" << k << (f ? " with factors" : "");
         EXPECT_EQ(0, std::memcmp(s.data(), ss.data(), m * sizeof(float))) << "m=" << m << " k=" << k;
@@ -127,7 +128,7 @@ TEST(QuantizeScaled, ZeroRowsGetZeroScale) {
   std::vector<float> x(2 * k, 0.0f), f(k, 0.5f);
   std::vector<int8_t> q(2 * k, 1);
   std::vector<float> s(2, 1.0f);
-  quantize_rows_i8_scaled(x.data(), 2, k, f.data(), q.data(), s.data());
+  quantize_rows_i8_scaled_simd(x.data(), 2, k, f.data(), q.data(), s.data());
   EXPECT_EQ(s[0], 0.0f);
   for (int8_t v : q) EXPECT_EQ(v, 0);
 }
@@ -142,13 +143,13 @@ struct PackedWeights {
                 size_t n_, size_t k_)
       : n(n_),
         k(k_),
-        n_pad(i8_view_round_up(n_, kI8ViewNR)),
-        k_pad(i8_view_round_up(k_, kI8ViewKR)),
+        n_pad(i8_packed_nr4kr8::padded_n(n_)),
+        k_pad(i8_packed_nr4kr8::padded_k(k_)),
         w(std::move(w_)),
         packed(n_pad * k_pad),
         scales(n_pad, 0.0f),
         bias(n_pad, 0.0f) {
-    pack_i8_view_layout(w.data(), n, k, packed.data());
+    i8_packed_nr4kr8::pack(w.data(), n, k, packed.data());
     std::copy(scales_.begin(), scales_.end(), scales.begin());
     std::copy(bias_.begin(), bias_.end(), bias.begin());
   }
@@ -160,10 +161,10 @@ struct PackedWeights {
 std::vector<float> gemm_all_twins(const int8_t* xq, const float* xs, size_t m, const PackedWeights& p) {
   constexpr float kSentinel = 1234.5f;
   std::vector<float> ys(m * p.n + 4, kSentinel), y(ys), yp(ys);
-  std::vector<int16_t> panel(kI8ViewNR * p.k_pad);
-  gemm_i8_view_scalar(xq, xs, m, p.view(), ys.data());
-  gemm_i8_view(xq, xs, m, p.view(), y.data());
-  gemm_i8_view(xq, xs, m, p.view(), yp.data(), panel.data());
+  std::vector<int16_t> panel(i8_packed_nr4kr8::kNR * p.k_pad);
+  gemm_i8_f32_nr4kr8_scalar(xq, xs, m, p.view(), ys.data());
+  gemm_i8_f32_nr4kr8_simd(xq, xs, m, p.view(), y.data());
+  gemm_i8_f32_nr4kr8_simd(xq, xs, m, p.view(), yp.data(), panel.data());
   EXPECT_EQ(0, std::memcmp(y.data(), ys.data(), y.size() * sizeof(float)))
       << "m=" << m << " n=" << p.n << " k=" << p.k;
   EXPECT_EQ(0, std::memcmp(yp.data(), ys.data(), yp.size() * sizeof(float)))
@@ -173,7 +174,7 @@ std::vector<float> gemm_all_twins(const int8_t* xq, const float* xs, size_t m, c
   return ys;
 }
 
-TEST(GemmI8View, SimdMatchesScalarAndReferenceOnRaggedShapes) {
+TEST(GemmI8F32Nr4Kr8, SimdMatchesScalarAndReferenceOnRaggedShapes) {
   std::mt19937 rng(3);
   for (size_t m : {1, 2, 3, 5, 17, 33})
     for (size_t n : {1, 3, 4, 5, 7, 9, 12, 13, 67})
@@ -199,7 +200,7 @@ TEST(GemmI8View, SimdMatchesScalarAndReferenceOnRaggedShapes) {
         std::vector<int8_t> row(k);
         size_t nonzero = 0;
         for (size_t c = 0; c < n; ++c) {
-          unpack_i8_view_row(p.packed.data(), c, k, p.k_pad, row.data());
+          i8_packed_nr4kr8::unpack_row(p.packed.data(), c, k, p.k_pad, row.data());
           ASSERT_EQ(0, std::memcmp(row.data(), p.w.data() + c * k, k)) << "row " << c;
           nonzero += k - std::count(row.begin(), row.end(), 0);
         }
@@ -207,7 +208,7 @@ TEST(GemmI8View, SimdMatchesScalarAndReferenceOnRaggedShapes) {
       }
 }
 
-TEST(GemmI8View, ExtremeValuesNoOverflow) {
+TEST(GemmI8F32Nr4Kr8, ExtremeValuesNoOverflow) {
   // All ±127 at K = 3072: |acc| = 127² · 3072 ≈ 4.95e7, far below 2^31; checks no i16 accumulation anywhere.
   const size_t m = 3, n = 5, k = 3072;
   std::vector<int8_t> xq(m * k, 127);
@@ -219,7 +220,7 @@ TEST(GemmI8View, ExtremeValuesNoOverflow) {
   for (float v : gemm_all_twins(all.data(), xs.data(), 1, p)) EXPECT_EQ(v, -127.0f * 127.0f * 3072.0f);
 }
 
-TEST(GemmI8View, MatchesFloatReferenceWithinQuantizationBound) {
+TEST(GemmI8F32Nr4Kr8, MatchesFloatReferenceWithinQuantizationBound) {
   std::mt19937 rng(5);
   for (size_t k : {17, 768, 3072}) {
     const size_t m = 9, n = 67;
@@ -230,8 +231,8 @@ TEST(GemmI8View, MatchesFloatReferenceWithinQuantizationBound) {
     std::vector<float> ws(n), xs(m), y(m * n);
     quantize_weights_i8(w.data(), n, k, wq.data(), ws.data());
     const PackedWeights p(wq, ws, b, n, k);
-    quantize_rows_i8(x.data(), m, k, xq.data(), xs.data());
-    gemm_i8_view(xq.data(), xs.data(), m, p.view(), y.data());
+    quantize_rows_i8_simd(x.data(), m, k, xq.data(), xs.data());
+    gemm_i8_f32_nr4kr8_simd(xq.data(), xs.data(), m, p.view(), y.data());
     double max_rel = 0;
     for (size_t r = 0; r < m; ++r)
       for (size_t c = 0; c < n; ++c) {
@@ -252,7 +253,7 @@ TEST(GemmI8View, MatchesFloatReferenceWithinQuantizationBound) {
   }
 }
 
-TEST(GemmI8View, ZeroRowsAndEmptyM) {
+TEST(GemmI8F32Nr4Kr8, ZeroRowsAndEmptyM) {
   const size_t n = 7, k = 15;
   const std::vector<float> w(n * k, 0.5f), b = {1, 2, 3, 4, 5, 6, 7};
   std::vector<int8_t> wq(n * k);
@@ -262,10 +263,10 @@ TEST(GemmI8View, ZeroRowsAndEmptyM) {
   std::vector<float> x(2 * k, 0.0f), y(2 * n, -1.0f);
   std::vector<int8_t> xq(2 * k);
   std::vector<float> xs(2);
-  gemm_i8_view(xq.data(), xs.data(), 0, p.view(), y.data());
+  gemm_i8_f32_nr4kr8_simd(xq.data(), xs.data(), 0, p.view(), y.data());
   EXPECT_EQ(y[0], -1.0f);
-  quantize_rows_i8(x.data(), 2, k, xq.data(), xs.data());
-  gemm_i8_view(xq.data(), xs.data(), 2, p.view(), y.data());
+  quantize_rows_i8_simd(x.data(), 2, k, xq.data(), xs.data());
+  gemm_i8_f32_nr4kr8_simd(xq.data(), xs.data(), 2, p.view(), y.data());
   for (size_t r = 0; r < 2; ++r)
     for (size_t c = 0; c < n; ++c) EXPECT_EQ(y[r * n + c], b[c]);
 }

@@ -1,15 +1,19 @@
-#include "kernels/gemm_i8_strassen.h"
+#include "kernels/gemm_i8_f32_nr4kr8_strassen.h"
 
 #include <array>
 #include <cstring>
 
-#include "kernels/gemm_i8_tile.h"
+#include "kernels/gemm_i8_f32_nr4kr8_tile_simd.h"
+#include "kernels/i8_packed_nr4kr8.h"
 #include "kernels/simd128.h"
 
 namespace kfembed {
 namespace {
 
-using namespace gemm_i8_tile;
+using namespace gemm_i8_f32_nr4kr8_tile_simd;
+using i8_packed_nr4kr8::kKR;
+using i8_packed_nr4kr8::kNR;
+using i8_packed_nr4kr8::round_up;
 
 // Strassen's seven products for C = A·B with 2×2 blocks (A: rows × depth, B: depth × columns): the
 // coefficient of each block of A [row half][depth half], of B [depth half][column half], and with which sign
@@ -71,10 +75,6 @@ constexpr std::array<Product<S>, pow7(S)> make_plan() {
   return plan;
 }
 
-constexpr size_t round_up(size_t v, size_t to) {
-  return (v + to - 1) / to * to;
-}
-
 // Sizes of one call with s levels.
 struct Dims {
   size_t parts, m_pad, mb, kb;  // 2^s; rows padded to whole row pairs per block; block rows; block depth
@@ -94,17 +94,17 @@ void signed_sum_i8(const int8_t* const* src, const int8_t* sign, size_t terms, s
   }
   const int8_t* s0 = src[0];
   if (sign[0] > 0) {
-    for (size_t j = 0; j < count; j += kTileKR) wasm_v128_store(dst + j, load_i8x8(s0 + j));
+    for (size_t j = 0; j < count; j += kKR) wasm_v128_store(dst + j, load_i8x8(s0 + j));
   } else {
-    for (size_t j = 0; j < count; j += kTileKR) wasm_v128_store(dst + j, wasm_i16x8_neg(load_i8x8(s0 + j)));
+    for (size_t j = 0; j < count; j += kKR) wasm_v128_store(dst + j, wasm_i16x8_neg(load_i8x8(s0 + j)));
   }
   for (size_t t = 1; t < terms; ++t) {
     const int8_t* st = src[t];
     if (sign[t] > 0) {
-      for (size_t j = 0; j < count; j += kTileKR)
+      for (size_t j = 0; j < count; j += kKR)
         wasm_v128_store(dst + j, wasm_i16x8_add(wasm_v128_load(dst + j), load_i8x8(st + j)));
     } else {
-      for (size_t j = 0; j < count; j += kTileKR)
+      for (size_t j = 0; j < count; j += kKR)
         wasm_v128_store(dst + j, wasm_i16x8_sub(wasm_v128_load(dst + j), load_i8x8(st + j)));
     }
   }
@@ -121,8 +121,8 @@ void strassen(const int8_t* xq, const float* xscales, size_t m, const I8WeightsV
   static constexpr std::array<Product<S>, pow7(S)> kPlan = make_plan<S>();
   const size_t n = w.n, k = w.k;
   const Dims d = dims(S, m, k);
-  const size_t nb = n / d.parts;              // columns per block
-  const size_t c_stride = d.parts * kTileNR;  // int32 per row of one column group's results
+  const size_t nb = n / d.parts;          // columns per block
+  const size_t c_stride = d.parts * kNR;  // int32 per row of one column group's results
   const int8_t* src[1 << S];
   int8_t sign[1 << S];
 
@@ -144,15 +144,15 @@ void strassen(const int8_t* xq, const float* xscales, size_t m, const I8WeightsV
 
   // Column groups: the 4-column block g of each of the 2^s column parts. Their packed weight blocks hold
   // the whole depth; a depth block is a contiguous span of 4 · kb values in the tile layout.
-  const size_t block_stride = k * kTileNR;
-  const size_t panel = kTileNR * d.kb;
+  const size_t block_stride = k * kNR;
+  const size_t panel = kNR * d.kb;
   int16_t* b = scratch.b.data();
   int32_t* c = scratch.c.data();
-  for (size_t g = 0; g < nb / kTileNR; ++g) {
+  for (size_t g = 0; g < nb / kNR; ++g) {
     for (size_t p = 0; p < kPlan.size(); ++p) {
       for (size_t t = 0; t < kPlan[p].nb; ++t) {
         const Term& term = kPlan[p].b[t];  // row: depth block, col: column part
-        src[t] = w.packed + (term.col * (nb / kTileNR) + g) * block_stride + term.row * panel;
+        src[t] = w.packed + (term.col * (nb / kNR) + g) * block_stride + term.row * panel;
         sign[t] = term.sign;
       }
       signed_sum_i8(src, sign, kPlan[p].nb, panel, b + p * panel);
@@ -166,7 +166,7 @@ void strassen(const int8_t* xq, const float* xscales, size_t m, const I8WeightsV
         kernel_2x4(ap + r * d.kb, ap + (r + 1) * d.kb, d.kb, bp, &y0, &y1);
         for (size_t t = 0; t < kPlan[p].nc; ++t) {
           const Term& term = kPlan[p].c[t];  // row: row block, col: column part
-          int32_t* c0 = c + (term.row * d.mb + r) * c_stride + term.col * kTileNR;
+          int32_t* c0 = c + (term.row * d.mb + r) * c_stride + term.col * kNR;
           add_signed(c0, y0, term.sign);
           add_signed(c0 + c_stride, y1, term.sign);
         }
@@ -174,9 +174,9 @@ void strassen(const int8_t* xq, const float* xscales, size_t m, const I8WeightsV
     }
     for (size_t row = 0; row < m; ++row)
       for (size_t q = 0; q < d.parts; ++q) {
-        const size_t col = q * nb + g * kTileNR;
-        store_row(wasm_v128_load(c + row * c_stride + q * kTileNR), xscales[row], w.scales + col,
-                  w.bias + col, y + row * n + col, kTileNR);
+        const size_t col = q * nb + g * kNR;
+        store_row(wasm_v128_load(c + row * c_stride + q * kNR), xscales[row], w.scales + col, w.bias + col,
+                  y + row * n + col, kNR);
       }
   }
 }
@@ -187,7 +187,7 @@ struct Sizes {
 Sizes sizes(size_t levels, size_t rows, size_t k) {
   const Dims d = dims(levels, rows, k);
   const size_t products = pow7(levels);
-  return {products * d.mb * d.kb, products * kTileNR * d.kb, d.m_pad * d.parts * kTileNR};
+  return {products * d.mb * d.kb, products * kNR * d.kb, d.m_pad * d.parts * kNR};
 }
 
 }  // namespace
@@ -195,7 +195,7 @@ Sizes sizes(size_t levels, size_t rows, size_t k) {
 bool strassen_i8_fits(size_t levels, size_t n, size_t k) {
   if (levels == 0 || levels > kStrassenMaxLevels) return false;
   const size_t parts = size_t{1} << levels;
-  return n > 0 && k > 0 && n % (parts * kTileNR) == 0 && k % (parts * kTileKR) == 0;
+  return n > 0 && k > 0 && n % (parts * kNR) == 0 && k % (parts * kKR) == 0;
 }
 
 size_t strassen_i8_levels(size_t m, size_t n, size_t k) {
@@ -219,10 +219,11 @@ bool StrassenI8Scratch::holds(size_t rows, size_t k, size_t levels) const {
   return a.size() >= need.a && b.size() >= need.b && c.size() >= need.c;
 }
 
-void gemm_i8_view_strassen(const int8_t* xq, const float* xscales, size_t m, const I8WeightsView& w, float* y,
-                           size_t levels, StrassenI8Scratch& scratch) {
+void gemm_i8_f32_nr4kr8_strassen_simd(const int8_t* xq, const float* xscales, size_t m,
+                                      const I8WeightsView& w, float* y, size_t levels,
+                                      StrassenI8Scratch& scratch) {
   if (!strassen_i8_fits(levels, w.n, w.k) || !scratch.holds(m, w.k, levels))
-    gemm_i8_view(xq, xscales, m, w, y);  // same y; guards a caller that skipped the checks
+    gemm_i8_f32_nr4kr8_simd(xq, xscales, m, w, y);  // same y; guards a caller that skipped the checks
   else if (levels == 1)
     strassen<1>(xq, xscales, m, w, y, scratch);
   else

@@ -111,7 +111,7 @@ struct Problem {
     xq.resize(m * k);
     xs.resize(m);
     kfembed::quantize_rows_i8_simd(x.data(), m, k, xq.data(), xs.data());
-    strassen.reserve(m, k_pad, 2);
+    strassen.reserve(m, k_pad);
   }
   kfembed::I8WeightsView view() const {
     return {n, k, n_pad, k_pad, packed.data(), scales.data(), bias.data()};
@@ -148,14 +148,13 @@ std::vector<Variant> gemm_variants(Problem& p, std::vector<float>& y, bool with_
       {"widened16", [&p, &y, w] { gemm_widened16(p.xq.data(), p.xs.data(), p.m, w, p.w16.data(), y.data()); },
        macs, false},
   };
-  for (size_t levels : {1, 2})
-    if (kfembed::strassen_i8_fits(levels, p.n, p.k) && p.strassen.holds(p.m, p.k, levels))
-      vs.push_back({levels == 1 ? "strassen1" : "strassen2",
-                    [&p, &y, w, levels] {
-                      kfembed::gemm_i8_f32_nr4kr8_strassen_simd(p.xq.data(), p.xs.data(), p.m, w, y.data(),
-                                                                levels, p.strassen);
-                    },
-                    macs, false});
+  if (kfembed::strassen_i8_fits(p.n, p.k) && p.strassen.holds(p.m, p.k))
+    vs.push_back({"strassen",
+                  [&p, &y, w] {
+                    kfembed::gemm_i8_f32_nr4kr8_strassen_simd(p.xq.data(), p.xs.data(), p.m, w, y.data(),
+                                                              p.strassen);
+                  },
+                  macs, false});
   if (with_scalar)
     vs.push_back(
         {"scalar",

@@ -31,58 +31,40 @@ constexpr StrassenProduct kStrassen[7] = {
     {{{0, 1}, {0, -1}}, {{0, 0}, {1, 1}}, {{1, 0}, {0, 0}}},  // (A12 − A22)(B21 + B22) → C11
 };
 
-// A block of a 2^s × 2^s grid with its coefficient.
+// A nonzero block of the 2×2 grid with its coefficient.
 struct Term {
   uint8_t row = 0, col = 0;
   int8_t sign = 0;
 };
-// One of the 7^s products of s recursion levels: ≤ 2 nonzero blocks per matrix per level, so ≤ 2^s terms.
-template <size_t S>
+// One product's nonzero blocks, at most 2 per matrix.
 struct Product {
-  Term a[1 << S], b[1 << S], c[1 << S];
+  Term a[2], b[2], c[2];
   uint8_t na = 0, nb = 0, nc = 0;
 };
 
-constexpr size_t pow7(size_t s) {
-  return s == 0 ? 1 : 7 * pow7(s - 1);
-}
-
-// s levels = the Kronecker product of Strassen with itself: product p has base-7 digits p_1..p_s (outermost
-// level first), and block (r, c) of the 2^s grid has bits r_1..r_s, c_1..c_s; its coefficient is the product
-// over levels of kStrassen[p_l]'s coefficient at (r_l, c_l).
-template <size_t S>
-constexpr std::array<Product<S>, pow7(S)> make_plan() {
-  std::array<Product<S>, pow7(S)> plan{};
+constexpr std::array<Product, 7> make_plan() {
+  std::array<Product, 7> plan{};
   for (size_t p = 0; p < plan.size(); ++p) {
-    size_t digit[S] = {};
-    for (size_t l = S, rest = p; l-- > 0; rest /= 7) digit[l] = rest % 7;
-    Product<S>& out = plan[p];
-    for (size_t r = 0; r < (size_t{1} << S); ++r)
-      for (size_t c = 0; c < (size_t{1} << S); ++c) {
-        int sa = 1, sb = 1, sc = 1;
-        for (size_t l = 0; l < S; ++l) {
-          const size_t rl = (r >> (S - 1 - l)) & 1, cl = (c >> (S - 1 - l)) & 1;
-          sa *= kStrassen[digit[l]].a[rl][cl];
-          sb *= kStrassen[digit[l]].b[rl][cl];
-          sc *= kStrassen[digit[l]].c[rl][cl];
-        }
-        const Term t{static_cast<uint8_t>(r), static_cast<uint8_t>(c), 0};
-        if (sa) out.a[out.na++] = Term{t.row, t.col, static_cast<int8_t>(sa)};
-        if (sb) out.b[out.nb++] = Term{t.row, t.col, static_cast<int8_t>(sb)};
-        if (sc) out.c[out.nc++] = Term{t.row, t.col, static_cast<int8_t>(sc)};
+    const StrassenProduct& s = kStrassen[p];
+    Product& out = plan[p];
+    for (uint8_t r = 0; r < 2; ++r)
+      for (uint8_t c = 0; c < 2; ++c) {
+        if (s.a[r][c]) out.a[out.na++] = Term{r, c, s.a[r][c]};
+        if (s.b[r][c]) out.b[out.nb++] = Term{r, c, s.b[r][c]};
+        if (s.c[r][c]) out.c[out.nc++] = Term{r, c, s.c[r][c]};
       }
   }
   return plan;
 }
+constexpr std::array<Product, 7> kPlan = make_plan();
 
-// Sizes of one call with s levels.
+// Sizes of one call: rows padded to whole row pairs in each row half.
 struct Dims {
-  size_t parts, m_pad, mb, kb;  // 2^s; rows padded to whole row pairs per block; block rows; block depth
+  size_t m_pad, mb, kb;  // padded rows; rows per half; depth per half
 };
-Dims dims(size_t levels, size_t m, size_t k) {
-  const size_t parts = size_t{1} << levels;
-  const size_t m_pad = round_up(m, 2 * parts);
-  return {parts, m_pad, m_pad / parts, k / parts};
+Dims dims(size_t m, size_t k) {
+  const size_t m_pad = round_up(m, 4);
+  return {m_pad, m_pad / 2, k / 2};
 }
 
 // dst[0, count) = Σ sign_t · src_t[0, count) widened to int16 (count a multiple of 8; no terms → zeros).
@@ -115,16 +97,14 @@ inline void add_signed(int32_t* c, v128_t v, int8_t sign) {
   wasm_v128_store(c, sign > 0 ? wasm_i32x4_add(old, v) : wasm_i32x4_sub(old, v));
 }
 
-template <size_t S>
 void strassen(const int8_t* xq, const float* xscales, size_t m, const I8WeightsView& w, float* y,
               StrassenI8Scratch& scratch) {
-  static constexpr std::array<Product<S>, pow7(S)> kPlan = make_plan<S>();
   const size_t n = w.n, k = w.k;
-  const Dims d = dims(S, m, k);
-  const size_t nb = n / d.parts;          // columns per block
-  const size_t c_stride = d.parts * kNR;  // int32 per row of one column group's results
-  const int8_t* src[1 << S];
-  int8_t sign[1 << S];
+  const Dims d = dims(m, k);
+  const size_t nb = n / 2;          // columns per column part
+  const size_t c_stride = 2 * kNR;  // int32 per row of one column group's results
+  const int8_t* src[2];
+  int8_t sign[2];
 
   // Activation operands: product p, block row r → Σ sign · X[block row of the term + r, depth block of it].
   // Padding rows (≥ m) are zero, so their terms are dropped.
@@ -142,7 +122,7 @@ void strassen(const int8_t* xq, const float* xscales, size_t m, const I8WeightsV
       signed_sum_i8(src, sign, terms, d.kb, a + (p * d.mb + r) * d.kb);
     }
 
-  // Column groups: the 4-column block g of each of the 2^s column parts. Their packed weight blocks hold
+  // Column groups: the 4-column block g of each of the 2 column parts. Their packed weight blocks hold
   // the whole depth; a depth block is a contiguous span of 4 · kb values in the tile layout.
   const size_t block_stride = k * kNR;
   const size_t panel = kNR * d.kb;
@@ -173,7 +153,7 @@ void strassen(const int8_t* xq, const float* xscales, size_t m, const I8WeightsV
       }
     }
     for (size_t row = 0; row < m; ++row)
-      for (size_t q = 0; q < d.parts; ++q) {
+      for (size_t q = 0; q < 2; ++q) {
         const size_t col = q * nb + g * kNR;
         store_row(wasm_v128_load(c + row * c_stride + q * kNR), xscales[row], w.scales + col, w.bias + col,
                   y + row * n + col, kNR);
@@ -184,50 +164,40 @@ void strassen(const int8_t* xq, const float* xscales, size_t m, const I8WeightsV
 struct Sizes {
   size_t a, b, c;
 };
-Sizes sizes(size_t levels, size_t rows, size_t k) {
-  const Dims d = dims(levels, rows, k);
-  const size_t products = pow7(levels);
-  return {products * d.mb * d.kb, products * kNR * d.kb, d.m_pad * d.parts * kNR};
+Sizes sizes(size_t rows, size_t k) {
+  const Dims d = dims(rows, k);
+  return {kPlan.size() * d.mb * d.kb, kPlan.size() * kNR * d.kb, d.m_pad * 2 * kNR};
 }
 
 }  // namespace
 
-bool strassen_i8_fits(size_t levels, size_t n, size_t k) {
-  if (levels == 0 || levels > kStrassenMaxLevels) return false;
-  const size_t parts = size_t{1} << levels;
-  return n > 0 && k > 0 && n % (parts * kNR) == 0 && k % (parts * kKR) == 0;
+bool strassen_i8_fits(size_t n, size_t k) {
+  return n > 0 && k > 0 && n % (2 * kNR) == 0 && k % (2 * kKR) == 0;
 }
 
-size_t strassen_i8_levels(size_t m, size_t n, size_t k) {
-  // Measured (bench/kernels, WASM in Node): one level is 6-14 % faster than the plain kernel from 64 rows
-  // at the encoder's shapes and about even at 32.
-  if (m >= 48 && strassen_i8_fits(1, n, k)) return 1;
-  return 0;
+bool strassen_i8_pays(size_t m, size_t n, size_t k) {
+  // Enough rows that the saved multiply-adds outweigh forming the operands (bench/kernels/README.md).
+  return m >= 48 && strassen_i8_fits(n, k);
 }
 
-void StrassenI8Scratch::reserve(size_t max_rows, size_t max_k, size_t max_levels) {
-  for (size_t levels = 1; levels <= max_levels && levels <= kStrassenMaxLevels; ++levels) {
-    const Sizes need = sizes(levels, max_rows, max_k);
-    if (a.size() < need.a) a.resize(need.a);
-    if (b.size() < need.b) b.resize(need.b);
-    if (c.size() < need.c) c.resize(need.c);
-  }
+void StrassenI8Scratch::reserve(size_t max_rows, size_t max_k) {
+  const Sizes need = sizes(max_rows, max_k);
+  if (a.size() < need.a) a.resize(need.a);
+  if (b.size() < need.b) b.resize(need.b);
+  if (c.size() < need.c) c.resize(need.c);
 }
 
-bool StrassenI8Scratch::holds(size_t rows, size_t k, size_t levels) const {
-  const Sizes need = sizes(levels, rows, k);
+bool StrassenI8Scratch::holds(size_t rows, size_t k) const {
+  const Sizes need = sizes(rows, k);
   return a.size() >= need.a && b.size() >= need.b && c.size() >= need.c;
 }
 
 void gemm_i8_f32_nr4kr8_strassen_simd(const int8_t* xq, const float* xscales, size_t m,
-                                      const I8WeightsView& w, float* y, size_t levels,
-                                      StrassenI8Scratch& scratch) {
-  if (!strassen_i8_fits(levels, w.n, w.k) || !scratch.holds(m, w.k, levels))
-    gemm_i8_f32_nr4kr8_simd(xq, xscales, m, w, y);  // same y; guards a caller that skipped the checks
-  else if (levels == 1)
-    strassen<1>(xq, xscales, m, w, y, scratch);
+                                      const I8WeightsView& w, float* y, StrassenI8Scratch& scratch) {
+  if (strassen_i8_fits(w.n, w.k) && scratch.holds(m, w.k))
+    strassen(xq, xscales, m, w, y, scratch);
   else
-    strassen<2>(xq, xscales, m, w, y, scratch);
+    gemm_i8_f32_nr4kr8_simd(xq, xscales, m, w, y);  // same y; guards a caller that skipped the checks
 }
 
 }  // namespace kfembed

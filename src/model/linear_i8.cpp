@@ -55,9 +55,8 @@ void LinearI8::apply(const float* x, size_t rows, float* y) const {
   quantize_rows_i8_scaled(x, rows, view_.k, smooth_.empty() ? nullptr : smooth_.data(), q, s);
   // Same bytes either way (see gemm_i8_f32_nr4kr8_strassen.h); Strassen does fewer multiply-adds once rows
   // amortise forming its operands.
-  const size_t levels = strassen_i8_levels(rows, view_.n, view_.k);
-  if (levels && scratch_->strassen.holds(rows, view_.k, levels)) {
-    gemm_i8_f32_nr4kr8_strassen(q, s, rows, view_, y, levels, scratch_->strassen);
+  if (strassen_i8_pays(rows, view_.n, view_.k) && scratch_->strassen.holds(rows, view_.k)) {
+    gemm_i8_f32_nr4kr8_strassen(q, s, rows, view_, y, scratch_->strassen);
     return;
   }
   // Widening a weight block costs about what one row pair's pass over it saves: worth it from a few pairs.

@@ -1,8 +1,9 @@
 // int8 kernels: quantize_rows_i8 and quantize_rows_i8_scaled (smoothing factors), and the GEMM over packed
-// int8 weights gemm_i8_f32_nr4kr8_simd, with and without its int16 panel. SIMD128 twins bit-identical to the
-// scalar ones on ragged shapes; the scalar GEMM equal to an integer reference on the unpacked weights, exact
-// at the int8 extremes and within the analytic int8 error bound of a float reference; quantization within
-// half a step.
+// int8 weights gemm_i8_f32_nr4kr8, with and without its int16 panel, and with one Strassen level. SIMD128
+// twins bit-identical to the scalar ones on ragged shapes (Strassen: ragged row counts, and weights and
+// activations at the int8 extremes, where operand sums reach ±2·127 and the int32 recombination must stay
+// exact); the scalar GEMM equal to an integer reference on the unpacked weights, exact at the int8 extremes
+// and within the analytic int8 error bound of a float reference; quantization within half a step.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "kernels/gemm_i8_f32_nr4kr8.h"
+#include "kernels/gemm_i8_f32_nr4kr8_strassen.h"
 #include "kernels/i8_packed_nr4kr8.h"
 #include "kernels/quantize.h"
 #include "kernels/quantize_scaled.h"
@@ -269,6 +271,95 @@ TEST(GemmI8F32Nr4Kr8, ZeroRowsAndEmptyM) {
   gemm_i8_f32_nr4kr8_simd(xq.data(), xs.data(), 2, p.view(), y.data());
   for (size_t r = 0; r < 2; ++r)
     for (size_t c = 0; c < n; ++c) EXPECT_EQ(y[r * n + c], b[c]);
+}
+
+// Weights for the Strassen tests: n and k split into whole blocks, so no padding.
+PackedWeights strassen_weights(size_t n, size_t k, std::vector<int8_t> w) {
+  std::vector<float> scales(n), bias(n);
+  for (size_t j = 0; j < n; ++j) {
+    scales[j] = 0.001f * static_cast<float>(1 + j % 13);
+    bias[j] = 0.125f * static_cast<float>(j % 7) - 0.5f;
+  }
+  return PackedWeights(std::move(w), scales, bias, n, k);
+}
+
+void expect_strassen_matches_scalar(const PackedWeights& p, const std::vector<int8_t>& x, size_t m,
+                                    StrassenI8Scratch& scratch) {
+  std::vector<float> xs(m);
+  for (size_t r = 0; r < m; ++r) xs[r] = 0.01f * static_cast<float>(r % 9 + 1);
+  std::vector<float> y(m * p.n, -7.0f), ys(m * p.n, -8.0f);
+  gemm_i8_f32_nr4kr8_strassen_simd(x.data(), xs.data(), m, p.view(), y.data(), scratch);
+  gemm_i8_f32_nr4kr8_scalar(x.data(), xs.data(), m, p.view(), ys.data());
+  ASSERT_EQ(0, std::memcmp(y.data(), ys.data(), y.size() * sizeof(float)))
+      << "m=" << m << " n=" << p.n << " k=" << p.k;
+}
+
+TEST(GemmI8F32Nr4Kr8Strassen, MatchesScalarOnRaggedRows) {
+  std::mt19937 rng(5);
+  StrassenI8Scratch scratch;
+  scratch.reserve(70, 128);
+  for (auto [n, k] : {std::pair<size_t, size_t>{16, 32}, {32, 64}, {48, 96}, {16, 128}, {64, 32}}) {
+    const PackedWeights p = strassen_weights(n, k, random_i8(n * k, rng));
+    for (size_t m : {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33, 64, 70}) {
+      ASSERT_TRUE(scratch.holds(m, k));
+      expect_strassen_matches_scalar(p, random_i8(m * k, rng), m, scratch);
+    }
+  }
+}
+
+TEST(GemmI8F32Nr4Kr8Strassen, ExactAtTheInt8Extremes) {
+  // All weights ±127 and all activations ±127: every operand sum hits its bound and each output is ±127²·k,
+  // the largest dot product the plain kernel can produce.
+  std::mt19937 rng(9);
+  const size_t n = 32, k = 512, m = 24;
+  StrassenI8Scratch scratch;
+  scratch.reserve(m, k);
+  for (int8_t wv : {int8_t{-127}, int8_t{127}}) {
+    const PackedWeights p = strassen_weights(n, k, std::vector<int8_t>(n * k, wv));
+    std::vector<int8_t> x(m * k);
+    for (size_t i = 0; i < x.size(); ++i) x[i] = (i / k) % 2 ? 127 : -127;
+    expect_strassen_matches_scalar(p, x, m, scratch);
+    for (auto& v : x) v = static_cast<int8_t>(rng() % 2 ? 127 : -127);
+    expect_strassen_matches_scalar(p, x, m, scratch);
+  }
+}
+
+TEST(GemmI8F32Nr4Kr8Strassen, ShapesThatDoNotSplitFallBackToThePlainKernel) {
+  std::mt19937 rng(13);
+  EXPECT_TRUE(strassen_i8_fits(8, 16));
+  EXPECT_FALSE(strassen_i8_fits(12, 32));  // 6 columns per part: not whole 4-column blocks
+  EXPECT_FALSE(strassen_i8_fits(16, 24));  // depth 12 per part: not a whole 8-wide step
+  EXPECT_FALSE(strassen_i8_fits(0, 32));
+  EXPECT_FALSE(strassen_i8_fits(16, 0));
+  StrassenI8Scratch scratch;
+  scratch.reserve(8, 48);
+  for (auto [n, k] : {std::pair<size_t, size_t>{12, 40}, {16, 24}, {4, 16}}) {
+    expect_strassen_matches_scalar(strassen_weights(n, k, random_i8(n * k, rng)), random_i8(5 * k, rng), 5,
+                                   scratch);
+  }
+  // A scratch too small for the call: the plain kernel runs instead.
+  StrassenI8Scratch sized;
+  sized.reserve(64, 64);
+  EXPECT_TRUE(sized.holds(64, 64));
+  EXPECT_FALSE(sized.holds(65, 64));
+  EXPECT_FALSE(sized.holds(64, 80));
+  StrassenI8Scratch small;
+  EXPECT_FALSE(small.holds(9, 32));
+  expect_strassen_matches_scalar(strassen_weights(16, 32, random_i8(16 * 32, rng)), random_i8(9 * 32, rng), 9,
+                                 small);
+}
+
+TEST(GemmI8F32Nr4Kr8Strassen, PolicyUsesOnlyShapesThatFit) {
+  for (size_t m : {1, 16, 31, 32, 63, 64, 128, 256, 257, 512})
+    for (auto [n, k] :
+         {std::pair<size_t, size_t>{768, 768}, {2304, 768}, {3072, 768}, {768, 3072}, {36, 20}}) {
+      if (strassen_i8_pays(m, n, k)) {
+        EXPECT_TRUE(strassen_i8_fits(n, k)) << m << " " << n << " " << k;
+      }
+    }
+  EXPECT_FALSE(strassen_i8_pays(512, 36, 20));
+  EXPECT_FALSE(strassen_i8_pays(16, 768, 768));  // too few rows to pay for the operands
+  EXPECT_TRUE(strassen_i8_pays(128, 768, 3072));
 }
 
 }  // namespace

@@ -8,12 +8,17 @@
 
 namespace kfembed {
 
+// n draws of dist, as T.
+template <class T, class Dist>
+std::vector<T> draws(size_t n, Dist dist, std::mt19937& rng) {
+  std::vector<T> v(n);
+  for (auto& x : v) x = static_cast<T>(dist(rng));
+  return v;
+}
+
 // n floats uniform in [-scale, scale).
 inline std::vector<float> uniform_floats(size_t n, float scale, std::mt19937& rng) {
-  std::uniform_real_distribution<float> dist(-scale, scale);
-  std::vector<float> v(n);
-  for (auto& x : v) x = dist(rng);
-  return v;
+  return draws<float>(n, std::uniform_real_distribution<float>(-scale, scale), rng);
 }
 inline std::vector<float> uniform_floats(size_t n, float scale, uint32_t seed) {
   std::mt19937 rng(seed);
@@ -22,10 +27,7 @@ inline std::vector<float> uniform_floats(size_t n, float scale, uint32_t seed) {
 
 // n floats from N(0, stddev²).
 inline std::vector<float> normal_floats(size_t n, float stddev, std::mt19937& rng) {
-  std::normal_distribution<float> dist(0.0f, stddev);
-  std::vector<float> v(n);
-  for (auto& x : v) x = dist(rng);
-  return v;
+  return draws<float>(n, std::normal_distribution<float>(0.0f, stddev), rng);
 }
 inline std::vector<float> normal_floats(size_t n, float stddev, uint32_t seed) {
   std::mt19937 rng(seed);
@@ -34,10 +36,7 @@ inline std::vector<float> normal_floats(size_t n, float stddev, uint32_t seed) {
 
 // n int8 values uniform in [-127, 127], the symmetric quantizers' range.
 inline std::vector<int8_t> random_i8(size_t n, std::mt19937& rng) {
-  std::uniform_int_distribution<int> dist(-127, 127);
-  std::vector<int8_t> v(n);
-  for (auto& x : v) x = static_cast<int8_t>(dist(rng));
-  return v;
+  return draws<int8_t>(n, std::uniform_int_distribution<int>(-127, 127), rng);
 }
 
 // Cosine similarity in double (so a report can show how far below 1 it is); 0 when either vector is zero.

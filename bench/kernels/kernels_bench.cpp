@@ -1,9 +1,10 @@
 // int8 linear-layer micro-benchmark: GMAC/s of the naive i16-dot kernel, the scalar twin, the encoder's
 // SIMD128 kernel on borrowed packed int8 weights (plain, with its int16 panel, with Strassen) and a
 // bench-only variant on weights pre-widened to int16, at the encoder's shapes, plus quantize_rows_i8
-// throughput. The same source runs natively (SIMDe) and as WASM in Node. Usage: kernels_bench [--quick |
-// --peak] Timings: interleaved rounds of ~25 ms per variant; "best" is the least-disturbed round, "median"
-// the typical.
+// throughput. The same source runs natively (SIMDe) and as WASM in Node.
+// Usage: kernels_bench [--quick | --peak]
+// Timings: interleaved rounds of ~25 ms per variant; "best" is the least-disturbed round, "median" the
+// typical.
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -126,8 +127,8 @@ struct Variant {
 };
 
 // Every GEMM variant of p, writing y, the scalar twin last when asked for; each must give the scalar twin's
-// bytes. Strassen variants report the plain GEMM's multiply-adds per second (effective rate), so they
-// compare directly with the others.
+// bytes. The Strassen variant reports the plain GEMM's multiply-adds per second (effective rate), so it
+// compares directly with the others.
 std::vector<Variant> gemm_variants(Problem& p, std::vector<float>& y, bool with_scalar) {
   const kfembed::I8WeightsView w = p.view();
   const double macs = double(p.m) * p.k * p.n;

@@ -1,6 +1,8 @@
-// int8 linear-layer micro-benchmark: GMAC/s of the naive i16-dot kernel, the scalar twin and the packed
-// SIMD128 kernel (int16 and int8 weight layouts) at the encoder's shapes, plus quantize_rows_i8 throughput.
-// The same source runs natively (SIMDe) and as WASM in Node. Usage: kernels_bench [--quick | --peak]
+// int8 linear-layer micro-benchmark: GMAC/s of the naive i16-dot kernel, the scalar twin, the encoder's
+// SIMD128 kernel on borrowed packed int8 weights (plain, with its int16 panel, with Strassen) and a
+// bench-only variant on weights pre-widened to int16, at the encoder's shapes, plus quantize_rows_i8
+// throughput. The same source runs natively (SIMDe) and as WASM in Node.
+// Usage: kernels_bench [--quick | --peak]
 // Timings: interleaved rounds of ~25 ms per variant; "best" is the least-disturbed round, "median" the
 // typical.
 #include <algorithm>
@@ -19,16 +21,14 @@
 #include <time.h>
 #endif
 
-#include "kernels/gemm_i8.h"
-#include "kernels/gemm_i8_strassen.h"
-#include "kernels/gemm_i8_view.h"
+#include "kernels/gemm_i8_f32_nr4kr8.h"
+#include "kernels/gemm_i8_f32_nr4kr8_strassen.h"
+#include "kernels/gemm_i8_f32_nr4kr8_tile_simd.h"
+#include "kernels/i8_packed_nr4kr8.h"
 #include "kernels/quantize.h"
 #include "kernels/simd128.h"
 
 namespace {
-
-using kfembed::I8WeightLayout;
-using kfembed::PackedI8Weights;
 
 double now_s() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
@@ -71,12 +71,122 @@ double cpu_s() {
 #endif
 }
 
+// Bench-only: the whole weight matrix pre-widened to int16 in the packed layout (2 bytes a weight), so no
+// block is widened per call: the upper bound of what the shipping kernel's per-block panel approximates.
+__attribute__((noinline)) void gemm_widened16(const int8_t* xq, const float* xs, size_t m,
+                                              const kfembed::I8WeightsView& w, const int16_t* w16, float* y) {
+  using kfembed::gemm_i8_f32_nr4kr8_tile_simd::column_block;
+  using kfembed::i8_packed_nr4kr8::kNR;
+  const size_t block_stride = w.k_pad * kNR;
+  for (size_t nb = 0; nb < w.n_pad; nb += kNR)
+    column_block(xq, xs, m, w.n, w.k, w16 + (nb / kNR) * block_stride, w.scales + nb, w.bias + nb, nb,
+                 std::min(kNR, w.n - nb), y);
+}
+
+// One int8 linear layer y[m, n] = x[m, k] · Wᵀ + b: activations quantized as the encoder does, weights
+// quantized and packed as a package stores them, plus every variant's scratch.
+struct Problem {
+  size_t m, n, k, n_pad, k_pad;
+  std::vector<float> x, scales, bias, xs;
+  std::vector<int8_t> wq, packed, xq;
+  std::vector<int16_t> w16, panel;
+  kfembed::StrassenI8Scratch strassen;
+
+  Problem(size_t m_, size_t n_, size_t k_, float w_spread, std::mt19937& rng) : m(m_), n(n_), k(k_) {
+    std::normal_distribution<float> nd(0.0f, 1.0f);
+    n_pad = kfembed::i8_packed_nr4kr8::padded_n(n);
+    k_pad = kfembed::i8_packed_nr4kr8::padded_k(k);
+    x.resize(m * k);
+    std::vector<float> w(n * k);
+    for (auto& v : x) v = nd(rng);
+    for (auto& v : w) v = w_spread * nd(rng);
+    scales.assign(n_pad, 0.0f);
+    bias.assign(n_pad, 0.0f);
+    for (size_t c = 0; c < n; ++c) bias[c] = nd(rng);
+    wq.resize(n * k);
+    kfembed::quantize_weights_i8(w.data(), n, k, wq.data(), scales.data());
+    packed.resize(n_pad * k_pad);
+    kfembed::i8_packed_nr4kr8::pack(wq.data(), n, k, packed.data());
+    w16.assign(packed.begin(), packed.end());
+    panel.resize(kfembed::i8_packed_nr4kr8::kNR * k_pad);
+    xq.resize(m * k);
+    xs.resize(m);
+    kfembed::quantize_rows_i8_simd(x.data(), m, k, xq.data(), xs.data());
+    strassen.reserve(m, k_pad);
+  }
+  kfembed::I8WeightsView view() const {
+    return {n, k, n_pad, k_pad, packed.data(), scales.data(), bias.data()};
+  }
+};
+
 struct Variant {
   const char* name;
   std::function<void()> run;
   double macs;
   bool slow;  // scalar: fewer, single-call rounds
 };
+
+// Every GEMM variant of p, writing y, the scalar twin last when asked for; each must give the scalar twin's
+// bytes. The Strassen variant reports the plain GEMM's multiply-adds per second (effective rate), so it
+// compares directly with the others.
+std::vector<Variant> gemm_variants(Problem& p, std::vector<float>& y, bool with_scalar) {
+  const kfembed::I8WeightsView w = p.view();
+  const double macs = double(p.m) * p.k * p.n;
+  std::vector<Variant> vs = {
+      {"naive",
+       [&p, &y] {
+         gemm_naive(p.xq.data(), p.xs.data(), p.m, p.wq.data(), p.scales.data(), p.bias.data(), p.n, p.k,
+                    y.data());
+       },
+       macs, false},
+      {"simd", [&p, &y, w] { kfembed::gemm_i8_f32_nr4kr8_simd(p.xq.data(), p.xs.data(), p.m, w, y.data()); },
+       macs, false},
+      {"simd-panel",
+       [&p, &y, w] {
+         kfembed::gemm_i8_f32_nr4kr8_simd(p.xq.data(), p.xs.data(), p.m, w, y.data(), p.panel.data());
+       },
+       macs, false},
+      {"widened16", [&p, &y, w] { gemm_widened16(p.xq.data(), p.xs.data(), p.m, w, p.w16.data(), y.data()); },
+       macs, false},
+  };
+  if (kfembed::strassen_i8_fits(p.n, p.k) && p.strassen.holds(p.m, p.k))
+    vs.push_back({"strassen",
+                  [&p, &y, w] {
+                    kfembed::gemm_i8_f32_nr4kr8_strassen_simd(p.xq.data(), p.xs.data(), p.m, w, y.data(),
+                                                              p.strassen);
+                  },
+                  macs, false});
+  if (with_scalar)
+    vs.push_back(
+        {"scalar",
+         [&p, &y, w] { kfembed::gemm_i8_f32_nr4kr8_scalar(p.xq.data(), p.xs.data(), p.m, w, y.data()); },
+         macs, true});
+  return vs;
+}
+
+// Runs every variant once in this very build (WASM included) and counts those whose y differs from the
+// scalar twin's, and a quantize_rows_i8 that differs from its scalar twin.
+int mismatches(Problem& p, const std::vector<Variant>& vs, std::vector<float>& y, const char* shape) {
+  std::vector<float> y_ref(p.m * p.n);
+  kfembed::gemm_i8_f32_nr4kr8_scalar(p.xq.data(), p.xs.data(), p.m, p.view(), y_ref.data());
+  int failures = 0;
+  for (const Variant& v : vs) {
+    std::fill(y.begin(), y.end(), -1.0f);
+    v.run();
+    if (std::memcmp(y.data(), y_ref.data(), y.size() * sizeof(float)) != 0) {
+      std::printf("MISMATCH %s %s\n", v.name, shape);
+      ++failures;
+    }
+  }
+  std::vector<int8_t> xq(p.m * p.k);
+  std::vector<float> xs(p.m);
+  kfembed::quantize_rows_i8_scalar(p.x.data(), p.m, p.k, xq.data(), xs.data());
+  if (xq != p.xq || xs != p.xs) {
+    std::printf("MISMATCH quantize %s\n", shape);
+    ++failures;
+  }
+  return failures;
+}
 
 void report(const char* shape, const std::vector<Variant>& vs, int rounds, double round_s) {
   std::vector<std::vector<double>> rates(vs.size()), cpu_rates(vs.size());
@@ -129,111 +239,30 @@ int main(int argc, char** argv) {
                           {64, 768, 3072}, {128, 768, 3072}, {16, 3072, 768},  {32, 3072, 768},
                           {64, 3072, 768}, {128, 3072, 768}, {256, 768, 3072}, {512, 768, 768}};
   std::mt19937 rng(7);
-  std::normal_distribution<float> nd(0.0f, 1.0f);
   int failures = 0;
-  // Ragged shapes first: the SIMD twins must equal the scalar ones in this very build (WASM included; the
+  char shape[64];
+  // Ragged shapes first: the SIMD variants must equal the scalar twin in this very build (WASM included; the
   // GoogleTest suite covers native).
   for (size_t m : {1, 2, 3, 5, 17})
     for (size_t n : {1, 7, 13, 67})
       for (size_t k : {1, 3, 15, 17, 100, 769}) {
-        std::vector<float> x(m * k), w(n * k), b(n);
-        for (auto& v : x) v = nd(rng);
-        for (auto& v : w) v = nd(rng);
-        for (auto& v : b) v = nd(rng);
-        std::vector<int8_t> xq(m * k), xq2(m * k), wq(n * k);
-        std::vector<float> xs(m), xs2(m), ws(n), y1(m * n), y2(m * n);
-        kfembed::quantize_rows_i8(x.data(), m, k, xq.data(), xs.data());
-        kfembed::quantize_rows_i8_scalar(x.data(), m, k, xq2.data(), xs2.data());
-        kfembed::quantize_weights_i8(w.data(), n, k, wq.data(), ws.data());
-        for (auto layout : {I8WeightLayout::kWidened16, I8WeightLayout::kCompact8}) {
-          const PackedI8Weights p = kfembed::pack_i8_weights(wq.data(), ws.data(), b.data(), n, k, layout);
-          kfembed::gemm_i8_f32(xq.data(), xs.data(), m, p, y1.data());
-          kfembed::gemm_i8_f32_scalar(xq.data(), xs.data(), m, p, y2.data());
-          if (xq != xq2 || xs != xs2 || std::memcmp(y1.data(), y2.data(), y1.size() * sizeof(float)) != 0) {
-            std::printf("MISMATCH ragged m=%zu n=%zu k=%zu\n", m, n, k);
-            ++failures;
-          }
-        }
+        Problem p(m, n, k, 1.0f, rng);
+        std::vector<float> y(m * n);
+        std::snprintf(shape, sizeof shape, "ragged m=%zu n=%zu k=%zu", m, n, k);
+        failures += mismatches(p, gemm_variants(p, y, false), y, shape);
       }
   for (const Shape& s : shapes) {
     if (quick && s.m == 512) continue;
-    std::vector<float> x(s.m * s.k), w(s.n * s.k), b(s.n);
-    for (auto& v : x) v = nd(rng);
-    for (auto& v : w) v = 0.05f * nd(rng);
-    for (auto& v : b) v = nd(rng);
-    std::vector<int8_t> xq(s.m * s.k), wq(s.n * s.k);
-    std::vector<float> xs(s.m), ws(s.n);
-    kfembed::quantize_rows_i8(x.data(), s.m, s.k, xq.data(), xs.data());
-    kfembed::quantize_weights_i8(w.data(), s.n, s.k, wq.data(), ws.data());
-    const PackedI8Weights p16 = kfembed::pack_i8_weights(wq.data(), ws.data(), b.data(), s.n, s.k);
-    const PackedI8Weights p8 =
-        kfembed::pack_i8_weights(wq.data(), ws.data(), b.data(), s.n, s.k, I8WeightLayout::kCompact8);
-    std::vector<float> y_ref(s.m * s.n), y(s.m * s.n);
-
-    // Correctness first, in this very build (WASM included): every kernel bit-identical to the scalar twin.
-    kfembed::gemm_i8_f32_scalar(xq.data(), xs.data(), s.m, p16, y_ref.data());
-    auto check = [&](const char* what) {
-      if (std::memcmp(y.data(), y_ref.data(), y.size() * sizeof(float)) != 0) {
-        std::printf("MISMATCH %s m=%zu k=%zu n=%zu\n", what, s.m, s.k, s.n);
-        ++failures;
-      }
-    };
-    kfembed::gemm_i8_f32(xq.data(), xs.data(), s.m, p16, y.data());
-    check("simd-i16w");
-    kfembed::gemm_i8_f32(xq.data(), xs.data(), s.m, p8, y.data());
-    check("simd-i8w");
-    gemm_naive(xq.data(), xs.data(), s.m, wq.data(), ws.data(), b.data(), s.n, s.k, y.data());
-    check("naive");
-    // The encoder's path: weights borrowed in the package's packed layout, plain (int16 panel) or Strassen.
-    std::vector<int8_t> packed(s.n * s.k);
-    kfembed::pack_i8_view_layout(wq.data(), s.n, s.k, packed.data());
-    const kfembed::I8WeightsView view{s.n, s.k, s.n, s.k, packed.data(), p16.scales.data(), p16.bias.data()};
-    std::vector<int16_t> panel(4 * s.k);
-    kfembed::StrassenI8Scratch strassen;
-    strassen.reserve(s.m, s.k, 2);
-    kfembed::gemm_i8_view(xq.data(), xs.data(), s.m, view, y.data(), panel.data());
-    check("view-panel");
-    for (size_t levels : {1, 2})
-      if (strassen.holds(s.m, s.k, levels)) {
-        kfembed::gemm_i8_view_strassen(xq.data(), xs.data(), s.m, view, y.data(), levels, strassen);
-        check(levels == 1 ? "strassen1" : "strassen2");
-      }
-    std::vector<int8_t> xq2(xq.size());
-    std::vector<float> xs2(s.m);
-    kfembed::quantize_rows_i8_scalar(x.data(), s.m, s.k, xq2.data(), xs2.data());
-    if (xq2 != xq || xs2 != xs) {
-      std::printf("MISMATCH quantize m=%zu k=%zu\n", s.m, s.k);
-      ++failures;
-    }
-
-    const double macs = double(s.m) * s.k * s.n;
-    std::vector<Variant> vs = {
-        {"naive",
-         [&] { gemm_naive(xq.data(), xs.data(), s.m, wq.data(), ws.data(), b.data(), s.n, s.k, y.data()); },
-         macs, false},
-        {"simd-i16w", [&] { kfembed::gemm_i8_f32(xq.data(), xs.data(), s.m, p16, y.data()); }, macs, false},
-        {"simd-i8w", [&] { kfembed::gemm_i8_f32(xq.data(), xs.data(), s.m, p8, y.data()); }, macs, false},
-        {"view-panel",
-         [&] { kfembed::gemm_i8_view(xq.data(), xs.data(), s.m, view, y.data(), panel.data()); }, macs,
-         false},
-        {"quantize", [&] { kfembed::quantize_rows_i8(x.data(), s.m, s.k, xq2.data(), xs2.data()); },
-         double(s.m) * s.k, false},
-    };
-    // Strassen variants report the plain GEMM's MAC count per second (effective rate), so they compare
-    // directly with view-panel.
-    for (size_t levels : {1, 2})
-      if (strassen.holds(s.m, s.k, levels))
-        vs.push_back({levels == 1 ? "strassen1" : "strassen2",
-                      [&, levels] {
-                        kfembed::gemm_i8_view_strassen(xq.data(), xs.data(), s.m, view, y.data(), levels,
-                                                       strassen);
-                      },
-                      macs, false});
-    if (!quick && !peak && s.m <= 32)
-      vs.push_back({"scalar", [&] { kfembed::gemm_i8_f32_scalar(xq.data(), xs.data(), s.m, p16, y.data()); },
-                    macs, true});
-    char shape[64];
+    Problem p(s.m, s.n, s.k, 0.05f, rng);
+    std::vector<float> y(s.m * s.n);
     std::snprintf(shape, sizeof shape, "M=%zu K=%zu N=%zu", s.m, s.k, s.n);
+    std::vector<Variant> vs = gemm_variants(p, y, !quick && !peak && s.m <= 32);
+    failures += mismatches(p, vs, y, shape);
+    std::vector<int8_t> xq(p.xq.size());
+    std::vector<float> xs(s.m);
+    vs.push_back({"quantize",
+                  [&] { kfembed::quantize_rows_i8_simd(p.x.data(), s.m, s.k, xq.data(), xs.data()); },
+                  double(s.m) * s.k, false});
     report(shape, vs, rounds, round_s);
   }
   std::printf(failures ? "FAILED: %d mismatches\n" : "all kernels bit-identical to the scalar twin\n",

@@ -13,7 +13,7 @@ void quantize_rows_i8_scalar(const float* x, size_t m, size_t k, int8_t* q, floa
   }
 }
 
-void quantize_rows_i8(const float* x, size_t m, size_t k, int8_t* q, float* scales) {
+void quantize_rows_i8_simd(const float* x, size_t m, size_t k, int8_t* q, float* scales) {
   for (size_t r = 0; r < m; ++r) {
     const float* xr = x + r * k;
     quantize_row::quantize_row_simd(

@@ -44,8 +44,8 @@ inline void quantize_row_simd(size_t k, Load4 load4, Value value, int8_t* qr, fl
   const size_t k16 = k & ~size_t{15};
   const size_t k4 = k & ~size_t{3};
   // |x| as integer bits orders like |x| as float (finite inputs), and i32x4.max_s is one instruction in V8
-  // where f32x4.max is a NaN-aware sequence ~10x slower. max is order-independent, so this equals the
-  // scalar fold exactly.
+  // where f32x4.max is a NaN-aware sequence (timings: bench/kernels/README.md). max is order-independent, so
+  // this equals the scalar fold exactly.
   const v128_t abs_mask = wasm_i32x4_splat(0x7fffffff);
   v128_t vmax = wasm_i32x4_splat(0);
   size_t i = 0;
@@ -59,7 +59,7 @@ inline void quantize_row_simd(size_t k, Load4 load4, Value value, int8_t* qr, fl
 
   // Round half to even via the 1.5·2^23 trick: adding it leaves round_even(v) in the low mantissa bits for
   // |v| ≤ 2^22 (here |v| ≤ 127), and subtracting its bit pattern yields the integer. Same values as
-  // nearbyint + trunc_sat, 2.5x faster in V8.
+  // nearbyint + trunc_sat, and faster in V8.
   const v128_t vinv = wasm_f32x4_splat(inv);
   const v128_t magic = wasm_f32x4_splat(12582912.0f);
   auto to_i32 = [&](size_t at) {

@@ -15,10 +15,10 @@ void quantize_rows_i8_scaled_scalar(const float* x, size_t m, size_t k, const fl
   }
 }
 
-void quantize_rows_i8_scaled(const float* x, size_t m, size_t k, const float* factors, int8_t* q,
-                             float* scales) {
+void quantize_rows_i8_scaled_simd(const float* x, size_t m, size_t k, const float* factors, int8_t* q,
+                                  float* scales) {
   if (!factors) {
-    quantize_rows_i8(x, m, k, q, scales);  // identical arithmetic with factors of 1 (x * 1 == x exactly)
+    quantize_rows_i8_simd(x, m, k, q, scales);  // identical arithmetic with factors of 1 (x * 1 == x exactly)
     return;
   }
   for (size_t r = 0; r < m; ++r) {

@@ -4,7 +4,7 @@
 // A linear layer whose input comes out of a LayerNorm with a few large gamma entries (outlier channels) uses
 // factors < 1 on those channels and folds 1/factors into its weight columns, so the outliers no longer set
 // every token's scale. factors == nullptr means all ones (plain per-token quantization).
-// quantize_rows_i8_scaled (SIMD128) and quantize_rows_i8_scaled_scalar produce identical bytes and scales.
+// quantize_rows_i8_scaled_simd and quantize_rows_i8_scaled_scalar produce identical bytes and scales.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -12,9 +12,13 @@
 namespace kfembed {
 
 // x: [m, k] row-major; factors: [k] or nullptr; q: [m, k]; scales: [m]. No allocation. Inputs must be finite.
-void quantize_rows_i8_scaled(const float* x, size_t m, size_t k, const float* factors, int8_t* q,
-                             float* scales);
 void quantize_rows_i8_scaled_scalar(const float* x, size_t m, size_t k, const float* factors, int8_t* q,
                                     float* scales);
+void quantize_rows_i8_scaled_simd(const float* x, size_t m, size_t k, const float* factors, int8_t* q,
+                                  float* scales);
+inline void quantize_rows_i8_scaled(const float* x, size_t m, size_t k, const float* factors, int8_t* q,
+                                    float* scales) {
+  quantize_rows_i8_scaled_simd(x, m, k, factors, q, scales);
+}
 
 }  // namespace kfembed

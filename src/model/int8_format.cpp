@@ -41,7 +41,7 @@ void check_int8_metadata(const std::map<std::string, std::string>& metadata, con
     fail(file, "__metadata__ format is '" + value("format") + "', expected '" + kInt8Format + "'");
   if (value("version") != kInt8PackageVersionNoWide && value("version") != kInt8PackageVersion)
     fail(file, "unsupported package version '" + value("version") + "'");
-  if (value("layout") != kInt8WeightLayout) fail(file, "unsupported weight layout '" + value("layout") + "'");
+  if (value("layout") != i8_packed_nr4kr8::kName) fail(file, "unsupported weight layout '" + value("layout") + "'");
 }
 
 }  // namespace kfembed

@@ -5,7 +5,7 @@
 // model.int8.safetensors (an ordinary safetensors file; tensor names without any "deberta." prefix):
 //   <linear>.weight        I8  [n_pad, k_pad]  int8 W' = W / smooth (per input column), symmetric per output
 //                                               channel, stored in the packed layout named by __metadata__
-//                                               "layout" (the GEMM's own), so the encoder runs it in place
+//                                               "layout" (i8_packed_nr4kr8.h), so the encoder runs it in place
 //   <linear>.weight_scale  F32 [n]             per output channel: W'[n, :] ≈ weight[n, :] * weight_scale[n]
 //   <linear>.bias          F32 [n]
 //   <linear>.input_smooth  F32 [k]             (only where smoothing applies) activations are quantized as
@@ -34,16 +34,15 @@
 #include <map>
 #include <string>
 
+#include "kernels/i8_packed_nr4kr8.h"
+
 namespace kfembed {
 
 constexpr const char* kInt8WeightsFile = "model.int8.safetensors";
 constexpr const char* kInt8Format = "kfembed-int8";
 constexpr const char* kInt8PackageVersion = "2";
 constexpr const char* kInt8PackageVersionNoWide = "1";  // int4 tables without wide columns; still read
-constexpr const char* kInt8WeightLayout = "i8-packed-nr4-kr8";
-constexpr const char* kInt8WeightLayoutDoc =
-    "I8 [n_pad, k_pad] tensor; element (n, k) at ((n / 4) * (k_pad / 8) + k / 8) * 32 + (n % 4) * 8 + k % 8; "
-    "n_pad = n rounded up to 4, k_pad = k rounded up to 8, zero padding";
+// The weights' packed layout is the int8 GEMM's own: kernels/i8_packed_nr4kr8.h (kName, kDoc).
 constexpr const char* kInt8Scheme =
     "linear weights: symmetric int8 per output channel (f32 weight_scale) of W / input_smooth; activations: "
     "symmetric int8 per token of x * input_smooth at run time; int32 accumulation, f32 out";

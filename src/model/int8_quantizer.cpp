@@ -6,7 +6,7 @@
 
 #include "common/error.h"
 #include "common/half_float.h"
-#include "kernels/gemm_i8_view.h"
+#include "kernels/i8_packed_nr4kr8.h"
 #include "kernels/quantize.h"
 #include "model/deberta_v2_layout.h"
 #include "model/float_checkpoint.h"
@@ -83,9 +83,9 @@ class PackageBuilder {
     std::vector<int8_t> q(n * k);
     std::vector<float> scales(n);
     quantize_weights_i8(folded.data(), n, k, q.data(), scales.data());
-    const size_t n_pad = i8_view_round_up(n, kI8ViewNR), k_pad = i8_view_round_up(k, kI8ViewKR);
+    const size_t n_pad = i8_packed_nr4kr8::padded_n(n), k_pad = i8_packed_nr4kr8::padded_k(k);
     std::vector<int8_t> packed(n_pad * k_pad);
-    pack_i8_view_layout(q.data(), n, k, packed.data());
+    i8_packed_nr4kr8::pack(q.data(), n, k, packed.data());
     tensors_.push_back({name + ".weight", DType::I8, {n_pad, k_pad}, bytes_of(packed.data(), packed.size())});
     add_f32(name + ".weight_scale", scales, {n});
     add_f32(name + ".bias", d.bias, {n});
@@ -182,8 +182,8 @@ class PackageBuilder {
         {"format", kInt8Format},
         {"version", kInt8PackageVersion},
         {"scheme", kInt8Scheme},
-        {"layout", kInt8WeightLayout},
-        {"layout_doc", kInt8WeightLayoutDoc},
+        {"layout", i8_packed_nr4kr8::kName},
+        {"layout_doc", i8_packed_nr4kr8::kDoc},
         {"smoothing", smoothing_name(options_.smoothing)},
         {"embeddings", embeddings_name(options_.embeddings)},
         {"source", options_.source},

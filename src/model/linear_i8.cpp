@@ -31,8 +31,8 @@ std::unique_ptr<LinearI8> LinearI8::from_package(const SafetensorsModel& package
   I8WeightsView& v = layer->view_;
   v.n = out;
   v.k = in;
-  v.n_pad = i8_view_round_up(out, kI8ViewNR);
-  v.k_pad = i8_view_round_up(in, kI8ViewKR);
+  v.n_pad = i8_packed_nr4kr8::padded_n(out);
+  v.k_pad = i8_packed_nr4kr8::padded_k(in);
   const TensorView& w = package.get(name + ".weight");
   if (w.dtype != DType::I8 || w.shape != std::vector<size_t>{v.n_pad, v.k_pad})
     fail(w.file, "tensor " + name + ".weight must be I8 " + shape_string({v.n_pad, v.k_pad}) + " (packed [" +
@@ -53,16 +53,15 @@ void LinearI8::apply(const float* x, size_t rows, float* y) const {
   int8_t* q = scratch_->q.data();
   float* s = scratch_->scales.data();
   quantize_rows_i8_scaled(x, rows, view_.k, smooth_.empty() ? nullptr : smooth_.data(), q, s);
-  // Same bytes either way (see gemm_i8_strassen.h); Strassen does fewer multiply-adds once rows amortise
-  // forming its operands.
-  const size_t levels = strassen_i8_levels(rows, view_.n, view_.k);
-  if (levels && scratch_->strassen.holds(rows, view_.k, levels)) {
-    gemm_i8_view_strassen(q, s, rows, view_, y, levels, scratch_->strassen);
+  // Same bytes either way (see gemm_i8_f32_nr4kr8_strassen.h); Strassen does fewer multiply-adds once rows
+  // amortise forming its operands.
+  if (strassen_i8_pays(rows, view_.n, view_.k) && scratch_->strassen.holds(rows, view_.k)) {
+    gemm_i8_f32_nr4kr8_strassen(q, s, rows, view_, y, scratch_->strassen);
     return;
   }
   // Widening a weight block costs about what one row pair's pass over it saves: worth it from a few pairs.
-  const bool widen = rows >= kWidenMinRows && scratch_->panel.size() >= kI8ViewNR * view_.k_pad;
-  gemm_i8_view(q, s, rows, view_, y, widen ? scratch_->panel.data() : nullptr);
+  const bool widen = rows >= kWidenMinRows && scratch_->panel.size() >= i8_packed_nr4kr8::kNR * view_.k_pad;
+  gemm_i8_f32_nr4kr8(q, s, rows, view_, y, widen ? scratch_->panel.data() : nullptr);
 }
 
 size_t LinearI8::weight_bytes() const {
@@ -73,7 +72,7 @@ std::vector<float> LinearI8::dequantized(size_t first, size_t count) const {
   std::vector<float> w(count * view_.k);
   std::vector<int8_t> row(view_.k);
   for (size_t r = 0; r < count; ++r) {
-    unpack_i8_view_row(view_.packed, first + r, view_.k, view_.k_pad, row.data());
+    i8_packed_nr4kr8::unpack_row(view_.packed, first + r, view_.k, view_.k_pad, row.data());
     // x·c·(W/c): the input factor folds back into the column.
     for (size_t j = 0; j < view_.k; ++j)
       w[r * view_.k + j] =

@@ -1,15 +1,16 @@
 // int8 linear layer of a kfembed int8 package (int8_format.h), run IN PLACE: the packed weights are a view
 // into the loaded model file, which the encoder keeps alive. Each call quantizes its input per token (after
 // the smoothing factors, when the layer has them) into a scratch buffer shared by all layers of one encoder
-// (one forward pass at a time), then runs gemm_i8_view.
+// (one forward pass at a time), then runs gemm_i8_f32_nr4kr8.
 #pragma once
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "kernels/gemm_i8_strassen.h"
-#include "kernels/gemm_i8_view.h"
+#include "kernels/gemm_i8_f32_nr4kr8.h"
+#include "kernels/gemm_i8_f32_nr4kr8_strassen.h"
+#include "kernels/i8_packed_nr4kr8.h"
 #include "model/linear.h"
 
 namespace kfembed {
@@ -20,14 +21,14 @@ class SafetensorsModel;
 struct I8Scratch {
   std::vector<int8_t> q;
   std::vector<float> scales;
-  std::vector<int16_t> panel;  // one weight block widened to int16 (gemm_i8_view's panel)
-  StrassenI8Scratch strassen;  // operands of gemm_i8_view_strassen
+  std::vector<int16_t> panel;  // one weight block widened to int16 (gemm_i8_f32_nr4kr8's panel)
+  StrassenI8Scratch strassen;  // operands of gemm_i8_f32_nr4kr8_strassen
   void reserve(size_t rows, size_t in) {
     if (q.size() < rows * in) q.resize(rows * in);
     if (scales.size() < rows) scales.resize(rows);
-    const size_t panel_size = kI8ViewNR * i8_view_round_up(in, kI8ViewKR);
+    const size_t panel_size = i8_packed_nr4kr8::kNR * i8_packed_nr4kr8::padded_k(in);
     if (panel.size() < panel_size) panel.resize(panel_size);
-    strassen.reserve(rows, i8_view_round_up(in, kI8ViewKR));
+    strassen.reserve(rows, i8_packed_nr4kr8::padded_k(in));
   }
 };
 

@@ -15,25 +15,17 @@
 #include <string>
 #include <vector>
 
-#include "test_files.h"
-#include "reference_models.h"
 #include "model/model_files.h"
 #include "model/sentence_encoder.h"
+#include "reference_models.h"
+#include "test_files.h"
+#include "test_vectors.h"
 
 namespace kfembed {
 namespace {
 
-
-std::string base2_dir() { return reference_model_dir("base2"); }
-
-double cosine(const std::vector<float>& a, const std::vector<float>& b) {
-  double d = 0, x = 0, y = 0;
-  for (size_t i = 0; i < a.size(); ++i) {
-    d += double{a[i]} * b[i];
-    x += double{a[i]} * a[i];
-    y += double{b[i]} * b[i];
-  }
-  return d / std::sqrt(x * y);
+std::string base2_dir() {
+  return reference_model_dir("base2");
 }
 
 struct Fidelity {

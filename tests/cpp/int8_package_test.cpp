@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "common/half_float.h"
 #include "common/sha256.h"
 #include "model/config.h"
 #include "model/embedding_table.h"
@@ -313,6 +314,31 @@ TEST(Int8Package, ConvertRefusesNonEmptyOutDir) {
   fs::create_directories(work / "empty");
   EXPECT_EQ(convert(kTiny + " " + (work / "empty").string(), work).code, 0);
   EXPECT_TRUE(fs::exists(work / "empty" / "manifest.json"));
+}
+
+TEST(Int8Package, HalfConversions) {
+  for (float f : {0.0f, 1.0f, -2.5f, 0.0859375f, 65504.0f, 6.1035156e-05f, 5.9604645e-08f})
+    EXPECT_EQ(half_to_float(float_to_half(f)), f) << f;
+  EXPECT_EQ(float_to_half(1.0f), 0x3c00);
+  EXPECT_EQ(float_to_half(1.0f + 1.0f / 4096), 0x3c00);  // halfway: rounds to even
+  EXPECT_EQ(float_to_half(1e6f), 0x7c00);
+  // Nearest: relative error at most 2^-11 for normal halves.
+  for (float f = 1e-4f; f < 6e4f; f *= 1.37f)
+    EXPECT_LE(std::fabs(half_to_float(float_to_half(f)) - f), f / 2048);
+}
+
+TEST(Int8Package, SmoothingFactorsArePowersOfTwoAndShrinkOutliers) {
+  const size_t k = 16, n = 3;
+  std::vector<float> gamma(k, 1.0f), beta(k, 0.05f), w(n * k, 0.1f);
+  gamma[7] = 8.0f;
+  for (Smoothing s : {Smoothing::kGamma, Smoothing::kSqrt}) {
+    const auto c = smoothing_factors(s, gamma.data(), beta.data(), w.data(), n, k);
+    for (float v : c) EXPECT_EQ(std::exp2(std::round(std::log2(v))), v);
+    EXPECT_LT(c[7], c[0]) << smoothing_name(s);
+    EXPECT_EQ(c[0], 1.0f) << smoothing_name(s);
+  }
+  const auto none = smoothing_factors(Smoothing::kNone, gamma.data(), beta.data(), w.data(), n, k);
+  for (float v : none) EXPECT_EQ(v, 1.0f);
 }
 
 }  // namespace

@@ -12,17 +12,10 @@
 #include "kernels/matmul_f32.h"
 #include "kernels/softmax.h"
 #include "kernels/vector_f32.h"
+#include "test_vectors.h"
 
 namespace kfembed {
 namespace {
-
-std::vector<float> random_vector(size_t n, float scale, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> dist(-scale, scale);
-  std::vector<float> v(n);
-  for (auto& x : v) x = dist(rng);
-  return v;
-}
 
 // |a - b| <= atol + rtol · |b| elementwise; reports the first offender.
 void expect_close(const std::vector<float>& a, const std::vector<float>& b, float atol, float rtol) {
@@ -40,9 +33,9 @@ TEST(GemmF32, SimdMatchesScalarOnRaggedShapes) {
   uint32_t seed = 1;
   for (const auto& s : shapes) {
     const size_t rows = s[0], out = s[1], in = s[2];
-    const auto x = random_vector(rows * in, 2.0f, seed++);
-    const auto w = random_vector(out * in, 0.5f, seed++);
-    const auto b = random_vector(out, 0.1f, seed++);
+    const auto x = uniform_floats(rows * in, 2.0f, seed++);
+    const auto w = uniform_floats(out * in, 0.5f, seed++);
+    const auto b = uniform_floats(out, 0.1f, seed++);
     for (bool with_bias : {true, false}) {
       std::vector<float> ref(rows * out), got(rows * out, 12345.0f);
       gemm_f32_scalar(x.data(), rows, w.data(), with_bias ? b.data() : nullptr, out, in, ref.data());
@@ -56,8 +49,8 @@ TEST(GemmF32, SimdMatchesScalarOnRaggedShapes) {
 
 TEST(GemmF32, WritesNothingPastTheOutput) {
   const size_t rows = 3, out = 5, in = 11;
-  const auto x = random_vector(rows * in, 1.0f, 7);
-  const auto w = random_vector(out * in, 1.0f, 8);
+  const auto x = uniform_floats(rows * in, 1.0f, 7);
+  const auto w = uniform_floats(out * in, 1.0f, 8);
   std::vector<float> y(rows * out + 4, -7.0f);
   gemm_f32_simd(x.data(), rows, PackedWeightsF32(w.data(), out, in), nullptr, y.data());
   for (size_t i = rows * out; i < y.size(); ++i) EXPECT_EQ(y[i], -7.0f);
@@ -68,10 +61,10 @@ TEST(LayerNorm, SimdMatchesScalar) {
   for (size_t dim : {1, 3, 4, 7, 64, 67, 768}) {
     for (bool residual : {false, true}) {
       const size_t rows = 5;
-      auto x = random_vector(rows * dim, 20.0f, seed++);
-      const auto res = random_vector(rows * dim, 3.0f, seed++);
-      const auto g = random_vector(dim, 1.5f, seed++);
-      const auto b = random_vector(dim, 0.1f, seed++);
+      auto x = uniform_floats(rows * dim, 20.0f, seed++);
+      const auto res = uniform_floats(rows * dim, 3.0f, seed++);
+      const auto g = uniform_floats(dim, 1.5f, seed++);
+      const auto b = uniform_floats(dim, 0.1f, seed++);
       std::vector<float> ref(rows * dim), got(rows * dim);
       const float* r = residual ? res.data() : nullptr;
       layer_norm_scalar(x.data(), r, g.data(), b.data(), rows, dim, 1e-7f, ref.data());
@@ -86,7 +79,7 @@ TEST(LayerNorm, SimdMatchesScalar) {
 
 TEST(LayerNorm, NormalisesToZeroMeanUnitVariance) {
   const size_t dim = 37;
-  const auto x = random_vector(dim, 5.0f, 3);
+  const auto x = uniform_floats(dim, 5.0f, 3);
   const std::vector<float> g(dim, 1.0f), b(dim, 0.0f);
   std::vector<float> y(dim);
   layer_norm(x.data(), nullptr, g.data(), b.data(), 1, dim, 1e-7f, y.data());
@@ -100,7 +93,7 @@ TEST(LayerNorm, NormalisesToZeroMeanUnitVariance) {
 
 TEST(Gelu, SimdMatchesExactErf) {
   for (size_t n : {1, 3, 4, 5, 64, 1001}) {
-    auto x = random_vector(n, 12.0f, static_cast<uint32_t>(n));
+    auto x = uniform_floats(n, 12.0f, static_cast<uint32_t>(n));
     std::vector<float> ref(n), got(n);
     gelu_scalar(x.data(), n, ref.data());
     gelu_simd(x.data(), n, got.data());
@@ -118,7 +111,7 @@ TEST(Gelu, SimdMatchesExactErf) {
 
 TEST(Softmax, SimdMatchesScalar) {
   for (size_t n : {1, 2, 3, 4, 5, 9, 128, 131, 512}) {
-    auto x = random_vector(n, 30.0f, static_cast<uint32_t>(n + 50));
+    auto x = uniform_floats(n, 30.0f, static_cast<uint32_t>(n + 50));
     auto ref = x, got = x;
     softmax_scalar(ref.data(), nullptr, n);
     softmax_simd(got.data(), nullptr, n);
@@ -146,8 +139,8 @@ TEST(Softmax, MaskedPositionsAreExactlyZero) {
 
 TEST(VectorF32, DotAndAxpyMatchScalar) {
   for (size_t n : {0, 1, 3, 4, 7, 8, 9, 64, 65}) {
-    const auto a = random_vector(n, 2.0f, static_cast<uint32_t>(n + 1));
-    const auto b = random_vector(n, 2.0f, static_cast<uint32_t>(n + 2));
+    const auto a = uniform_floats(n, 2.0f, static_cast<uint32_t>(n + 1));
+    const auto b = uniform_floats(n, 2.0f, static_cast<uint32_t>(n + 2));
     EXPECT_NEAR(dot_f32_simd(a.data(), b.data(), n), dot_f32_scalar(a.data(), b.data(), n), 1e-5);
     auto y1 = b, y2 = b;
     axpy_f32_scalar(0.37f, a.data(), y1.data(), n);
@@ -158,10 +151,10 @@ TEST(VectorF32, DotAndAxpyMatchScalar) {
 
 TEST(VectorF32, DisentangledScoreMatchesScalar) {
   for (size_t n : {1, 4, 7, 16, 63, 64}) {
-    const auto q = random_vector(n, 2.0f, static_cast<uint32_t>(n + 10));
-    const auto k = random_vector(n, 2.0f, static_cast<uint32_t>(n + 11));
-    const auto pk = random_vector(n, 2.0f, static_cast<uint32_t>(n + 12));
-    const auto pq = random_vector(n, 2.0f, static_cast<uint32_t>(n + 13));
+    const auto q = uniform_floats(n, 2.0f, static_cast<uint32_t>(n + 10));
+    const auto k = uniform_floats(n, 2.0f, static_cast<uint32_t>(n + 11));
+    const auto pk = uniform_floats(n, 2.0f, static_cast<uint32_t>(n + 12));
+    const auto pq = uniform_floats(n, 2.0f, static_cast<uint32_t>(n + 13));
     const float terms = dot_f32_scalar(q.data(), k.data(), n) + dot_f32_scalar(q.data(), pk.data(), n) +
                         dot_f32_scalar(k.data(), pq.data(), n);
     EXPECT_NEAR(disentangled_score_f32_simd(q.data(), k.data(), pk.data(), pq.data(), n), terms, 1e-4);
@@ -179,8 +172,8 @@ TEST(VectorF32, WeightedRowSumMatchesScalar) {
   for (size_t n : {1, 3, 4, 16, 19, 64, 70}) {
     for (size_t count : {1, 5, 33}) {
       const size_t stride = n + 3;
-      const auto w = random_vector(count, 1.0f, static_cast<uint32_t>(n * 100 + count));
-      const auto rows = random_vector(count * stride, 3.0f, static_cast<uint32_t>(n * 7 + count));
+      const auto w = uniform_floats(count, 1.0f, static_cast<uint32_t>(n * 100 + count));
+      const auto rows = uniform_floats(count * stride, 3.0f, static_cast<uint32_t>(n * 7 + count));
       std::vector<float> ref(n), got(n, 99.0f);
       weighted_row_sum_f32_scalar(w.data(), rows.data(), stride, count, n, ref.data());
       weighted_row_sum_f32_simd(w.data(), rows.data(), stride, count, n, got.data());
@@ -198,8 +191,8 @@ TEST(MatmulF32, SimdMatchesScalarOnRaggedShapesAndStrides) {
   for (const auto& s : shapes) {
     const size_t m = s[0], n = s[1], k = s[2];
     const size_t lda = k + 3, ldb = n + 5, ldc = n + 2;  // sub-matrices of wider buffers, as in attention
-    const auto a = random_vector(m * lda, 2.0f, seed++);
-    const auto b = random_vector(k * ldb, 2.0f, seed++);
+    const auto a = uniform_floats(m * lda, 2.0f, seed++);
+    const auto b = uniform_floats(k * ldb, 2.0f, seed++);
     std::vector<float> ref(m * ldc, -7.0f), got(m * ldc, -7.0f);
     matmul_f32_scalar(a.data(), lda, b.data(), ldb, m, n, k, ref.data(), ldc);
     matmul_f32_simd(a.data(), lda, b.data(), ldb, m, n, k, got.data(), ldc);
@@ -211,8 +204,8 @@ TEST(MatmulF32, SimdMatchesScalarOnRaggedShapesAndStrides) {
 
 TEST(MatmulF32, TransposeAndProductAgreeWithDots) {
   const size_t m = 5, n = 7, k = 9;
-  const auto a = random_vector(m * k, 1.0f, 7);
-  const auto bt = random_vector(n * k, 1.0f, 8);  // Bᵀ [n, k], as keys are stored
+  const auto a = uniform_floats(m * k, 1.0f, 7);
+  const auto bt = uniform_floats(n * k, 1.0f, 8);  // Bᵀ [n, k], as keys are stored
   std::vector<float> b(k * n), c(m * n);
   transpose_f32(bt.data(), k, n, k, b.data(), n);
   matmul_f32(a.data(), k, b.data(), n, m, n, k, c.data(), n);

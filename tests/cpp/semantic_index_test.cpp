@@ -11,28 +11,11 @@
 #include "common/error.h"
 #include "index/scores.h"
 #include "index/vector_index.h"
+#include "test_vectors.h"
 
 namespace kfembed {
 namespace index {
 namespace {
-
-std::vector<float> random_vectors(size_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> dist(0.0f, 1.0f);
-  std::vector<float> v(n);
-  for (auto& x : v) x = dist(rng);
-  return v;
-}
-
-double cosine(const float* a, const float* b, size_t n) {
-  double d = 0, x = 0, y = 0;
-  for (size_t i = 0; i < n; ++i) {
-    d += double(a[i]) * b[i];
-    x += double(a[i]) * a[i];
-    y += double(b[i]) * b[i];
-  }
-  return x == 0 || y == 0 ? 0.0 : d / std::sqrt(x * y);
-}
 
 const size_t kRows[] = {1, 2, 3, 4, 5, 7, 8, 9, 31, 1023, 1025};
 const size_t kDims[] = {1, 3, 4, 5, 8, 15, 16, 17, 33, 64, 511, 512, 513, 768, 1100};
@@ -42,8 +25,8 @@ TEST(IndexScores, F32SimdMatchesScalarOnRaggedSizes) {
   for (size_t n : kRows) {
     for (size_t dim : kDims) {
       if (n * dim > 600000) continue;
-      const auto rows = random_vectors(n * dim, seed++);
-      const auto query = random_vectors(dim, seed++);
+      const auto rows = normal_floats(n * dim, 1.0f, seed++);
+      const auto query = normal_floats(dim, 1.0f, seed++);
       std::vector<float> ref(n), got(n, 1e30f);
       dot_rows_f32_scalar(rows.data(), n, dim, query.data(), ref.data());
       dot_rows_f32_simd(rows.data(), n, dim, query.data(), got.data());
@@ -82,7 +65,7 @@ TEST(IndexScores, I8SimdIsBitIdenticalToScalarOnRaggedSizes) {
 }
 
 TEST(IndexScores, QuantizeRoundTripsWithinHalfAStep) {
-  const auto x = random_vectors(777, 7);
+  const auto x = normal_floats(777, 1.0f, 7);
   std::vector<int8_t> q8(x.size());
   std::vector<int16_t> q16(x.size());
   const float s8 = quantize_i8(x.data(), x.size(), q8.data());
@@ -110,7 +93,7 @@ TEST(VectorIndex, TopKMatchesBruteForce) {
   for (bool int8 : {false, true}) {
     for (size_t dim : {size_t(5), size_t(64), size_t(768)}) {
       const size_t n = 2500;
-      const auto docs = random_vectors(n * dim, uint32_t(dim));
+      const auto docs = normal_floats(n * dim, 1.0f, uint32_t(dim));
       VectorIndex index(dim, int8);
       // Several adds: capacity grows geometrically under them.
       for (size_t at = 0; at < n; at += 700) index.add(docs.data() + at * dim, std::min<size_t>(700, n - at));
@@ -118,7 +101,7 @@ TEST(VectorIndex, TopKMatchesBruteForce) {
       ASSERT_GE(index.capacity(), n);
       std::vector<Hit> hits(10);
       for (size_t q = 0; q < 10; ++q) {
-        const auto query = random_vectors(dim, uint32_t(1000 + q));
+        const auto query = normal_floats(dim, 1.0f, uint32_t(1000 + q));
         const auto ref = brute_force(docs, n, dim, query.data(), 10);
         ASSERT_EQ(index.search(query.data(), 10, hits.data()), 10u);
         for (size_t i = 0; i < 10; ++i) {
@@ -146,8 +129,8 @@ TEST(VectorIndex, TopKMatchesBruteForce) {
 // (near-duplicates: many rows within the error bound of the k-th best) and with many equal scores.
 TEST(VectorIndex, FloatPrefilterEqualsFullScan) {
   const size_t dim = 96, n = 6000;
-  auto docs = random_vectors(n * dim, 21);
-  const auto centers = random_vectors(8 * dim, 22);
+  auto docs = normal_floats(n * dim, 1.0f, 21);
+  const auto centers = normal_floats(8 * dim, 1.0f, 22);
   for (size_t r = 0; r < n; ++r) {
     for (size_t j = 0; j < dim; ++j) {
       float& x = docs[r * dim + j];
@@ -160,7 +143,7 @@ TEST(VectorIndex, FloatPrefilterEqualsFullScan) {
   std::vector<Hit> hits(50);
   for (size_t q = 0; q < 12; ++q) {
     const auto query =
-        q % 2 ? random_vectors(dim, uint32_t(500 + q))
+        q % 2 ? normal_floats(dim, 1.0f, uint32_t(500 + q))
               : std::vector<float>(docs.begin() + q * 131 * dim, docs.begin() + (q * 131 + 1) * dim);
     index.score_all(query.data(), all.data());
     std::vector<uint32_t> order(n);
@@ -193,7 +176,7 @@ TEST(VectorIndex, KLargerThanSizeAndEmpty) {
 TEST(VectorIndex, RemoveKeepsOrderOfTheRest) {
   for (bool int8 : {false, true}) {
     const size_t dim = 17, n = 50;
-    const auto docs = random_vectors(n * dim, 3);
+    const auto docs = normal_floats(n * dim, 1.0f, 3);
     VectorIndex index(dim, int8);
     index.add(docs.data(), n);
     const uint32_t doomed[] = {49, 0, 7, 7, 20};
@@ -203,7 +186,7 @@ TEST(VectorIndex, RemoveKeepsOrderOfTheRest) {
     for (uint32_t r = 0; r < n; ++r)
       if (r != 0 && r != 7 && r != 20 && r != 49) kept.push_back(r);
     std::vector<float> scores(index.size());
-    const auto query = random_vectors(dim, 77);
+    const auto query = normal_floats(dim, 1.0f, 77);
     index.score_all(query.data(), scores.data());
     for (size_t i = 0; i < kept.size(); ++i) {
       EXPECT_NEAR(scores[i], cosine(docs.data() + kept[i] * dim, query.data(), dim), int8 ? 0.01 : 1e-5) << i;
@@ -216,7 +199,7 @@ TEST(VectorIndex, RemoveKeepsOrderOfTheRest) {
 
 TEST(VectorIndex, StoredRowsRoundTrip) {
   const size_t dim = 33, n = 40;
-  const auto docs = random_vectors(n * dim, 9);
+  const auto docs = normal_floats(n * dim, 1.0f, 9);
   for (bool int8 : {false, true}) {
     VectorIndex a(dim, int8);
     a.add(docs.data(), n);
@@ -227,7 +210,7 @@ TEST(VectorIndex, StoredRowsRoundTrip) {
       b.add_stored_f32(a.f32_rows(), n);
     }
     std::vector<Hit> ha(7), hb(7);
-    const auto query = random_vectors(dim, 5);
+    const auto query = normal_floats(dim, 1.0f, 5);
     a.search(query.data(), 7, ha.data());
     b.search(query.data(), 7, hb.data());
     for (size_t i = 0; i < 7; ++i) {

@@ -18,17 +18,10 @@
 #include "model/safetensors.h"
 #include "reference_models.h"
 #include "test_files.h"
+#include "test_vectors.h"
 
 namespace kfembed {
 namespace {
-
-// In double, so the report can show how far below 1 the cosine is.
-double cosine(const std::vector<float>& a, const std::vector<float>& b) {
-  double ab = 0, aa = 0, bb = 0;
-  for (size_t i = 0; i < a.size(); ++i)
-    ab += double(a[i]) * b[i], aa += double(a[i]) * a[i], bb += double(b[i]) * b[i];
-  return ab / std::sqrt(aa * bb);
-}
 
 struct Worst {
   double max_abs = 0, min_cos = 1;

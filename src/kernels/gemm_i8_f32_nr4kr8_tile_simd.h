@@ -1,19 +1,19 @@
-// The int8 GEMM micro-kernel shared by gemm_i8.cpp (owned packed weights) and gemm_i8_view.cpp (weights
-// borrowed from a loaded file): both use the same packed layout — blocks of 4 output channels, K in steps of
-// 8, element (n, k) at ((n / 4) * (k_pad / 8) + k / 8) * 32 + (n % 4) * 8 + (k % 8) — so one kernel serves
-// both. Internal to src/kernels: include only from those two files.
+// The SIMD128 micro-kernel of the int8 GEMM over the i8_packed_nr4kr8 layout, shared by
+// gemm_i8_f32_nr4kr8.cpp, gemm_i8_f32_nr4kr8_strassen.cpp and the kernel bench's pre-widened variant.
+// Internal: include only from those.
 #pragma once
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 
+#include "kernels/i8_packed_nr4kr8.h"
 #include "kernels/simd128.h"
 
-namespace kfembed::gemm_i8_tile {
+namespace kfembed::gemm_i8_f32_nr4kr8_tile_simd {
 
-constexpr size_t kTileNR = 4;                 // output channels per packed block
-constexpr size_t kTileKR = 8;                 // K granularity of a packed block
-constexpr size_t kBlock = kTileNR * kTileKR;  // values per (column block, 8 k) step
+using i8_packed_nr4kr8::kKR;
+using i8_packed_nr4kr8::kStep;
+static_assert(i8_packed_nr4kr8::kNR == 4, "a tile's four accumulators per row are one block's four channels");
 
 // One 8-wide column slice of weights as i16x8: a plain load when pre-widened, a sign-extending load
 // otherwise. extend_low(load64_zero) is what clang folds into i16x8.load8x8_s for WASM, and what SIMDe turns
@@ -22,7 +22,7 @@ inline v128_t load_i8x8(const int8_t* p) {
   return wasm_i16x8_extend_low_i8x16(wasm_v128_load64_zero(p));
 }
 // One 8-wide slice of weights or activations as i16x8: int8 operands are sign-extended, int16 ones (widened
-// once, or the sums of blocks of gemm_i8_strassen) are loaded as they are.
+// once, or the sums of blocks of the Strassen kernel) are loaded as they are.
 inline v128_t load_w(const int16_t* p) {
   return wasm_v128_load(p);
 }
@@ -45,7 +45,7 @@ inline v128_t reduce4(v128_t a0, v128_t a1, v128_t a2, v128_t a3) {
 // (the packed weights are 0 there).
 template <typename XT>
 inline v128_t load_x_tail(const XT* p, size_t count) {
-  XT tail[kTileKR] = {};
+  XT tail[kKR] = {};
   std::memcpy(tail, p, count * sizeof(XT));
   return load_w(tail);
 }
@@ -61,18 +61,18 @@ inline void kernel_2x4(const XT* x0, const XT* x1, size_t k, const WT* wb, v128_
     v128_t wv = load_w(w);
     a00 = dot_add(a00, xa, wv);
     a10 = dot_add(a10, xb, wv);
-    wv = load_w(w + kTileKR);
+    wv = load_w(w + kKR);
     a01 = dot_add(a01, xa, wv);
     a11 = dot_add(a11, xb, wv);
-    wv = load_w(w + 2 * kTileKR);
+    wv = load_w(w + 2 * kKR);
     a02 = dot_add(a02, xa, wv);
     a12 = dot_add(a12, xb, wv);
-    wv = load_w(w + 3 * kTileKR);
+    wv = load_w(w + 3 * kKR);
     a03 = dot_add(a03, xa, wv);
     a13 = dot_add(a13, xb, wv);
   };
-  const size_t k8 = k & ~(kTileKR - 1);
-  for (size_t kk = 0; kk < k8; kk += kTileKR, wb += kBlock) step(load_w(x0 + kk), load_w(x1 + kk), wb);
+  const size_t k8 = k & ~(kKR - 1);
+  for (size_t kk = 0; kk < k8; kk += kKR, wb += kStep) step(load_w(x0 + kk), load_w(x1 + kk), wb);
   if (k8 != k) step(load_x_tail(x0 + k8, k - k8), load_x_tail(x1 + k8, k - k8), wb);
   *y0 = reduce4(a00, a01, a02, a03);
   *y1 = reduce4(a10, a11, a12, a13);
@@ -83,12 +83,12 @@ inline void kernel_1x4(const XT* x0, size_t k, const WT* wb, v128_t* y0) {
   v128_t a0 = wasm_i32x4_splat(0), a1 = a0, a2 = a0, a3 = a0;
   auto step = [&](v128_t xa, const WT* w) {
     a0 = dot_add(a0, xa, load_w(w));
-    a1 = dot_add(a1, xa, load_w(w + kTileKR));
-    a2 = dot_add(a2, xa, load_w(w + 2 * kTileKR));
-    a3 = dot_add(a3, xa, load_w(w + 3 * kTileKR));
+    a1 = dot_add(a1, xa, load_w(w + kKR));
+    a2 = dot_add(a2, xa, load_w(w + 2 * kKR));
+    a3 = dot_add(a3, xa, load_w(w + 3 * kKR));
   };
-  const size_t k8 = k & ~(kTileKR - 1);
-  for (size_t kk = 0; kk < k8; kk += kTileKR, wb += kBlock) step(load_w(x0 + kk), wb);
+  const size_t k8 = k & ~(kKR - 1);
+  for (size_t kk = 0; kk < k8; kk += kKR, wb += kStep) step(load_w(x0 + kk), wb);
   if (k8 != k) step(load_x_tail(x0 + k8, k - k8), wb);
   *y0 = reduce4(a0, a1, a2, a3);
 }
@@ -123,4 +123,4 @@ inline void column_block(const int8_t* xq, const float* xscales, size_t m, size_
   }
 }
 
-}  // namespace kfembed::gemm_i8_tile
+}  // namespace kfembed::gemm_i8_f32_nr4kr8_tile_simd

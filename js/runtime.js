@@ -1,15 +1,11 @@
 // Loads the WASM runtime. The compiled WebAssembly.Module is cached per realm; every model or tokenizer gets
 // its own instance, so dispose() really returns its memory. The factory is always handed the module
 // (instantiateWasm): Emscripten's own loader would use fetch/fs paths that break in Node and bundlers.
+import { isNode, nodeModule } from './env.js';
 import createKfembedModule from './wasm/kfembed.mjs';
 
 const WASM_URL = new URL('./wasm/kfembed.wasm', import.meta.url);
 let compiled = null;
-
-const isNode = typeof process === 'object' && typeof process.versions?.node === 'string';
-// A computed specifier: bundlers leave it alone (a constant 'node:' + 'fs/promises' is folded by esbuild and
-// then fails to resolve in a browser build).
-const nodeModule = (name) => import(/* webpackIgnore: true */ /* @vite-ignore */ 'node:' + name);
 
 async function compileWasm() {
   if (WASM_URL.protocol === 'file:' && isNode) {

@@ -8,21 +8,7 @@ import {
   VOCAB_FILE,
 } from './model_layout.js';
 import { openSource } from './source.js';
-
-function checkText(text, method) {
-  if (typeof text !== 'string') {
-    throw new TypeError(`${method}(text): expected a string, got ${text === null ? 'null' : typeof text}`);
-  }
-}
-
-export function checkMaxLength(value, name, limit = Infinity) {
-  if (value === undefined || value === null) return undefined;
-  if (!Number.isInteger(value) || value < 2 || value > limit) {
-    const range = Number.isFinite(limit) ? `2..${limit}` : '≥ 2';
-    throw new RangeError(`${name}: expected an integer ${range} (room for [CLS] and [SEP]), got ${value}`);
-  }
-  return value;
-}
+import { checkMaxLength, checkText, live } from './validate.js';
 
 const BUILDERS = { [TOKENIZER_JSON_FILE]: 'fromJson', [VOCAB_FILE]: 'fromVocab' };
 
@@ -61,8 +47,7 @@ export class Tokenizer {
   }
 
   #live(method) {
-    if (!this.#handle) throw new Error(`${method}(): the tokenizer was disposed`);
-    return this.#handle;
+    return live(this.#handle, method, 'tokenizer');
   }
 
   /** Number of entries in the vocabulary. */

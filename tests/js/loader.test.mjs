@@ -5,7 +5,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { CACHE_NAME, openModelCache, SHA256_HEADER } from '../../js/cache.js';
-import { downloadResumable, progressReporter } from '../../js/fetch_resume.js';
+import { downloadResumable } from '../../js/fetch_resume.js';
+import { progressReporter } from '../../js/progress.js';
 import { FileLoader, gatherModelFiles, WasmFileSink } from '../../js/loader.js';
 import { parseManifest } from '../../js/manifest.js';
 import { openSource } from '../../js/source.js';

@@ -41,14 +41,14 @@ export class SentenceModel {
   tokenize(text) {
     checkText(text, 'tokenize');
     const handle = this.#live('tokenize');
-    const count = check(handle.tokenizeInput(writeUtf8(this.#runtime, handle, text)), 'tokenize');
+    const count = check(handle.tokenizeInput(writeUtf8(this.#runtime, handle, text, 'tokenize')), 'tokenize');
     const at = handle.idsPointer() >>> 2;
     return this.#runtime.HEAP32.slice(at, at + count);
   }
 
   #encodeOne(text, normalize) {
     const handle = this.#handle;
-    check(handle.encodeInput(writeUtf8(this.#runtime, handle, text)), 'encode');
+    check(handle.encodeInput(writeUtf8(this.#runtime, handle, text, 'encode')), 'encode');
     const at = handle.outputPointer() >>> 2;
     const vector = this.#runtime.HEAPF32.slice(at, at + this.dim);
     return normalize ? normalizeInPlace(vector) : vector;
@@ -68,7 +68,7 @@ export class SentenceModel {
     for (let first = 0; first < texts.length; first += ENCODE_BATCH) {
       const handle = this.#live('encode');
       const batch = texts.slice(first, first + ENCODE_BATCH);
-      writeUtf8Batch(this.#runtime, handle, batch);
+      writeUtf8Batch(this.#runtime, handle, batch, 'encode');
       check(handle.encodeBatch(batch.length), 'encode');
       const at = handle.outputPointer() >>> 2;
       for (let i = 0; i < batch.length; i++) {
@@ -83,7 +83,7 @@ export class SentenceModel {
   similarity(a, b) {
     const handle = this.#live('similarity');
     checkVectorPair(a, b, this.dim);
-    const at = handle.vectorsBuffer(this.dim) >>> 2;
+    const at = check(handle.vectorsBuffer(this.dim), 'similarity') >>> 2;
     this.#runtime.HEAPF32.set(a, at);
     this.#runtime.HEAPF32.set(b, at + this.dim);
     return handle.similarity(this.dim);

@@ -29,8 +29,7 @@ export async function createTokenizerHandle(runtime, source, { signal } = {}) {
 
 /** Ids of `text` from a runtime Tokenizer handle (shared by Tokenizer and the worker client's tokenize()). */
 export function encodeWithHandle(runtime, handle, text, maxLength, method = 'encode') {
-  const count = handle.encodeInput(writeUtf8(runtime, handle, text), maxLength);
-  if (count < 0) throw new Error(`${method}: ${handle.lastError()}`);
+  const count = check(handle.encodeInput(writeUtf8(runtime, handle, text, method), maxLength), method);
   const at = handle.idsPointer() >>> 2;
   return runtime.HEAP32.slice(at, at + count);
 }
@@ -70,7 +69,7 @@ export class Tokenizer {
   tokens(text) {
     checkText(text, 'tokens');
     const handle = this.#live('tokens');
-    const bytes = writeUtf8(this.#runtime, handle, text);
+    const bytes = writeUtf8(this.#runtime, handle, text, 'tokens');
     return check(handle.tokensInput(bytes, this.#maxLength), 'tokens');
   }
 

@@ -5,23 +5,15 @@
 // and worker mode keeps the main thread free (no long task > 200 ms while 200 sentences are encoded).
 import fs from 'node:fs';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
 import { load } from '../../js/index.js';
 import { sha256 } from './fakes.mjs';
-import { FIXTURES, readJson, ROOT, tempDir } from './helpers.mjs';
+import { FIXTURES, launchChromium, readJson, ROOT, tempDir, TINY, TINY_FILES as FILES, TINY_WEIGHTS as WEIGHTS } from './helpers.mjs';
 import { startServer, writeManifestDir } from './server.mjs';
 
 import { jest } from '@jest/globals';
 
 jest.setTimeout(120_000);
 
-const CHROMIUM = process.env.KFEMBED_CHROMIUM ?? '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const TINY = path.join(FIXTURES, 'tiny-kf-deberta');
-const FILES = ['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json', 'vocab.txt',
-  'modules.json', 'sentence_bert_config.json', '1_Pooling/config.json'];
-const WEIGHTS = fs.readFileSync(path.join(TINY, 'model.safetensors'));
 const GOLDEN = readJson(path.join(FIXTURES, 'golden/tiny-embed-dev.json')).texts;
 const SENTENCES = [...GOLDEN, ...GOLDEN].slice(0, 200);
 const TEXTS = SENTENCES.slice(0, 6);
@@ -39,7 +31,7 @@ beforeAll(async () => {
     '/pkg/': pkg,
     '/hf/': TINY,
   });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  browser = await launchChromium();
   const m = await load(TINY, { dtype: 'fp32' });
   reference = (await m.encode(TEXTS)).map((v) => Array.from(v));
   m.dispose();

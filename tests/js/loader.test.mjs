@@ -11,13 +11,9 @@ import { FileLoader, gatherModelFiles, WasmFileSink } from '../../js/loader.js';
 import { parseManifest } from '../../js/manifest.js';
 import { openSource } from '../../js/source.js';
 import { fakeCacheStorage, fakeMemory, sha256 } from './fakes.mjs';
-import { FIXTURES, tempDir } from './helpers.mjs';
+import { sameBytes, tempDir, TINY, TINY_FILES as FILES, TINY_WEIGHTS as WEIGHTS } from './helpers.mjs';
 import { startServer, writeManifestDir } from './server.mjs';
 
-const TINY = path.join(FIXTURES, 'tiny-kf-deberta');
-const FILES = ['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json', 'vocab.txt',
-  'modules.json', 'sentence_bert_config.json', '1_Pooling/config.json'];
-const WEIGHTS = fs.readFileSync(path.join(TINY, 'model.safetensors'));
 const FAST = { baseDelayMs: 5, maxDelayMs: 20 };
 
 let server;
@@ -49,7 +45,6 @@ async function loadAll(base, { cache = null, onProgress, signal, retry = FAST } 
   }
 }
 
-const sameBytes = (a, b) => a.length === b.length && Buffer.compare(Buffer.from(a), Buffer.from(b)) === 0;
 
 /** A sink over a plain growable JS buffer. */
 function arraySink() {

@@ -55,6 +55,15 @@ async function openPage() {
   return { context, page, errors };
 }
 
+let context;
+let page;
+let errors;
+/** Gives the calling describe block its own fresh page (context, page, errors above), closed after it. */
+function freshPageForBlock() {
+  beforeAll(async () => ({ context, page, errors } = await openPage()));
+  afterAll(() => context.close());
+}
+
 /** load() + encode(TEXTS) in the page; returns progress events, vectors and the model's tokenization. */
 function loadInPage(page, url, options = {}) {
   return page.evaluate(async ({ url, options, texts }) => {
@@ -77,10 +86,7 @@ function expectReferenceVectors(vectors) {
 }
 
 describe('Cache API in Chromium', () => {
-  let context;
-  let page;
-  beforeAll(async () => ({ context, page } = await openPage()));
-  afterAll(() => context.close());
+  freshPageForBlock();
 
   test('first load: downloads, progress reaches 100% per file, every verified file cached', async () => {
     const { events, vectors } = await loadInPage(page, server.url('/pkg/'));
@@ -137,10 +143,7 @@ describe('Cache API in Chromium', () => {
 });
 
 describe('Chromium: Hugging Face layout with dtype int8 caches the converted package', () => {
-  let context;
-  let page;
-  beforeAll(async () => ({ context, page } = await openPage()));
-  afterAll(() => context.close());
+  freshPageForBlock();
 
   test('first load stores kfembed-int8/ (no float weights); after a reload: no request, same vectors (also in a worker)', async () => {
     const first = await loadInPage(page, server.url('/hf/'), { dtype: 'int8' });
@@ -167,10 +170,7 @@ describe('Chromium: Hugging Face layout with dtype int8 caches the converted pac
 });
 
 describe('Chromium: storage opt-out, abort, errors', () => {
-  let context;
-  let page;
-  beforeAll(async () => ({ context, page } = await openPage()));
-  afterAll(() => context.close());
+  freshPageForBlock();
 
   test('cache: false never touches storage', async () => {
     const { vectors } = await loadInPage(page, server.url('/pkg/'), { cache: false });
@@ -206,11 +206,7 @@ describe('Chromium: storage opt-out, abort, errors', () => {
 });
 
 describe('worker: true in Chromium', () => {
-  let context;
-  let page;
-  let errors;
-  beforeAll(async () => ({ context, page, errors } = await openPage()));
-  afterAll(() => context.close());
+  freshPageForBlock();
 
   test('same API and results as in-thread; progress forwarded; cached like in-thread', async () => {
     const inThread = await loadInPage(page, server.url('/pkg/'), { cache: false });

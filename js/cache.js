@@ -10,6 +10,13 @@ export const SHA256_HEADER = 'x-kfembed-sha256';
 
 const STREAM_CHUNK = 1 << 20;
 
+/** The Content-Type a cached model file is stored with, from its name. */
+export function contentType(name) {
+  if (name.endsWith('.json')) return 'application/json';
+  if (name.endsWith('.txt')) return 'text/plain; charset=utf-8';
+  return 'application/octet-stream';
+}
+
 function describe(e) {
   return e?.name && e.name !== 'Error' ? `${e.name}: ${e.message}` : String(e?.message ?? e);
 }

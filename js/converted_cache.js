@@ -11,10 +11,10 @@
 // that does not parse or a package this build cannot run deletes the whole package and the load goes to the
 // network as the first time did. A package is never left half-written: on any failed write everything
 // written so far is deleted, and without its manifest nothing is ever read.
-import { throwIfAborted } from './fetch_resume.js';
-import { contentType } from './loader.js';
+import { contentType } from './cache.js';
 import { MANIFEST_FILE, parseManifest, serializeManifest } from './manifest.js';
 import { INT8_WEIGHTS_FILE } from './model_layout.js';
+import { throwIfAborted } from './progress.js';
 
 /** Folder (relative to the source's base URL) of the cached converted package. */
 export const CONVERTED_DIR = 'kfembed-int8/';

@@ -2,6 +2,7 @@
 // `Range: bytes=N-` from the last byte received (206 + matching Content-Range expected; a 200 means the server
 // ignored Range, so the file restarts from byte 0), 5xx / 408 / 429 / network errors are retried with
 // exponential backoff, 404 fails at once. Every error names the URL and the reason.
+import { abortReason, progressReporter, sleep, throwIfAborted } from './progress.js';
 
 /** Retry policy: `attempts` consecutive failures without a new byte in between, `maxTries` in all. */
 export const DEFAULT_RETRY = Object.freeze({ attempts: 4, baseDelayMs: 250, maxDelayMs: 4000, maxTries: 16 });
@@ -12,63 +13,6 @@ export const DEFAULT_RETRY = Object.freeze({ attempts: 4, baseDelayMs: 250, maxD
  * @typedef {{ begin(total: number | null): void, write(offset: number, bytes: Uint8Array): void,
  *             end(length: number): void }} Sink
  */
-
-/** The error a signal carries (signal.reason), as signal.throwIfAborted() would throw it. */
-export function abortReason(signal) {
-  return signal.reason ?? new DOMException('The operation was aborted', 'AbortError');
-}
-
-export function throwIfAborted(signal) {
-  if (signal?.aborted) throw abortReason(signal);
-}
-
-/** Resolves after `ms`, or rejects with the signal's reason as soon as it aborts. */
-export function sleep(ms, signal) {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(abortReason(signal));
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(abortReason(signal));
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
-const PROGRESS_INTERVAL_MS = 250;
-
-/**
- * Progress events for one file: at least one per 1% of the file or per 250 ms while bytes arrive (whichever
- * comes first), and always a final event with loaded === total.
- */
-export function progressReporter(onProgress, file, phase) {
-  if (!onProgress) return { update() {}, done() {}, event() {} };
-  let lastLoaded = -1;
-  let lastTime = 0;
-  const emit = (loaded, total, extra) => {
-    lastLoaded = loaded;
-    lastTime = Date.now();
-    onProgress({ file, loaded, total: total ?? 0, phase, ...extra });
-  };
-  return {
-    update(loaded, total) {
-      const step = total ? total / 100 : Infinity;
-      if (lastLoaded < 0 || loaded - lastLoaded >= step || Date.now() - lastTime >= PROGRESS_INTERVAL_MS) {
-        emit(loaded, total);
-      }
-    },
-    done(length) {
-      emit(length, length);
-    },
-    /** A side event (retry, warning) for this file; does not reset the cadence. */
-    event(fields) {
-      onProgress({ file, phase, ...fields });
-    },
-  };
-}
 
 class HttpError extends Error {
   constructor(message, retryable) {

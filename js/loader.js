@@ -10,8 +10,8 @@
 // `memory` abstracts the WASM side so the logic runs on a fake heap in unit tests:
 //   heap() → the current Uint8Array view of memory; allocate(name, size) → address (throws on failure);
 //   createHasher() → { reset(), update(address, length), hexdigest(), delete?() }.
-import { SHA256_HEADER } from './cache.js';
-import { progressReporter, pumpBody, throwIfAborted } from './fetch_resume.js';
+import { contentType, SHA256_HEADER } from './cache.js';
+import { pumpBody } from './fetch_resume.js';
 import { MANIFEST_FILE, parseManifest } from './manifest.js';
 import {
   CONFIG_FILE,
@@ -25,6 +25,7 @@ import {
   tokenizerFile,
   WEIGHTS_FILE,
 } from './model_layout.js';
+import { progressReporter, throwIfAborted } from './progress.js';
 
 /** Sink writing one file into a WASM buffer and hashing it in place (see fetch_resume.js for the protocol). */
 export class WasmFileSink {
@@ -87,12 +88,6 @@ export class WasmFileSink {
   bytesAt(start, end) {
     return this.memory.heap().slice(this.base + start, this.base + end);
   }
-}
-
-export function contentType(name) {
-  if (name.endsWith('.json')) return 'application/json';
-  if (name.endsWith('.txt')) return 'text/plain; charset=utf-8';
-  return 'application/octet-stream';
 }
 
 export class FileLoader {

@@ -7,18 +7,18 @@ import {
   readConvertedManifest,
   storeConverted,
 } from './converted_cache.js';
+import { isNode } from './env.js';
 import { FileLoader, gatherModelFiles } from './loader.js';
 import { INT8_WEIGHTS_FILE } from './model_layout.js';
+import { throwIfAborted } from './progress.js';
 import { check, instantiateRuntime, writeUtf8, writeUtf8Batch } from './runtime.js';
 import { normalize as normalizeInPlace } from './similarity.js';
-import { openSource, throwIfAborted } from './source.js';
-import { checkMaxLength } from './tokenizer.js';
+import { openSource } from './source.js';
+import { checkText, checkTexts, checkVectorPair, live, loadOptions } from './validate.js';
 
 // Texts per runtime call of encode(array): bounds the UTF-8 and output buffers of one call.
 const ENCODE_BATCH = 64;
 
-const DTYPES = ['int8', 'fp32'];
-const isNode = typeof process === 'object' && typeof process.versions?.node === 'string';
 
 export class SentenceModel {
   #runtime;
@@ -34,22 +34,21 @@ export class SentenceModel {
   }
 
   #live(method) {
-    if (!this.#handle) throw new Error(`${method}(): the model was disposed`);
-    return this.#handle;
+    return live(this.#handle, method, 'model');
   }
 
   /** Token ids with [CLS] … [SEP], truncated to maxSeqLength. */
   tokenize(text) {
-    if (typeof text !== 'string') throw new TypeError(`tokenize(text): expected a string, got ${typeof text}`);
+    checkText(text, 'tokenize');
     const handle = this.#live('tokenize');
-    const count = check(handle.tokenizeInput(writeUtf8(this.#runtime, handle, text)), 'tokenize');
+    const count = check(handle.tokenizeInput(writeUtf8(this.#runtime, handle, text, 'tokenize')), 'tokenize');
     const at = handle.idsPointer() >>> 2;
     return this.#runtime.HEAP32.slice(at, at + count);
   }
 
   #encodeOne(text, normalize) {
     const handle = this.#handle;
-    check(handle.encodeInput(writeUtf8(this.#runtime, handle, text)), 'encode');
+    check(handle.encodeInput(writeUtf8(this.#runtime, handle, text, 'encode')), 'encode');
     const at = handle.outputPointer() >>> 2;
     const vector = this.#runtime.HEAPF32.slice(at, at + this.dim);
     return normalize ? normalizeInPlace(vector) : vector;
@@ -62,19 +61,14 @@ export class SentenceModel {
    */
   async encode(texts, { normalize = false } = {}) {
     this.#live('encode');
+    checkTexts(texts);
     if (typeof texts === 'string') return this.#encodeOne(texts, normalize);
-    if (!Array.isArray(texts)) {
-      throw new TypeError(`encode(texts): expected a string or an array of strings, got ${texts === null ? 'null' : typeof texts}`);
-    }
-    texts.forEach((t, i) => {
-      if (typeof t !== 'string') throw new TypeError(`encode(texts): texts[${i}] is ${typeof t}, expected a string`);
-    });
     // Batches: the runtime packs consecutive short sentences into shared passes (same vectors, faster).
     const out = [];
     for (let first = 0; first < texts.length; first += ENCODE_BATCH) {
       const handle = this.#live('encode');
       const batch = texts.slice(first, first + ENCODE_BATCH);
-      writeUtf8Batch(this.#runtime, handle, batch);
+      writeUtf8Batch(this.#runtime, handle, batch, 'encode');
       check(handle.encodeBatch(batch.length), 'encode');
       const at = handle.outputPointer() >>> 2;
       for (let i = 0; i < batch.length; i++) {
@@ -88,12 +82,8 @@ export class SentenceModel {
   /** Cosine similarity of two vectors of length dim, computed in WASM. */
   similarity(a, b) {
     const handle = this.#live('similarity');
-    for (const [name, v] of [['a', a], ['b', b]]) {
-      if (!v || v.length !== this.dim) {
-        throw new RangeError(`similarity(a, b): ${name} must have length ${this.dim}, got ${v?.length}`);
-      }
-    }
-    const at = handle.vectorsBuffer(this.dim) >>> 2;
+    checkVectorPair(a, b, this.dim);
+    const at = check(handle.vectorsBuffer(this.dim), 'similarity') >>> 2;
     this.#runtime.HEAPF32.set(a, at);
     this.#runtime.HEAPF32.set(b, at + this.dim);
     return handle.similarity(this.dim);
@@ -110,20 +100,6 @@ export class SentenceModel {
     this.#handle = null;
     this.#runtime = null;
   }
-}
-
-/** Validates load()'s options before any I/O; returns them with defaults applied. */
-export function loadOptions(options = {}) {
-  const { dtype = 'int8', onProgress, signal, cache = true, worker = false } = options;
-  if (!DTYPES.includes(dtype)) throw new RangeError(`load options.dtype: expected 'int8' or 'fp32', got ${dtype}`);
-  const maxSeqLength = checkMaxLength(options.maxSeqLength, 'load options.maxSeqLength', 512) ?? 0;
-  if (onProgress !== undefined && typeof onProgress !== 'function') {
-    throw new TypeError('load options.onProgress: expected a function');
-  }
-  if (cache !== true && cache !== false && (cache === null || typeof cache.open !== 'function')) {
-    throw new TypeError('load options.cache: expected a boolean or a CacheStorage (an object with open(name))');
-  }
-  return { dtype, maxSeqLength, onProgress, signal, cache, worker: Boolean(worker) };
 }
 
 /**

@@ -1,15 +1,11 @@
 // Loads the WASM runtime. The compiled WebAssembly.Module is cached per realm; every model or tokenizer gets
 // its own instance, so dispose() really returns its memory. The factory is always handed the module
 // (instantiateWasm): Emscripten's own loader would use fetch/fs paths that break in Node and bundlers.
+import { isNode, nodeModule } from './env.js';
 import createKfembedModule from './wasm/kfembed.mjs';
 
 const WASM_URL = new URL('./wasm/kfembed.wasm', import.meta.url);
 let compiled = null;
-
-const isNode = typeof process === 'object' && typeof process.versions?.node === 'string';
-// A computed specifier: bundlers leave it alone (a constant 'node:' + 'fs/promises' is folded by esbuild and
-// then fails to resolve in a browser build).
-const nodeModule = (name) => import(/* webpackIgnore: true */ /* @vite-ignore */ 'node:' + name);
 
 async function compileWasm() {
   if (WASM_URL.protocol === 'file:' && isNode) {
@@ -47,7 +43,10 @@ export async function instantiateRuntime() {
   });
 }
 
-/** Throws when a binding returned a JS Error object instead of its result (see wasm/bindings.cpp). */
+/**
+ * A binding's result, or a throw when it returned a JS Error object instead (every fallible binding does,
+ * wasm/guarded.h): `${context}: ${the C++ message}`.
+ */
 export function check(result, context) {
   if (result instanceof Error) throw new Error(context ? `${context}: ${result.message}` : result.message);
   return result;
@@ -57,11 +56,11 @@ const utf8 = new TextEncoder();
 
 /**
  * Writes `text` as UTF-8 into a buffer owned by `handle` (handle.inputBuffer(capacity) → address) and returns
- * the byte count. Lone surrogates become U+FFFD, as TextEncoder defines.
+ * the byte count. Lone surrogates become U+FFFD, as TextEncoder defines. Errors name `method`.
  */
-export function writeUtf8(runtime, handle, text) {
+export function writeUtf8(runtime, handle, text, method) {
   const capacity = text.length * 3;
-  const address = handle.inputBuffer(capacity);
+  const address = check(handle.inputBuffer(capacity), method);
   if (capacity === 0) return 0;
   const { written } = utf8.encodeInto(text, runtime.HEAPU8.subarray(address, address + capacity));
   return written;
@@ -71,11 +70,11 @@ export function writeUtf8(runtime, handle, text) {
  * Writes `texts` as UTF-8 back to back into `handle`'s input buffer and their byte lengths into its batch
  * lengths buffer (handle.batchLengthsBuffer(count) → address of count uint32), for handle.encodeBatch(count).
  */
-export function writeUtf8Batch(runtime, handle, texts) {
+export function writeUtf8Batch(runtime, handle, texts, method) {
   let capacity = 0;
   for (const text of texts) capacity += text.length * 3;
-  const address = handle.inputBuffer(capacity);
-  const lengths = handle.batchLengthsBuffer(texts.length) >>> 2;
+  const address = check(handle.inputBuffer(capacity), method);
+  const lengths = check(handle.batchLengthsBuffer(texts.length), method) >>> 2;
   // Both calls may have grown memory: take the views only now.
   const heap = runtime.HEAPU8;
   const lengthsView = runtime.HEAPU32;

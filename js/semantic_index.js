@@ -1,59 +1,16 @@
 // SemanticIndex: client-side semantic search over sentence vectors (DESIGN.md). Vectors live normalised in
 // their own WASM instance (f32, or int8 with one scale per vector: 4× smaller) and are searched by brute force
 // with the SIMD128 kernels of src/index; ids and texts live here. toBytes()/fromBytes() use the binary format
-// below; save()/load() keep those bytes in IndexedDB.
-//
-// Binary format, version 1 (little-endian):
-//   offset 0   8 bytes  magic "KFEMBIDX"
-//          8   u32      version (1)
-//         12   u32      flags: bit 0 = int8 rows; other bits must be 0
-//         16   u32      dim (0 only for an empty index whose dimension was never fixed)
-//         20   u32      count (number of vectors)
-//         24   u32      metaLength: bytes of UTF-8 JSON {"ids":[…],"texts":[…|null],"nextId":n}
-//         28   u32      CRC-32 (IEEE) of every byte after the header
-//         32   meta JSON, zero-padded to a multiple of 4 bytes
-//              f32 rows: count·dim float32                      (flags bit 0 clear)
-//              int8 rows: count·dim int8, zero-padded to 4 bytes, then count float32 scales   (bit 0 set)
-//   The file ends exactly there.
+// of index_format.js; save()/load() keep those bytes in IndexedDB (index_store.js).
+import { compactRows, decodeIndex, encodeIndex, scalesOffset } from './index_format.js';
+import { checkName, deleteIndexBytes, loadIndexBytes, saveIndexBytes } from './index_store.js';
 import { check, instantiateRuntime } from './runtime.js';
+import { describeValue as describe } from './validate.js';
 
-const MAGIC = 'KFEMBIDX';
-const VERSION = 1;
-const HEADER_BYTES = 32;
-const FLAG_INT8 = 1;
 /** Vectors per transfer into WASM memory (bounds the staging buffer: 4096 · 768 · 4 B = 12 MiB). */
 const CHUNK = 4096;
 /** Staging areas above this size are freed after use. */
 const STAGING_KEEP = 16 << 20;
-const IDB_NAME = 'kfembed';
-const IDB_STORE = 'indexes';
-
-const utf8 = new TextEncoder();
-const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
-const pad4 = (n) => (n + 3) & ~3;
-
-let crcTable = null;
-/** CRC-32 (IEEE 802.3, the zlib/PNG one) of `bytes`. */
-function crc32(bytes) {
-  if (!crcTable) {
-    crcTable = new Int32Array(256);
-    for (let n = 0; n < 256; n++) {
-      let c = n;
-      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-      crcTable[n] = c;
-    }
-  }
-  let crc = -1;
-  for (let i = 0; i < bytes.length; i++) crc = crcTable[(crc ^ bytes[i]) & 0xff] ^ (crc >>> 8);
-  return (crc ^ -1) >>> 0;
-}
-
-function describe(value) {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (ArrayBuffer.isView(value)) return value.constructor.name;
-  return typeof value;
-}
 
 function checkId(id, where) {
   if (typeof id === 'string' || (typeof id === 'number' && Number.isFinite(id))) return id;
@@ -62,62 +19,6 @@ function checkId(id, where) {
 
 function isVector(v) {
   return (ArrayBuffer.isView(v) && !(v instanceof DataView)) || Array.isArray(v);
-}
-
-/** Bytes of the stored rows of `count` vectors (the layout after the meta block). */
-function rowBytes(count, dim, int8) {
-  return int8 ? pad4(count * dim) + count * 4 : count * dim * 4;
-}
-
-/** Keeps the rows of a stored-row block (file layout) whose index is not in `doomed` (a Set). */
-function compactRows(bytes, count, dim, int8, doomed) {
-  const kept = count - doomed.size;
-  const out = new Uint8Array(rowBytes(kept, dim, int8));
-  const stride = int8 ? dim : dim * 4;
-  const scalesIn = pad4(count * dim);
-  const scalesOut = pad4(kept * dim);
-  let w = 0;
-  for (let r = 0; r < count; r++) {
-    if (doomed.has(r)) continue;
-    out.set(bytes.subarray(r * stride, (r + 1) * stride), w * stride);
-    if (int8) out.set(bytes.subarray(scalesIn + r * 4, scalesIn + r * 4 + 4), scalesOut + w * 4);
-    w++;
-  }
-  return out;
-}
-
-function openDatabase() {
-  if (typeof indexedDB === 'undefined') {
-    return Promise.reject(new Error('SemanticIndex: IndexedDB is not available in this environment'));
-  }
-  return new Promise((resolve, reject) => {
-    const request = indexedDB.open(IDB_NAME, 1);
-    request.onupgradeneeded = () => request.result.createObjectStore(IDB_STORE);
-    request.onsuccess = () => resolve(request.result);
-    request.onerror = () => reject(new Error(`SemanticIndex: cannot open IndexedDB "${IDB_NAME}" (${request.error?.message})`));
-    request.onblocked = () => reject(new Error(`SemanticIndex: IndexedDB "${IDB_NAME}" is blocked by another tab`));
-  });
-}
-
-async function withStore(mode, fn) {
-  const db = await openDatabase();
-  try {
-    return await new Promise((resolve, reject) => {
-      const tx = db.transaction(IDB_STORE, mode);
-      const request = fn(tx.objectStore(IDB_STORE));
-      tx.oncomplete = () => resolve(request.result);
-      tx.onerror = () => reject(tx.error);
-      tx.onabort = () => reject(tx.error ?? new Error('transaction aborted'));
-    });
-  } finally {
-    db.close();
-  }
-}
-
-function checkName(name, method) {
-  if (typeof name !== 'string' || name.length === 0) {
-    throw new TypeError(`SemanticIndex.${method}(name): name must be a non-empty string, got ${describe(name)}`);
-  }
 }
 
 export class SemanticIndex {
@@ -396,46 +297,26 @@ export class SemanticIndex {
     }
   }
 
-  /** The index in kfembed's binary format (see the top of js/semantic_index.js). */
+  /** The index in kfembed's binary format (js/index_format.js). */
   toBytes() {
     this.#live('toBytes');
     const count = this.#ids.length;
     const dim = this.#dim;
-    const meta = utf8.encode(JSON.stringify({
-      ids: this.#ids,
-      texts: this.#texts.every((t) => t === undefined) ? null : this.#texts.map((t) => t ?? null),
-      nextId: this.#nextId,
-    }));
-    const metaPadded = pad4(meta.length);
-    const rowsLength = rowBytes(count, dim, this.#int8);
-    const out = new Uint8Array(HEADER_BYTES + metaPadded + rowsLength);
-    const view = new DataView(out.buffer);
-    for (let i = 0; i < MAGIC.length; i++) out[i] = MAGIC.charCodeAt(i);
-    view.setUint32(8, VERSION, true);
-    view.setUint32(12, this.#int8 ? FLAG_INT8 : 0, true);
-    view.setUint32(16, dim, true);
-    view.setUint32(20, count, true);
-    view.setUint32(24, meta.length, true);
-    out.set(meta, HEADER_BYTES);
-    const rowsAt = HEADER_BYTES + metaPadded;
-    if (count > 0) {
+    const int8 = this.#int8;
+    return encodeIndex({ int8, dim, ids: this.#ids, texts: this.#texts, nextId: this.#nextId }, (rows) => {
       if (this.#store) {
         const { runtime, handle } = this.#store;
         const heap = runtime.HEAPU8;
-        const rows = handle.rowsPointer();
-        if (this.#int8) {
-          out.set(heap.subarray(rows, rows + count * dim), rowsAt);
+        const at = handle.rowsPointer();
+        rows.set(heap.subarray(at, at + (int8 ? count * dim : count * dim * 4)));
+        if (int8) {
           const scales = handle.scalesPointer();
-          out.set(heap.subarray(scales, scales + count * 4), rowsAt + pad4(count * dim));
-        } else {
-          out.set(heap.subarray(rows, rows + count * dim * 4), rowsAt);
+          rows.set(heap.subarray(scales, scales + count * 4), scalesOffset(count, dim));
         }
       } else if (this.#pending) {
-        out.set(this.#pending, rowsAt);
+        rows.set(this.#pending);
       }
-    }
-    view.setUint32(28, crc32(out.subarray(HEADER_BYTES)), true);
-    return out;
+    });
   }
 
   /**
@@ -448,55 +329,21 @@ export class SemanticIndex {
     if (bytes instanceof ArrayBuffer) bytes = new Uint8Array(bytes);
     else if (ArrayBuffer.isView(bytes)) bytes = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     else throw new TypeError(`${where}: expected a Uint8Array or ArrayBuffer, got ${describe(bytes)}`);
-    if (bytes.length < HEADER_BYTES) throw new Error(`${where}: ${bytes.length} bytes is too short for a kfembed index header (32)`);
-    for (let i = 0; i < MAGIC.length; i++) {
-      if (bytes[i] !== MAGIC.charCodeAt(i)) throw new Error(`${where}: not a kfembed index (bad magic)`);
-    }
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const version = view.getUint32(8, true);
-    if (version !== VERSION) throw new Error(`${where}: unsupported format version ${version} (this kfembed reads ${VERSION})`);
-    const flags = view.getUint32(12, true);
-    if (flags & ~FLAG_INT8) throw new Error(`${where}: unknown flags 0x${flags.toString(16)}`);
-    const int8 = (flags & FLAG_INT8) !== 0;
-    const dim = view.getUint32(16, true);
-    const count = view.getUint32(20, true);
-    const metaLength = view.getUint32(24, true);
-    if (count > 0 && dim === 0) throw new Error(`${where}: ${count} vectors of dimension 0`);
-    const expected = HEADER_BYTES + pad4(metaLength) + rowBytes(count, dim, int8);
-    if (bytes.length !== expected) {
-      throw new Error(`${where}: truncated or corrupt: ${bytes.length} bytes, header describes ${expected}`);
-    }
-    const crc = crc32(bytes.subarray(HEADER_BYTES));
-    if (crc !== view.getUint32(28, true)) throw new Error(`${where}: checksum mismatch (corrupt data)`);
-    let meta;
-    try {
-      meta = JSON.parse(utf8Decoder.decode(bytes.subarray(HEADER_BYTES, HEADER_BYTES + metaLength)));
-    } catch (e) {
-      throw new Error(`${where}: metadata is not valid JSON (${e.message})`);
-    }
-    const { ids, texts, nextId } = meta ?? {};
-    if (!Array.isArray(ids) || ids.length !== count) throw new Error(`${where}: metadata must list ${count} ids`);
-    if (texts !== null && (!Array.isArray(texts) || texts.length !== count)) {
-      throw new Error(`${where}: metadata must list ${count} texts or null`);
-    }
-    if (!Number.isInteger(nextId) || nextId < 0) throw new Error(`${where}: metadata nextId is not an integer ≥ 0`);
+    const { int8, dim, ids, texts, nextId, rows } = decodeIndex(bytes, where);
     if (model && dim && model.dim !== dim) {
       throw new Error(`${where}: the index holds ${dim}-dimensional vectors but the model produces ${model.dim}`);
     }
     const index = new SemanticIndex({ model, int8 });
     index.#dim = dim || index.#dim;
     index.#nextId = nextId;
-    for (let r = 0; r < count; r++) {
-      const id = checkId(ids[r], `${where}: ids[${r}]`);
+    ids.forEach((raw, r) => {
+      const id = checkId(raw, `${where}: ids[${r}]`);
       if (index.#rowOf.has(id)) throw new Error(`${where}: duplicate id ${JSON.stringify(id)}`);
-      const text = texts ? texts[r] : null;
-      if (text !== null && typeof text !== 'string') throw new Error(`${where}: texts[${r}] is not a string or null`);
       index.#rowOf.set(id, r);
       index.#ids.push(id);
-      index.#texts.push(text ?? undefined);
-    }
-    const rowsAt = HEADER_BYTES + pad4(metaLength);
-    if (count > 0) index.#pending = bytes.slice(rowsAt, rowsAt + rowBytes(count, dim, int8));
+    });
+    index.#texts = texts;
+    index.#pending = rows;
     return index;
   }
 
@@ -504,22 +351,20 @@ export class SemanticIndex {
   async save(name) {
     checkName(name, 'save');
     this.#live('save');
-    const bytes = await this.#enqueue(() => this.toBytes());
-    await withStore('readwrite', (store) => store.put(bytes, name));
+    await saveIndexBytes(name, await this.#enqueue(() => this.toBytes()));
   }
 
   /** The index saved under `name` in IndexedDB, or null when there is none. */
   static async load(name, { model = null } = {}) {
     checkName(name, 'load');
-    const bytes = await withStore('readonly', (store) => store.get(name));
-    if (bytes === undefined) return null;
-    return SemanticIndex.fromBytes(bytes, { model });
+    const bytes = await loadIndexBytes(name);
+    return bytes === null ? null : SemanticIndex.fromBytes(bytes, { model });
   }
 
   /** Deletes the index saved under `name` from IndexedDB (no error when there is none). */
   static async deleteSaved(name) {
     checkName(name, 'deleteSaved');
-    await withStore('readwrite', (store) => store.delete(name));
+    await deleteIndexBytes(name);
   }
 
   /** Frees the WASM instance; later calls throw. */

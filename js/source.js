@@ -2,10 +2,11 @@
 // base URL (everywhere). Every error names the file's full location and the reason.
 // Both sources offer readText(file) for small files and fetchInto(file, sink) for streaming a file into memory
 // owned elsewhere (WASM); HTTP downloads resume dropped connections (fetch_resume.js).
-import { downloadResumable, progressReporter, throwIfAborted } from './fetch_resume.js';
+import { isNode, nodeModule } from './env.js';
+import { downloadResumable } from './fetch_resume.js';
+import { progressReporter, throwIfAborted } from './progress.js';
+import { sourceString } from './validate.js';
 
-const isNode = typeof process === 'object' && typeof process.versions?.node === 'string';
-const nodeModule = (name) => import(/* webpackIgnore: true */ /* @vite-ignore */ 'node:' + name);
 
 const CHUNK = 1 << 20;
 
@@ -143,10 +144,7 @@ class HttpSource {
  * @param {{ fetch?: typeof fetch, retry?: object }} [http] options of HTTP sources (tests inject these)
  */
 export async function openSource(source, http = {}) {
-  const raw = source instanceof URL ? source.href : source;
-  if (typeof raw !== 'string' || raw.length === 0) {
-    throw new TypeError('source: expected a directory path or URL string');
-  }
+  const raw = sourceString(source);
   if (/^https?:\/\//i.test(raw)) return new HttpSource(withSlash(raw), http);
   if (/^file:/i.test(raw)) {
     if (!isNode) throw new Error(`${raw}: file: URLs can only be read in Node`);
@@ -156,5 +154,3 @@ export async function openSource(source, http = {}) {
   if (isNode) return new FileSystemSource(raw);
   return new HttpSource(withSlash(new URL(raw, globalThis.location?.href).href), http);
 }
-
-export { throwIfAborted };

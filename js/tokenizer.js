@@ -8,21 +8,7 @@ import {
   VOCAB_FILE,
 } from './model_layout.js';
 import { openSource } from './source.js';
-
-function checkText(text, method) {
-  if (typeof text !== 'string') {
-    throw new TypeError(`${method}(text): expected a string, got ${text === null ? 'null' : typeof text}`);
-  }
-}
-
-export function checkMaxLength(value, name, limit = Infinity) {
-  if (value === undefined || value === null) return undefined;
-  if (!Number.isInteger(value) || value < 2 || value > limit) {
-    const range = Number.isFinite(limit) ? `2..${limit}` : '≥ 2';
-    throw new RangeError(`${name}: expected an integer ${range} (room for [CLS] and [SEP]), got ${value}`);
-  }
-  return value;
-}
+import { checkMaxLength, checkText, live } from './validate.js';
 
 const BUILDERS = { [TOKENIZER_JSON_FILE]: 'fromJson', [VOCAB_FILE]: 'fromVocab' };
 
@@ -43,8 +29,7 @@ export async function createTokenizerHandle(runtime, source, { signal } = {}) {
 
 /** Ids of `text` from a runtime Tokenizer handle (shared by Tokenizer and the worker client's tokenize()). */
 export function encodeWithHandle(runtime, handle, text, maxLength, method = 'encode') {
-  const count = handle.encodeInput(writeUtf8(runtime, handle, text), maxLength);
-  if (count < 0) throw new Error(`${method}: ${handle.lastError()}`);
+  const count = check(handle.encodeInput(writeUtf8(runtime, handle, text, method), maxLength), method);
   const at = handle.idsPointer() >>> 2;
   return runtime.HEAP32.slice(at, at + count);
 }
@@ -61,8 +46,7 @@ export class Tokenizer {
   }
 
   #live(method) {
-    if (!this.#handle) throw new Error(`${method}(): the tokenizer was disposed`);
-    return this.#handle;
+    return live(this.#handle, method, 'tokenizer');
   }
 
   /** Number of entries in the vocabulary. */
@@ -85,7 +69,7 @@ export class Tokenizer {
   tokens(text) {
     checkText(text, 'tokens');
     const handle = this.#live('tokens');
-    const bytes = writeUtf8(this.#runtime, handle, text);
+    const bytes = writeUtf8(this.#runtime, handle, text, 'tokens');
     return check(handle.tokensInput(bytes, this.#maxLength), 'tokens');
   }
 

@@ -2,10 +2,11 @@
 // page-side proxy with the SentenceModel API. encode() is a message round trip (vectors come back as
 // transferred buffers); tokenize() stays synchronous through a tokenizer-only WASM instance on this thread,
 // built from the tokenizer files the worker already downloaded; similarity() is computed here in JS.
+import { abortReason, throwIfAborted } from './progress.js';
 import { instantiateRuntime } from './runtime.js';
 import { similarity as cosine } from './similarity.js';
 import { createTokenizerHandle, encodeWithHandle } from './tokenizer.js';
-import { abortReason, throwIfAborted } from './fetch_resume.js';
+import { checkText, checkTexts, checkVectorPair, live, sourceString } from './validate.js';
 
 function toError({ name, message }) {
   if (name === 'AbortError') return new DOMException(message, 'AbortError');
@@ -86,13 +87,12 @@ export class WorkerSentenceModel {
   }
 
   #live(method) {
-    if (!this.#connection) throw new Error(`${method}(): the model was disposed`);
-    return this.#connection;
+    return live(this.#connection, method, 'model');
   }
 
   /** Token ids with [CLS] … [SEP], truncated to maxSeqLength (computed on this thread). */
   tokenize(text) {
-    if (typeof text !== 'string') throw new TypeError(`tokenize(text): expected a string, got ${typeof text}`);
+    checkText(text, 'tokenize');
     this.#live('tokenize');
     return encodeWithHandle(this.#runtime, this.#tokenizer, text, this.maxSeqLength, 'tokenize');
   }
@@ -104,14 +104,7 @@ export class WorkerSentenceModel {
    */
   async encode(texts, { normalize = false } = {}) {
     const connection = this.#live('encode');
-    if (typeof texts !== 'string') {
-      if (!Array.isArray(texts)) {
-        throw new TypeError(`encode(texts): expected a string or an array of strings, got ${texts === null ? 'null' : typeof texts}`);
-      }
-      texts.forEach((t, i) => {
-        if (typeof t !== 'string') throw new TypeError(`encode(texts): texts[${i}] is ${typeof t}, expected a string`);
-      });
-    }
+    checkTexts(texts);
     const { vectors, wasmMemoryBytes } = await connection.request('encode', { texts, options: { normalize: Boolean(normalize) } }).promise;
     this.#wasmMemoryBytes = wasmMemoryBytes;
     return vectors;
@@ -125,11 +118,7 @@ export class WorkerSentenceModel {
   /** Cosine similarity of two vectors of length dim. */
   similarity(a, b) {
     this.#live('similarity');
-    for (const [name, v] of [['a', a], ['b', b]]) {
-      if (!v || v.length !== this.dim) {
-        throw new RangeError(`similarity(a, b): ${name} must have length ${this.dim}, got ${v?.length}`);
-      }
-    }
+    checkVectorPair(a, b, this.dim);
     return cosine(a, b);
   }
 
@@ -151,8 +140,7 @@ export async function loadInWorker(source, options = {}) {
   const { signal, onProgress, cache = true, worker: _worker, ...rest } = options;
   if (typeof cache !== 'boolean') throw new TypeError('load options.cache: with worker: true, expected a boolean');
   throwIfAborted(signal);
-  const raw = source instanceof URL ? source.href : source;
-  if (typeof raw !== 'string' || raw.length === 0) throw new TypeError('source: expected a directory path or URL string');
+  const raw = sourceString(source);
   // Relative sources are relative to the page, not to the worker script.
   const absolute = new URL(raw, globalThis.location?.href).href;
 

@@ -1,6 +1,7 @@
 // Embind surface of the npm package. The JS wrappers in js/ are the public API; these classes are internal.
-// Rule at this boundary: no C++ exception crosses it. Every call that can fail returns either its result or a
-// JS `Error` object carrying kfembed's message (file/argument + reason); js/ turns the latter into a throw.
+// Rule at this boundary (guarded.h): no C++ exception crosses it. Every call that can fail, allocation
+// included, returns either its result or a JS `Error` object carrying kfembed's message (file/argument +
+// reason); js/runtime.js check() turns the latter into a throw.
 // Text travels as UTF-8 bytes written by JS (TextEncoder.encodeInto) into a buffer owned here, and results
 // are read back from WASM memory, so a call costs no per-character marshalling.
 #include <emscripten/bind.h>
@@ -33,9 +34,11 @@ val tokens_to_js(const std::vector<std::string>& tokens) {
 // A growable byte buffer JS writes UTF-8 into.
 class InputBuffer {
  public:
-  uintptr_t reserve(size_t bytes) {
-    if (bytes > bytes_.size()) bytes_.resize(bytes);
-    return address_of(bytes_.data());
+  val reserve(size_t bytes) {
+    return guarded([&] {
+      if (bytes > bytes_.size()) bytes_.resize(bytes);
+      return val(address_of(bytes_.data()));
+    });
   }
   std::string_view view(size_t bytes) const {
     return std::string_view(bytes_.data(), bytes <= bytes_.size() ? bytes : bytes_.size());
@@ -61,20 +64,15 @@ class TokenizerHandle {
     });
   }
 
-  uintptr_t inputBuffer(size_t bytes) { return input_.reserve(bytes); }
-  // Tokenizes the first `bytes` of the input buffer into the ids buffer and returns the id count, or -1 with
-  // the message in lastError(). The hot path of tokenizer benchmarks: plain integers only, no emval, and no
-  // allocation once the buffers have grown.
-  int32_t encodeInput(size_t bytes, size_t max_length) {
-    try {
+  val inputBuffer(size_t bytes) { return input_.reserve(bytes); }
+  // Tokenizes the first `bytes` of the input buffer into the ids buffer and returns the id count (the hot
+  // path of tokenizer benchmarks: no allocation once the buffers have grown).
+  val encodeInput(size_t bytes, size_t max_length) {
+    return guarded([&] {
       tokenizer_.encode_into(input_.view(bytes), max_length, workspace_, ids_);
-      return static_cast<int32_t>(ids_.size());
-    } catch (const std::exception& e) {
-      last_error_ = e.what();
-      return -1;
-    }
+      return val(ids_.size());
+    });
   }
-  std::string lastError() const { return last_error_; }
   uintptr_t idsPointer() const { return address_of(ids_.data()); }
   val tokensInput(size_t bytes, size_t max_length) {
     return guarded([&] { return tokens_to_js(tokenizer_.tokens(input_.view(bytes), max_length)); });
@@ -87,7 +85,6 @@ class TokenizerHandle {
   kfembed::TokenizerWorkspace workspace_;
   InputBuffer input_;
   std::vector<int32_t> ids_;
-  std::string last_error_;
 };
 
 // The files of one model directory, streamed by JS straight into buffers allocated here.
@@ -125,7 +122,7 @@ class EncoderHandle {
   size_t dim() const { return encoder_.dim(); }
   size_t maxSeqLength() const { return encoder_.max_seq_length(); }
 
-  uintptr_t inputBuffer(size_t bytes) { return input_.reserve(bytes); }
+  val inputBuffer(size_t bytes) { return input_.reserve(bytes); }
   // Embeds the UTF-8 text in the input buffer; the vector (dim floats) is then at outputPointer().
   val encodeInput(size_t bytes) {
     return guarded([&] {
@@ -139,9 +136,11 @@ class EncoderHandle {
   // Batches: JS writes `count` UTF-8 texts back to back into the input buffer and their byte lengths at
   // batchLengthsBuffer(count); encodeBatch embeds them all (SentenceEncoder::embed_batch packs short ones
   // into shared passes) and leaves count × dim floats at outputPointer().
-  uintptr_t batchLengthsBuffer(size_t count) {
-    if (batch_bytes_.size() < count) batch_bytes_.resize(count);
-    return address_of(batch_bytes_.data());
+  val batchLengthsBuffer(size_t count) {
+    return guarded([&] {
+      if (batch_bytes_.size() < count) batch_bytes_.resize(count);
+      return val(address_of(batch_bytes_.data()));
+    });
   }
   val encodeBatch(size_t count) {
     return guarded([&] {
@@ -183,9 +182,11 @@ class EncoderHandle {
   }
 
   // Two vectors of `n` floats written by JS at vectorsBuffer(n): [a..., b...].
-  uintptr_t vectorsBuffer(size_t n) {
-    if (vectors_.size() < 2 * n) vectors_.resize(2 * n);
-    return address_of(vectors_.data());
+  val vectorsBuffer(size_t n) {
+    return guarded([&] {
+      if (vectors_.size() < 2 * n) vectors_.resize(2 * n);
+      return val(address_of(vectors_.data()));
+    });
   }
   float similarity(size_t n) const {
     return n == 0 || vectors_.size() < 2 * n
@@ -213,7 +214,6 @@ EMSCRIPTEN_BINDINGS(kfembed) {
       .class_function("fromVocab", &TokenizerHandle::fromVocab)
       .function("inputBuffer", &TokenizerHandle::inputBuffer)
       .function("encodeInput", &TokenizerHandle::encodeInput)
-      .function("lastError", &TokenizerHandle::lastError)
       .function("idsPointer", &TokenizerHandle::idsPointer)
       .function("tokensInput", &TokenizerHandle::tokensInput)
       .function("vocabSize", &TokenizerHandle::vocabSize)

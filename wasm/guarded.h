@@ -1,5 +1,6 @@
-// Shared by the bindings files: no C++ exception crosses into JS. A fallible call returns either its result
-// or a JS `Error` object carrying kfembed's message; js/runtime.js `check()` turns the latter into a throw.
+// The one error style of the bindings files: no C++ exception crosses into JS. Every call that can fail
+// (allocation included) returns guarded(...): either its result or a JS `Error` object carrying kfembed's
+// message; js/runtime.js `check()` turns the latter into a throw. Calls that cannot fail return plain values.
 #pragma once
 #include <emscripten/val.h>
 

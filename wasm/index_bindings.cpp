@@ -1,6 +1,7 @@
 // Embind surface of SemanticIndex (js/semantic_index.js): the vector store and its brute-force search.
-// Same rules as bindings.cpp: no C++ exception crosses the boundary (failures come back as JS Error objects),
-// and bulk data travels through a staging buffer owned here that JS fills or reads through the HEAP views.
+// Same rules as bindings.cpp (guarded.h): no C++ exception crosses the boundary (failures come back as JS Error
+// objects), and bulk data travels through a staging buffer owned here that JS fills or reads through the HEAP
+// views.
 #include <emscripten/bind.h>
 #include <emscripten/val.h>
 

@@ -9,28 +9,17 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { jest } from '@jest/globals';
 import { chromium } from 'playwright-core';
 import { startDemoServer } from '../../demo/serve.mjs';
 import { load } from '../../js/index.js';
+import { CHROMIUM, CHROMIUM_ARGS as ARGS, cosine, ROOT, TINY } from '../js/helpers.mjs';
 
 jest.setTimeout(180_000);
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const OUT = path.join(ROOT, 'tests/out');
-const TINY = path.join(ROOT, 'tests/fixtures/tiny-kf-deberta');
-const CHROMIUM = process.env.KFEMBED_CHROMIUM ?? '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const N = 240; // corpus prefix indexed in the test (?corpus=N)
 const K = 10;
-
-const cosine = (a, b) => {
-  let d = 0, x = 0, y = 0;
-  for (let i = 0; i < a.length; i++) { d += a[i] * b[i]; x += a[i] * a[i]; y += b[i] * b[i]; }
-  return d / Math.sqrt(x * y);
-};
 
 let server;
 let context;

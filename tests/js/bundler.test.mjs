@@ -4,19 +4,15 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium } from 'playwright-core';
 import { bundle } from '../bundler/build.mjs';
 import { load } from '../../js/index.js';
-import { FIXTURES, tempDir } from './helpers.mjs';
+import { launchChromium, tempDir, TINY } from './helpers.mjs';
 import { startServer } from './server.mjs';
 
 import { jest } from '@jest/globals';
 
 jest.setTimeout(120_000);
 
-const TINY = path.join(FIXTURES, 'tiny-kf-deberta');
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 let expected;
 beforeAll(async () => {
@@ -53,7 +49,7 @@ describe('esbuild bundle in headless Chromium', () => {
     await bundle(out, 'browser');
     expect(fs.readdirSync(out).sort()).toEqual(['app.js', 'index.html', 'wasm', 'worker.js']);
     server = await startServer({ '/app/': out, '/model/': TINY });
-    browser = await chromium.launch({ executablePath: process.env.KFEMBED_CHROMIUM ?? '/usr/bin/chromium', args: ARGS });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();

@@ -1,31 +1,13 @@
 // The int8 encoder through the public API (WASM): quantize-at-load fidelity on base2 (cosine to the PyTorch
 // fp32 golden vectors: min ≥ 0.999, mean ≥ 0.9998), and packages written by kfembed-convert: they load from
 // their manifest, give bit-for-bit the quantize-at-load vectors, and the same fidelity.
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { load } from '../../js/index.js';
-import { base2Dir, compareGolden, FIXTURES, readJson, ROOT, tempDir } from './helpers.mjs';
+import { base2Dir, compareGolden, CONVERT, convertModel, FIXTURES, modelsByLength, readJson, TINY } from './helpers.mjs';
 
-const TINY = path.join(FIXTURES, 'tiny-kf-deberta');
-const CONVERT = process.env.KFEMBED_CONVERT ?? path.join(ROOT, 'build/native/src/tools/kfembed-convert');
-
-function modelCache(dir, options = {}) {
-  const models = new Map();
-  const get = (len) => {
-    if (!models.has(len)) models.set(len, load(dir, { dtype: 'int8', maxSeqLength: len, ...options }));
-    return models.get(len);
-  };
-  get.dispose = async () => { for (const m of models.values()) (await m).dispose(); };
-  return get;
-}
-
-function convert(from, flags = []) {
-  const parent = tempDir('int8');
-  const out = path.join(parent, 'pkg');
-  execFileSync(CONVERT, [from, out, ...flags], { stdio: 'pipe' });
-  return out;
-}
+const modelCache = (dir) => modelsByLength(dir, { dtype: 'int8' });
+const convert = (from, flags) => convertModel(from, flags, 'int8');
 
 describe('int8', () => {
   test('default dtype is int8', async () => {

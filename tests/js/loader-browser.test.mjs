@@ -5,23 +5,15 @@
 // and worker mode keeps the main thread free (no long task > 200 ms while 200 sentences are encoded).
 import fs from 'node:fs';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
 import { load } from '../../js/index.js';
 import { sha256 } from './fakes.mjs';
-import { FIXTURES, readJson, ROOT, tempDir } from './helpers.mjs';
+import { FIXTURES, launchChromium, readJson, ROOT, tempDir, TINY, TINY_FILES as FILES, TINY_WEIGHTS as WEIGHTS } from './helpers.mjs';
 import { startServer, writeManifestDir } from './server.mjs';
 
 import { jest } from '@jest/globals';
 
 jest.setTimeout(120_000);
 
-const CHROMIUM = process.env.KFEMBED_CHROMIUM ?? '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const TINY = path.join(FIXTURES, 'tiny-kf-deberta');
-const FILES = ['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json', 'vocab.txt',
-  'modules.json', 'sentence_bert_config.json', '1_Pooling/config.json'];
-const WEIGHTS = fs.readFileSync(path.join(TINY, 'model.safetensors'));
 const GOLDEN = readJson(path.join(FIXTURES, 'golden/tiny-embed-dev.json')).texts;
 const SENTENCES = [...GOLDEN, ...GOLDEN].slice(0, 200);
 const TEXTS = SENTENCES.slice(0, 6);
@@ -39,7 +31,7 @@ beforeAll(async () => {
     '/pkg/': pkg,
     '/hf/': TINY,
   });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  browser = await launchChromium();
   const m = await load(TINY, { dtype: 'fp32' });
   reference = (await m.encode(TEXTS)).map((v) => Array.from(v));
   m.dispose();
@@ -61,6 +53,15 @@ async function openPage() {
   await page.goto(server.url('/e2e/index.html'));
   await page.waitForFunction(() => window.e2eReady === true);
   return { context, page, errors };
+}
+
+let context;
+let page;
+let errors;
+/** Gives the calling describe block its own fresh page (context, page, errors above), closed after it. */
+function freshPageForBlock() {
+  beforeAll(async () => ({ context, page, errors } = await openPage()));
+  afterAll(() => context.close());
 }
 
 /** load() + encode(TEXTS) in the page; returns progress events, vectors and the model's tokenization. */
@@ -85,10 +86,7 @@ function expectReferenceVectors(vectors) {
 }
 
 describe('Cache API in Chromium', () => {
-  let context;
-  let page;
-  beforeAll(async () => ({ context, page } = await openPage()));
-  afterAll(() => context.close());
+  freshPageForBlock();
 
   test('first load: downloads, progress reaches 100% per file, every verified file cached', async () => {
     const { events, vectors } = await loadInPage(page, server.url('/pkg/'));
@@ -145,10 +143,7 @@ describe('Cache API in Chromium', () => {
 });
 
 describe('Chromium: Hugging Face layout with dtype int8 caches the converted package', () => {
-  let context;
-  let page;
-  beforeAll(async () => ({ context, page } = await openPage()));
-  afterAll(() => context.close());
+  freshPageForBlock();
 
   test('first load stores kfembed-int8/ (no float weights); after a reload: no request, same vectors (also in a worker)', async () => {
     const first = await loadInPage(page, server.url('/hf/'), { dtype: 'int8' });
@@ -175,10 +170,7 @@ describe('Chromium: Hugging Face layout with dtype int8 caches the converted pac
 });
 
 describe('Chromium: storage opt-out, abort, errors', () => {
-  let context;
-  let page;
-  beforeAll(async () => ({ context, page } = await openPage()));
-  afterAll(() => context.close());
+  freshPageForBlock();
 
   test('cache: false never touches storage', async () => {
     const { vectors } = await loadInPage(page, server.url('/pkg/'), { cache: false });
@@ -214,11 +206,7 @@ describe('Chromium: storage opt-out, abort, errors', () => {
 });
 
 describe('worker: true in Chromium', () => {
-  let context;
-  let page;
-  let errors;
-  beforeAll(async () => ({ context, page, errors } = await openPage()));
-  afterAll(() => context.close());
+  freshPageForBlock();
 
   test('same API and results as in-thread; progress forwarded; cached like in-thread', async () => {
     const inThread = await loadInPage(page, server.url('/pkg/'), { cache: false });

@@ -3,28 +3,22 @@
 // dtype int8 must give exactly the vectors of its package written by the real kfembed-convert, the cache must
 // hold that package (never the float weights), a reload must request nothing, and a corrupt cached package
 // must be replaced from the float source.
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { load } from '../../js/index.js';
 import { CONVERTED_DIR } from '../../js/converted_cache.js';
 import { fakeCacheStorage, sha256 } from './fakes.mjs';
-import { FIXTURES, ROOT, encodeOnce, tempDir } from './helpers.mjs';
+import { convertModel, encodeOnce, ensureConverter, SAMPLE_TEXTS as TEXTS, sameBytes, TINY, TINY_FILES } from './helpers.mjs';
 import { startServer } from './server.mjs';
 
-const TINY = path.join(FIXTURES, 'tiny-kf-deberta');
-const CONVERT = path.join(ROOT, 'build/native/src/tools/kfembed-convert');
-const TEXTS = ['한 남자가 피자를 먹는다.', '비행기가 이륙하고 있다.', '', '고양이가 소파 위에서 자고 있다.'];
-const TEXT_FILES = ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'vocab.txt', 'modules.json',
-  'sentence_bert_config.json', '1_Pooling/config.json'];
+const TEXT_FILES = TINY_FILES.filter((f) => f !== 'model.safetensors');
 
 let server;
 let pkgDir;
 let packaged; // vectors of the converted package loaded over http
 beforeAll(async () => {
-  if (!fs.existsSync(CONVERT)) execFileSync('bash', ['scripts/build.sh', 'native'], { cwd: ROOT, env: { ...process.env, JOBS: '2' }, stdio: 'inherit' });
-  pkgDir = path.join(tempDir('convert-pkg'), 'pkg');
-  execFileSync(CONVERT, [TINY, pkgDir], { stdio: 'pipe' });
+  ensureConverter();
+  pkgDir = convertModel(TINY, [], 'convert-pkg');
   server = await startServer({ '/hf/': TINY, '/pkg/': pkgDir });
   packaged = await vectorsOf(server.url('/pkg/'), { cache: false });
   server.reset();
@@ -36,7 +30,7 @@ const vectorsOf = (source, options = {}) => encodeOnce(source, TEXTS, { dtype: '
 /** Bit-identical Float32Arrays. */
 const expectPackageVectors = (vs) => {
   expect(vs).toHaveLength(packaged.length);
-  vs.forEach((v, i) => expect(Buffer.from(v.buffer, v.byteOffset, v.byteLength).equals(Buffer.from(packaged[i].buffer, packaged[i].byteOffset, packaged[i].byteLength))).toBe(true));
+  vs.forEach((v, i) => expect(sameBytes(v, packaged[i])).toBe(true));
 };
 const root = () => server.url(`/hf/${CONVERTED_DIR}`);
 const weightRequests = () => server.requests.filter((r) => /safetensors/.test(r.path));

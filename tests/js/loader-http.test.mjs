@@ -8,14 +8,9 @@ import { pathToFileURL } from 'node:url';
 import { load } from '../../js/index.js';
 import { instantiateRuntime } from '../../js/runtime.js';
 import { fakeCacheStorage, sha256 } from './fakes.mjs';
-import { FIXTURES, encodeOnce, tempDir } from './helpers.mjs';
+import { encodeOnce, SAMPLE_TEXTS as TEXTS, tempDir, TINY, TINY_FILES as FILES, TINY_WEIGHTS as WEIGHTS } from './helpers.mjs';
 import { startServer, writeManifestDir } from './server.mjs';
 
-const TINY = path.join(FIXTURES, 'tiny-kf-deberta');
-const FILES = ['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json', 'vocab.txt',
-  'modules.json', 'sentence_bert_config.json', '1_Pooling/config.json'];
-const WEIGHTS = fs.readFileSync(path.join(TINY, 'model.safetensors'));
-const TEXTS = ['한 남자가 피자를 먹는다.', '비행기가 이륙하고 있다.', '', '고양이가 소파 위에서 자고 있다.'];
 
 let server;
 let reference;

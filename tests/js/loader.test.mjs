@@ -5,18 +5,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { CACHE_NAME, openModelCache, SHA256_HEADER } from '../../js/cache.js';
-import { downloadResumable, progressReporter } from '../../js/fetch_resume.js';
+import { downloadResumable } from '../../js/fetch_resume.js';
+import { progressReporter } from '../../js/progress.js';
 import { FileLoader, gatherModelFiles, WasmFileSink } from '../../js/loader.js';
 import { parseManifest } from '../../js/manifest.js';
 import { openSource } from '../../js/source.js';
 import { fakeCacheStorage, fakeMemory, sha256 } from './fakes.mjs';
-import { FIXTURES, tempDir } from './helpers.mjs';
+import { sameBytes, tempDir, TINY, TINY_FILES as FILES, TINY_WEIGHTS as WEIGHTS } from './helpers.mjs';
 import { startServer, writeManifestDir } from './server.mjs';
 
-const TINY = path.join(FIXTURES, 'tiny-kf-deberta');
-const FILES = ['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json', 'vocab.txt',
-  'modules.json', 'sentence_bert_config.json', '1_Pooling/config.json'];
-const WEIGHTS = fs.readFileSync(path.join(TINY, 'model.safetensors'));
 const FAST = { baseDelayMs: 5, maxDelayMs: 20 };
 
 let server;
@@ -48,7 +45,6 @@ async function loadAll(base, { cache = null, onProgress, signal, retry = FAST } 
   }
 }
 
-const sameBytes = (a, b) => a.length === b.length && Buffer.compare(Buffer.from(a), Buffer.from(b)) === 0;
 
 /** A sink over a plain growable JS buffer. */
 function arraySink() {
@@ -177,19 +173,28 @@ describe('downloadResumable', () => {
       .rejects.toThrow(new RegExp(`${deadUrl}: request failed.*gave up after 3 attempts`));
   });
 
-  test('abort during a slow drip rejects with the signal reason, promptly', async () => {
-    server.fault('/hf/model.safetensors', { type: 'drip', chunk: 4096, everyMs: 20 });
+  /**
+   * Downloads a dripping body (`chunk` bytes every `everyMs`), aborting once `stop(event, started)` says so;
+   * expects the AbortError. Returns when each progress event came and when the download started.
+   */
+  async function dripUntilAborted({ chunk, everyMs }, stop) {
+    server.fault('/hf/model.safetensors', { type: 'drip', chunk, everyMs });
     const controller = new AbortController();
-    const events = [];
+    const times = [];
     const started = Date.now();
     const promise = downloadResumable(url(), arraySink(), {
       signal: controller.signal,
       onProgress: (e) => {
-        events.push(e);
-        if (e.loaded > 20_000) controller.abort();
+        times.push(Date.now());
+        if (stop(e, started)) controller.abort();
       },
     });
     await expect(promise).rejects.toMatchObject({ name: 'AbortError' });
+    return { times, started };
+  }
+
+  test('abort during a slow drip rejects with the signal reason, promptly', async () => {
+    const { started } = await dripUntilAborted({ chunk: 4096, everyMs: 20 }, (e) => e.loaded > 20_000);
     expect(Date.now() - started).toBeLessThan(3000);
     // A custom reason is what rejects.
     server.fault('/hf/model.safetensors', { type: 'drip', chunk: 4096, everyMs: 20 });
@@ -199,18 +204,7 @@ describe('downloadResumable', () => {
   });
 
   test('slow drip (< 1% per 250 ms): an event at least every 250 ms while bytes arrive', async () => {
-    server.fault('/hf/model.safetensors', { type: 'drip', chunk: 2048, everyMs: 25 });
-    const controller = new AbortController();
-    const times = [];
-    const started = Date.now();
-    const p = downloadResumable(url(), arraySink(), {
-      signal: controller.signal,
-      onProgress: (e) => {
-        times.push(Date.now());
-        if (Date.now() - started > 1500) controller.abort();
-      },
-    });
-    await expect(p).rejects.toMatchObject({ name: 'AbortError' });
+    const { times } = await dripUntilAborted({ chunk: 2048, everyMs: 25 }, (_, started) => Date.now() - started > 1500);
     expect(times.length).toBeGreaterThanOrEqual(5);
     const gaps = times.slice(1).map((t, i) => t - times[i]);
     expect(Math.max(...gaps)).toBeLessThan(250 + 100); // 250 ms, plus at most one chunk interval and timer slack

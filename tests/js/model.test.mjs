@@ -3,22 +3,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { load, similarity } from '../../js/index.js';
-import { base2Dir, compareGolden, FIXTURES, readJson, tempDir } from './helpers.mjs';
+import { base2Dir, compareGolden, FIXTURES, modelsByLength, readJson, tempDir, TINY, TINY_FILES } from './helpers.mjs';
 
-const TINY = path.join(FIXTURES, 'tiny-kf-deberta');
-const TINY_FILES = ['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json', 'vocab.txt',
-  'modules.json', 'sentence_bert_config.json', '1_Pooling/config.json'];
-
-/** Loads each distinct max_seq_length once. */
-function modelCache(dir, dtype) {
-  const models = new Map();
-  const get = (len) => {
-    if (!models.has(len)) models.set(len, load(dir, { dtype, maxSeqLength: len }));
-    return models.get(len);
-  };
-  get.dispose = async () => { for (const m of models.values()) (await m).dispose(); };
-  return get;
-}
+const modelCache = (dir, dtype) => modelsByLength(dir, { dtype });
 
 describe('fp32 parity with sentence-transformers', () => {
   test('tiny: every golden vector within 1e-4, cosine ≥ 0.99999', async () => {

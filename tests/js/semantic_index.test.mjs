@@ -3,7 +3,7 @@
 // (round trip, corrupt bytes), argument errors, and the contract scenario with the tiny model.
 import path from 'node:path';
 import { load, SemanticIndex } from '../../js/index.js';
-import { cosine, FIXTURES, readJson } from './helpers.mjs';
+import { cosine, FIXTURES, readJson, sameBytes, TINY } from './helpers.mjs';
 
 /** Deterministic pseudo-random vectors (xorshift32 → roughly normal via the sum of 4 uniforms). */
 function randomVectors(count, dim, seed) {
@@ -21,7 +21,6 @@ function randomVectors(count, dim, seed) {
   });
 }
 
-const sameBytes = (a, b) => Buffer.from(a.buffer, a.byteOffset, a.length).equals(Buffer.from(b.buffer, b.byteOffset, b.length));
 
 /** Reference ranking: double-precision cosine, best first, ties by insertion order. */
 function bruteForce(docs, query, k) {
@@ -208,7 +207,7 @@ describe('SemanticIndex with the tiny model', () => {
   let model;
   let texts;
   beforeAll(async () => {
-    model = await load(path.join(FIXTURES, 'tiny-kf-deberta'), { dtype: 'fp32' });
+    model = await load(TINY, { dtype: 'fp32' });
     texts = readJson(path.join(FIXTURES, 'golden/tiny-embed-dev.json')).texts.filter((t) => t.trim()).slice(0, 120);
   });
   afterAll(() => model?.dispose());

@@ -17,6 +17,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { MANIFEST_FILE, serializeManifest } from '../../js/manifest.js';
+import { copyFiles } from './helpers.mjs';
 
 const TYPES = {
   '.json': 'application/json',
@@ -172,13 +173,11 @@ export async function startServer(mounts, { extraHeaders = {} } = {}) {
 
 /** Builds a converted-layout directory: copies of `files` from `fromDir` plus a manifest.json of them. */
 export function writeManifestDir(dir, fromDir, files, { dtype = 'fp32', source = 'tests/fixtures/tiny-kf-deberta', sha256 } = {}) {
-  const entries = [];
-  for (const f of files) {
-    fs.mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
-    fs.copyFileSync(path.join(fromDir, f), path.join(dir, f));
+  copyFiles(fromDir, dir, files);
+  const entries = files.map((f) => {
     const bytes = fs.readFileSync(path.join(dir, f));
-    entries.push({ path: f, size: bytes.length, sha256: sha256(bytes) });
-  }
+    return { path: f, size: bytes.length, sha256: sha256(bytes) };
+  });
   const text = serializeManifest({ source, dtype, files: entries });
   fs.writeFileSync(path.join(dir, MANIFEST_FILE), text);
   return JSON.parse(text);

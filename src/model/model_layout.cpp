@@ -47,12 +47,7 @@ const std::vector<std::string>& carried_files() {
 }
 
 const std::vector<std::string>& tokenizer_sources() {
-  static const std::vector<std::string> files = {kTokenizerJsonFile, kVocabFile};
-  return files;
-}
-
-void fail_no_tokenizer(const std::string& dir) {
-  fail(dir + kTokenizerJsonFile, std::string("file missing (and no ") + kVocabFile + " either)");
+  return Tokenizer::sources();
 }
 
 bool is_plain_relative_path(std::string_view path) {

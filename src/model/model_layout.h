@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "tokenizer/tokenizer.h"
+
 namespace kfembed {
 
 class ModelFiles;
@@ -17,9 +19,9 @@ namespace layout {
 
 constexpr const char* kConfigFile = "config.json";
 constexpr const char* kModulesFile = "modules.json";
-constexpr const char* kTokenizerJsonFile = "tokenizer.json";
-constexpr const char* kVocabFile = "vocab.txt";
-constexpr const char* kTokenizerConfigFile = "tokenizer_config.json";
+constexpr const char* kTokenizerJsonFile = Tokenizer::kJsonFile;
+constexpr const char* kVocabFile = Tokenizer::kVocabFile;
+constexpr const char* kTokenizerConfigFile = Tokenizer::kConfigFile;
 constexpr const char* kShardIndexFile = "model.safetensors.index.json";
 constexpr const char* kManifestFile = "manifest.json";
 constexpr const char* kPoolingType = "sentence_transformers.models.Pooling";
@@ -32,8 +34,8 @@ const std::vector<std::string>& weight_files();
 // Files a package carries along although the encoder never reads them.
 const std::vector<std::string>& carried_files();
 
-// What the tokenizer is built from, in order of preference: tokenizer.json, else vocab.txt
-// (tokenizer_config.json beside either).
+// What the tokenizer is built from, in order of preference: Tokenizer::sources() (tokenizer.json, else
+// vocab.txt; tokenizer_config.json beside either).
 const std::vector<std::string>& tokenizer_sources();
 // The first of tokenizer_sources() that `has(name)`; nullptr when none.
 template <class Has>
@@ -42,8 +44,6 @@ const std::string* tokenizer_file(Has&& has) {
     if (has(name)) return &name;
   return nullptr;
 }
-// Error "<dir>tokenizer.json: file missing (and no vocab.txt either)".
-[[noreturn]] void fail_no_tokenizer(const std::string& dir = "");
 
 // A path that stays inside the directory: relative, '/'-separated, no '.'/'..'/empty parts, no scheme,
 // backslash, '?' or '#'.

@@ -14,14 +14,10 @@ namespace kfembed {
 namespace {
 
 Tokenizer load_tokenizer(const ModelFiles& files) {
-  const std::string_view tokenizer_config =
-      files.has(layout::kTokenizerConfigFile) ? files.text(layout::kTokenizerConfigFile) : std::string_view();
-  const std::string* source =
-      layout::tokenizer_file([&](const std::string& name) { return files.has(name); });
-  if (!source) layout::fail_no_tokenizer();
-  if (*source == layout::kTokenizerJsonFile)
-    return Tokenizer::from_tokenizer_json(files.text(*source), tokenizer_config);
-  return Tokenizer::from_vocab(files.text(*source), tokenizer_config);
+  return Tokenizer::from_files([&](const std::string& name) -> std::optional<std::string_view> {
+    if (!files.has(name)) return std::nullopt;
+    return files.text(name);
+  });
 }
 
 }  // namespace

@@ -3,6 +3,8 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,26 +33,42 @@ struct TokenizerWorkspace {
 class Tokenizer {
  public:
   // tokenizer.json text; tokenizer_config.json text may be empty (gives model_max_length, special tokens).
-  static Tokenizer from_tokenizer_json(std::string_view tokenizer_json, std::string_view tokenizer_config_json = {});
-  // vocab.txt + tokenizer_config.json (config may be empty -> BERT defaults: lowercase true as BertTokenizer does).
+  static Tokenizer from_tokenizer_json(std::string_view tokenizer_json,
+                                       std::string_view tokenizer_config_json = {});
+  // vocab.txt + tokenizer_config.json (config may be empty -> BERT defaults: lowercase true as BertTokenizer
+  // does).
   static Tokenizer from_vocab(std::string_view vocab_txt, std::string_view tokenizer_config_json = {});
-  // tokenizer.json if present, else vocab.txt (+ tokenizer_config.json when present).
+  // The files a tokenizer is built from: the first of sources() present (tokenizer.json, else vocab.txt),
+  // with tokenizer_config.json beside it when present.
+  static constexpr const char* kJsonFile = "tokenizer.json";
+  static constexpr const char* kVocabFile = "vocab.txt";
+  static constexpr const char* kConfigFile = "tokenizer_config.json";
+  static const std::vector<std::string>& sources();
+  // `read(name)`: the text of that file of the model directory, or nullopt when it has none. Errors name
+  // `dir` + the file ("<dir>tokenizer.json: file missing (and no vocab.txt either)").
+  using ReadFile = std::function<std::optional<std::string_view>(const std::string& name)>;
+  static Tokenizer from_files(const ReadFile& read, const std::string& dir = "");
+  [[noreturn]] static void fail_no_source(const std::string& dir);
+  // from_files over a directory on disk.
   static Tokenizer from_directory(const std::string& dir);
 
   // ids with [CLS] ... [SEP]; max_length 0 = no truncation; else truncated, [SEP] kept last (max_length >= 2,
   // else Error).
   std::vector<int32_t> encode(std::string_view utf8, size_t max_length = 0) const;
   // encode() into `ids` (replaced), reusing the caller's workspace.
-  void encode_into(std::string_view utf8, size_t max_length, TokenizerWorkspace& ws, std::vector<int32_t>& ids) const;
+  void encode_into(std::string_view utf8, size_t max_length, TokenizerWorkspace& ws,
+                   std::vector<int32_t>& ids) const;
   std::vector<std::string> tokens(std::string_view utf8, size_t max_length = 0) const;
-  // The model's pieces alone (added tokens included, no [CLS]/[SEP]); stops once `limit` pieces exist (0: all).
+  // The model's pieces alone (added tokens included, no [CLS]/[SEP]); stops once `limit` pieces exist (0:
+  // all).
   void encode_pieces(std::string_view utf8, std::vector<int32_t>& pieces, size_t limit = 0) const;
-  void encode_pieces(std::string_view utf8, TokenizerWorkspace& ws, std::vector<int32_t>& pieces, size_t limit) const;
+  void encode_pieces(std::string_view utf8, TokenizerWorkspace& ws, std::vector<int32_t>& pieces,
+                     size_t limit) const;
 
   size_t vocab_size() const { return id_to_token_.size(); }  // largest id + 1, added tokens included
   int32_t token_to_id(std::string_view token) const { return token_to_id_.find(token); }  // -1 if absent
   const std::string& id_to_token(int32_t id) const;                                       // Error if absent
-  size_t model_max_length() const { return model_max_length_; }                            // 0 if unknown
+  size_t model_max_length() const { return model_max_length_; }                           // 0 if unknown
   int32_t cls_id() const { return cls_id_; }
   int32_t sep_id() const { return sep_id_; }
   int32_t pad_id() const { return pad_id_; }

@@ -1,6 +1,7 @@
 // Building a Tokenizer from tokenizer.json, or from vocab.txt + tokenizer_config.json the way transformers'
 // BertTokenizer (tokenizers backend) builds its tokenizers.Tokenizer.
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <sstream>
@@ -17,9 +18,9 @@ using nlohmann::json;
 
 namespace {
 
-constexpr const char* kTokenizerJson = "tokenizer.json";
-constexpr const char* kTokenizerConfig = "tokenizer_config.json";
-constexpr const char* kVocabTxt = "vocab.txt";
+constexpr const char* kTokenizerJson = Tokenizer::kJsonFile;
+constexpr const char* kTokenizerConfig = Tokenizer::kConfigFile;
+constexpr const char* kVocabTxt = Tokenizer::kVocabFile;
 
 json parse_json(std::string_view text, const char* file) {
   try {
@@ -399,14 +400,34 @@ Tokenizer Tokenizer::from_vocab(std::string_view vocab_txt, std::string_view tok
   }
 }
 
+const std::vector<std::string>& Tokenizer::sources() {
+  static const std::vector<std::string> files = {kTokenizerJson, kVocabTxt};
+  return files;
+}
+
+Tokenizer Tokenizer::from_files(const ReadFile& read, const std::string& dir) {
+  const std::string_view config = read(kTokenizerConfig).value_or(std::string_view());
+  for (const std::string& name : sources()) {
+    const std::optional<std::string_view> text = read(name);
+    if (!text) continue;
+    return name == kTokenizerJson ? from_tokenizer_json(*text, config) : from_vocab(*text, config);
+  }
+  fail_no_source(dir);
+}
+
+void Tokenizer::fail_no_source(const std::string& dir) {
+  fail(dir + kTokenizerJson, std::string("file missing (and no ") + kVocabTxt + " either)");
+}
+
 Tokenizer Tokenizer::from_directory(const std::string& dir) {
   const std::string base = dir.empty() || dir.back() == '/' ? dir : dir + "/";
-  const std::string config_path = base + kTokenizerConfig;
-  const std::string config = file_exists(config_path) ? read_file(config_path) : std::string();
-  if (file_exists(base + kTokenizerJson))
-    return from_tokenizer_json(read_file(base + kTokenizerJson), config);
-  if (file_exists(base + kVocabTxt)) return from_vocab(read_file(base + kVocabTxt), config);
-  fail(dir, "neither tokenizer.json nor vocab.txt found");
+  std::map<std::string, std::string> texts;
+  return from_files(
+      [&](const std::string& name) -> std::optional<std::string_view> {
+        if (!file_exists(base + name)) return std::nullopt;
+        return texts[name] = read_file(base + name);
+      },
+      base);
 }
 
 }  // namespace kfembed

@@ -86,7 +86,7 @@ void convert(const Arguments& args, const fs::path& tmp) {
   const std::string dir = args.model_dir + (args.model_dir.back() == '/' ? "" : "/");
   const DebertaV2Config config = DebertaV2Config::parse(files.text("config.json"), dir + "config.json");
   if (!layout::tokenizer_file([&](const std::string& name) { return files.has(name); }))
-    layout::fail_no_tokenizer(dir);
+    Tokenizer::fail_no_source(dir);
   if (!files.has("model.safetensors") && !files.has("model.safetensors.index.json"))
     fail(dir + "model.safetensors", files.has(kInt8WeightsFile)
                                         ? "file missing (this is already a kfembed package)"

@@ -1,4 +1,4 @@
-// Type declarations for kfembed (see DESIGN.md for the full contract).
+// Type declarations for kfembed (the contract: docs/js-api.md).
 
 /** A model or tokenizer location: an http(s) base URL of a model directory; in Node also a path or file: URL. */
 export type Source = string | URL;

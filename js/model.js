@@ -226,7 +226,7 @@ async function cacheConverted(base, loader, weightFiles, handle, { runtime, stor
 export const DEFAULT_SOURCE = 'https://huggingface.co/upskyy/kf-deberta-multitask/resolve/main/';
 
 /**
- * Loads a sentence-transformers model directory or a converted kfembed package (DESIGN.md).
+ * Loads a sentence-transformers model directory or a converted kfembed package (docs/js-api.md, docs/model-files.md).
  * @param {string | URL} [source] default DEFAULT_SOURCE
  * @param {{ dtype?: 'int8' | 'fp32', maxSeqLength?: number, onProgress?: Function, signal?: AbortSignal,
  *           cache?: boolean | object, worker?: boolean }} [options]

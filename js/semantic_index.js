@@ -1,4 +1,4 @@
-// SemanticIndex: client-side semantic search over sentence vectors (DESIGN.md). Vectors live normalised in
+// SemanticIndex: client-side semantic search over sentence vectors (docs/js-api.md). Vectors live normalised in
 // their own WASM instance (f32, or int8 with one scale per vector: 4× smaller) and are searched by brute force
 // with the SIMD128 kernels of src/index; ids and texts live here. toBytes()/fromBytes() use the binary format
 // of index_format.js; save()/load() keep those bytes in IndexedDB (index_store.js).

@@ -87,7 +87,16 @@ export async function base2Dir() {
     // Built under a private name and renamed, so a parallel reader never sees a half-written file.
     const tmp = `${dir}.tmp-${process.pid}`;
     fs.rmSync(tmp, { recursive: true, force: true });
-    execFileSync('/usr/bin/python3', [path.join(SHARED, 'reference/make_model.py'), 'base2', tmp], { stdio: 'ignore' });
+    const generator = path.join(SHARED, 'reference/make_model.py');
+    if (!fs.existsSync(generator)) {
+      throw new Error(`${generator} not found: this test needs the project's shared/ folder beside the repository`);
+    }
+    try {
+      execFileSync('/usr/bin/python3', ['-c', 'import numpy'], { stdio: 'ignore' });
+    } catch {
+      throw new Error(`${generator} needs /usr/bin/python3 with numpy (Debian python3-numpy; scripts/setup.sh)`);
+    }
+    execFileSync('/usr/bin/python3', [generator, 'base2', tmp], { stdio: 'ignore' });
     try {
       fs.renameSync(tmp, dir);
     } catch {

@@ -21,7 +21,12 @@ struct I8WeightsView {
   const int8_t* packed = nullptr;  // n_pad · k_pad bytes in the i8_packed_nr4kr8 layout; any alignment
   const float* scales = nullptr;   // n_pad (0 in padding)
   const float* bias = nullptr;     // n_pad (0 in padding)
+  const int32_t* wsum = nullptr;   // n_pad Σ_k qw per channel, for the relaxed u8×s8 kernel; else unused
 };
+
+// Another kernel family's GEMM with the same result (gemm_i8_f32_nr4kr8_relaxed.h): chosen once at load
+// (EncoderOptions::int8_gemm); may modify xq during the call if it restores it.
+using I8GemmKernel = void (*)(int8_t* xq, const float* xscales, size_t m, const I8WeightsView& w, float* y);
 
 // xq: int8 [m, w.k], xscales [m]; y: float [m, w.n]. No allocation. With `panel` (caller scratch of
 // i8_packed_nr4kr8::kNR · k_pad int16), each 4-channel weight block is first widened to int16 there, so the

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "common/error.h"
+#include "kernels/gemm_i8_f32_nr4kr8_relaxed.h"
 #include "kernels/quantize_scaled.h"
 #include "model/safetensors.h"
 
@@ -45,6 +46,11 @@ std::unique_ptr<LinearI8> LinearI8::from_package(const SafetensorsModel& package
     layer->smooth_ = f32_tensor(package, name + ".input_smooth", in, in);
   v.scales = layer->scales_.data();
   v.bias = layer->bias_.data();
+  if (scratch->gemm) {
+    layer->wsum_.resize(v.n_pad);
+    gemm_i8_f32_nr4kr8_relaxed::weight_sums(v.packed, v.n_pad, v.k_pad, layer->wsum_.data());
+    v.wsum = layer->wsum_.data();
+  }
   layer->scratch_ = std::move(scratch);
   return layer;
 }
@@ -53,6 +59,12 @@ void LinearI8::apply(const float* x, size_t rows, float* y) const {
   int8_t* q = scratch_->q.data();
   float* s = scratch_->scales.data();
   quantize_rows_i8_scaled(x, rows, view_.k, smooth_.empty() ? nullptr : smooth_.data(), q, s);
+  // Relaxed SIMD: the plain kernel at every row count. Strassen's operands are int16 sums, which the
+  // int8 relaxed dot cannot take, and the plain relaxed kernel does 2.5× the work per instruction anyway.
+  if (scratch_->gemm) {
+    scratch_->gemm(q, s, rows, view_, y);
+    return;
+  }
   // Same bytes either way (see gemm_i8_f32_nr4kr8_strassen.h); Strassen does fewer multiply-adds once rows
   // amortise forming its operands.
   if (strassen_i8_pays(rows, view_.n, view_.k) && scratch_->strassen.holds(rows, view_.k)) {
@@ -65,7 +77,8 @@ void LinearI8::apply(const float* x, size_t rows, float* y) const {
 }
 
 size_t LinearI8::weight_bytes() const {
-  return view_.n_pad * view_.k_pad + (scales_.size() + bias_.size() + smooth_.size()) * sizeof(float);
+  return view_.n_pad * view_.k_pad + (scales_.size() + bias_.size() + smooth_.size()) * sizeof(float) +
+         wsum_.size() * sizeof(int32_t);
 }
 
 std::vector<float> LinearI8::dequantized(size_t first, size_t count) const {

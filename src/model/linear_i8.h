@@ -23,6 +23,9 @@ struct I8Scratch {
   std::vector<float> scales;
   std::vector<int16_t> panel;  // one weight block widened to int16 (gemm_i8_f32_nr4kr8's panel)
   StrassenI8Scratch strassen;  // operands of gemm_i8_f32_nr4kr8_strassen
+  // Set before the layers are created: the relaxed-SIMD GEMM that replaces the SIMD128 kernels (plain,
+  // panel and Strassen) in every layer sharing this scratch; nullptr → SIMD128.
+  I8GemmKernel gemm = nullptr;
   void reserve(size_t rows, size_t in) {
     if (q.size() < rows * in) q.resize(rows * in);
     if (scales.size() < rows) scales.resize(rows);
@@ -54,6 +57,7 @@ class LinearI8 final : public Linear {
   I8WeightsView view_;
   std::vector<float> scales_, bias_;  // n_pad each (the kernel reads 4 at a time)
   std::vector<float> smooth_;         // in, or empty
+  std::vector<int32_t> wsum_;         // n_pad, when scratch->gemm is set (I8WeightsView::wsum)
   std::shared_ptr<I8Scratch> scratch_;
 };
 

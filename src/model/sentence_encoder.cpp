@@ -6,6 +6,7 @@
 #include "model/float_checkpoint.h"
 #include "model/int8_package.h"
 #include "model/int8_quantizer.h"
+#include "model/linear_i8.h"
 #include "model/model_layout.h"
 #include "model/safetensors.h"
 
@@ -67,7 +68,9 @@ SentenceEncoder SentenceEncoder::load(ModelFiles& files, const EncoderOptions& o
         std::make_shared<const std::vector<uint8_t>>(build_int8_safetensors(config, weights, int8, release));
   }
   if (int8_package) {
-    encoder = DebertaV2Encoder::load(config, Int8Package::open(int8_package), max_len);
+    const Int8Package package = Int8Package::open(int8_package);
+    package.scratch()->gemm = options.int8_gemm;
+    encoder = DebertaV2Encoder::load(config, package, max_len);
   } else {
     const SafetensorsModel weights = SafetensorsModel::open(files);
     encoder = DebertaV2Encoder::load(config, FloatCheckpoint(weights), max_len);

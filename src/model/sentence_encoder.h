@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "kernels/gemm_i8_f32_nr4kr8.h"
 #include "model/deberta_v2.h"
 #include "model/int8_quantizer.h"
 #include "model/model_files.h"
@@ -29,6 +30,9 @@ struct EncoderOptions {
   enum class DType { kFloat32, kInt8 };
   DType dtype = DType::kFloat32;
   Int8Options int8;
+  // kInt8: the GEMM of every int8 linear layer when not the built-in SIMD128 family (the relaxed-SIMD
+  // kernels, chosen by wasm/relaxed_gemm.cpp's probe). Same vectors bit for bit either way.
+  I8GemmKernel int8_gemm = nullptr;
 };
 
 class SentenceEncoder {

@@ -54,7 +54,12 @@ export interface LoadOptions {
   /** Browser: run the WASM in a dedicated module Worker; same API, encode() never blocks the page.
    *  Ignored where there is no Worker (Node). */
   worker?: boolean;
+  /** int8: use the relaxed-SIMD kernels where the engine runs them exactly (default true); false forces
+   *  the SIMD128 kernels. The vectors are the same bit for bit either way; see SentenceModel.backend. */
+  relaxedSimd?: boolean;
 }
+/** Which int8 kernels run: relaxed SIMD (a start-up probe found exact semantics) or SIMD128. */
+export type Backend = 'wasm-relaxed-simd' | 'wasm-simd128';
 export interface EncodeOptions {
   /** L2-normalise each vector. */
   normalize?: boolean;
@@ -65,6 +70,8 @@ export declare class SentenceModel {
   readonly dim: number;
   /** Inputs are truncated to this many tokens. */
   readonly maxSeqLength: number;
+  /** The int8 kernels in use ('wasm-simd128' for fp32 models, Node 20, Safari, relaxedSimd: false). */
+  readonly backend: Backend;
   /** Token ids with [CLS] … [SEP], truncated to maxSeqLength. */
   tokenize(text: string): Int32Array;
   encode(text: string, options?: EncodeOptions): Promise<Float32Array>;

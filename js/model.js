@@ -31,6 +31,8 @@ export class SentenceModel {
     this.dim = handle.dim();
     /** Inputs are truncated to this many tokens, [CLS] and [SEP] included. */
     this.maxSeqLength = handle.maxSeqLength();
+    /** The int8 kernels that run: 'wasm-relaxed-simd' or 'wasm-simd128' (docs/kernels.md). */
+    this.backend = handle.backend();
   }
 
   #live(method) {
@@ -110,10 +112,10 @@ export class SentenceModel {
  * package instead of the float files, and the next int8 load of that URL runs from it (converted_cache.js).
  */
 export async function loadModel(source, options, { keepTexts = [], http } = {}) {
-  const { dtype, maxSeqLength, onProgress, signal, cache } = loadOptions(options);
+  const { dtype, maxSeqLength, onProgress, signal, cache, relaxedSimd } = loadOptions(options);
   throwIfAborted(signal);
   const files = await openSource(source, http);
-  const runtime = await instantiateRuntime();
+  const runtime = await instantiateRuntime({ relaxed: relaxedSimd && dtype === 'int8' });
   throwIfAborted(signal);
   const base = files.describe();
   const warn = (message, _error, url) => {
@@ -165,7 +167,7 @@ async function build(source, { runtime, store, onProgress, signal, keepTexts, ma
     const after = await gather(loader);
     throwIfAborted(signal);
     const texts = Object.fromEntries(keepTexts.map((name) => [name, loader.text(name)]));
-    handle = check(runtime.Encoder.load(fileSet, maxSeqLength, dtype), source.describe());
+    handle = check(runtime.Encoder.load(fileSet, maxSeqLength, dtype, runtime.relaxedWired), source.describe());
     await after?.(handle);
     throwIfAborted(signal);
     const model = new SentenceModel(runtime, handle);
@@ -229,7 +231,7 @@ export const DEFAULT_SOURCE = 'https://huggingface.co/upskyy/kf-deberta-multitas
  * Loads a sentence-transformers model directory or a converted kfembed package (docs/js-api.md, docs/model-files.md).
  * @param {string | URL} [source] default DEFAULT_SOURCE
  * @param {{ dtype?: 'int8' | 'fp32', maxSeqLength?: number, onProgress?: Function, signal?: AbortSignal,
- *           cache?: boolean | object, worker?: boolean }} [options]
+ *           cache?: boolean | object, worker?: boolean, relaxedSimd?: boolean }} [options]
  */
 export async function load(source = DEFAULT_SOURCE, options = {}) {
   source ??= DEFAULT_SOURCE;

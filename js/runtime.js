@@ -1,24 +1,36 @@
 // Loads the WASM runtime. The compiled WebAssembly.Module is cached per realm; every model or tokenizer gets
 // its own instance, so dispose() really returns its memory. The factory is always handed the module
 // (instantiateWasm): Emscripten's own loader would use fetch/fs paths that break in Node and bundlers.
+// A model's instance may also get the relaxed-SIMD kernels (kfembed_relaxed.wasm, docs/kernels.md): that
+// second module is instantiated on the memory Emscripten creates, and its exports become the main module's
+// "kfembed_relaxed" imports, so the encoder calls them wasm to wasm. Elsewhere those imports are stubs that
+// nothing calls (the C++ side uses SIMD128 unless told the module is wired).
 import { isNode, nodeModule } from './env.js';
 import createKfembedModule from './wasm/kfembed.mjs';
 
 const WASM_URL = new URL('./wasm/kfembed.wasm', import.meta.url);
+const RELAXED_URL = new URL('./wasm/kfembed_relaxed.wasm', import.meta.url);
 let compiled = null;
+let compiledRelaxed = null;
+
+async function wasmBytes(url, what) {
+  if (url.protocol === 'file:' && isNode) {
+    const fs = await nodeModule('fs/promises');
+    return fs.readFile(url);
+  }
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`${url}: HTTP ${response.status} while fetching the kfembed ${what}`);
+  return response;
+}
 
 async function compileWasm() {
-  if (WASM_URL.protocol === 'file:' && isNode) {
-    const fs = await nodeModule('fs/promises');
-    return WebAssembly.compile(await fs.readFile(WASM_URL));
-  }
-  const response = await fetch(WASM_URL);
-  if (!response.ok) throw new Error(`${WASM_URL}: HTTP ${response.status} while fetching the kfembed runtime`);
+  const bytes = await wasmBytes(WASM_URL, 'runtime');
+  if (!(bytes instanceof Response)) return WebAssembly.compile(bytes);
   if (typeof WebAssembly.compileStreaming === 'function' &&
-      (response.headers.get('content-type') || '').startsWith('application/wasm')) {
-    return WebAssembly.compileStreaming(response);
+      (bytes.headers.get('content-type') || '').startsWith('application/wasm')) {
+    return WebAssembly.compileStreaming(bytes);
   }
-  return WebAssembly.compile(await response.arrayBuffer());
+  return WebAssembly.compile(await bytes.arrayBuffer());
 }
 
 /** The compiled runtime, shared by every instance in this realm. */
@@ -30,17 +42,71 @@ export function compiledRuntime() {
   return compiled;
 }
 
-/** A fresh instance of the runtime (Emscripten module object). */
-export async function instantiateRuntime() {
-  const module = await compiledRuntime();
-  return createKfembedModule({
+/**
+ * The compiled relaxed-SIMD kernels, or null where this engine cannot run them (no relaxed SIMD, or a
+ * pre-standard encoding such as Node 20's) or the file is unavailable: then the SIMD128 kernels run.
+ */
+export function compiledRelaxedKernels() {
+  compiledRelaxed ??= (async () => {
+    try {
+      const got = await wasmBytes(RELAXED_URL, 'relaxed-SIMD kernels');
+      const bytes = got instanceof Response ? new Uint8Array(await got.arrayBuffer()) : got;
+      return WebAssembly.validate(bytes) ? await WebAssembly.compile(bytes) : null;
+    } catch {
+      return null;
+    }
+  })();
+  return compiledRelaxed;
+}
+
+// The relaxed kernels' exports, wired into the main module's imports in place of the stubs of
+// wasm/relaxed_stubs.js (Emscripten minifies import names, so the stubs are found by their mark).
+const RELAXED_EXPORTS = ['probe', 'gemm_u8s8', 'gemm_s8s8'];
+function wireRelaxed(imports, exports) {
+  let wired = 0;
+  for (const table of Object.values(imports)) {
+    for (const [key, fn] of Object.entries(table)) {
+      const name = typeof fn === 'function' && fn.kfembedRelaxed;
+      if (name && RELAXED_EXPORTS.includes(name) && typeof exports[name] === 'function') {
+        table[key] = exports[name];
+        wired++;
+      }
+    }
+  }
+  return wired === RELAXED_EXPORTS.length;
+}
+
+/**
+ * A fresh instance of the runtime (Emscripten module object). With `relaxed`, the relaxed-SIMD module is
+ * wired in where it compiles; `runtime.relaxedWired` says whether it was (the encoder's probe then decides).
+ */
+export async function instantiateRuntime({ relaxed = false } = {}) {
+  const [module, relaxedModule] = await Promise.all([
+    compiledRuntime(),
+    relaxed ? compiledRelaxedKernels() : null,
+  ]);
+  let wired = false;
+  const runtime = await createKfembedModule({
     instantiateWasm(imports, done) {
-      WebAssembly.instantiate(module, imports).then((instance) => done(instance, module));
+      (async () => {
+        const memory = Object.values(imports).flatMap(Object.values).find((v) => v instanceof WebAssembly.Memory);
+        if (relaxedModule && memory) {
+          try {
+            const { exports } = await WebAssembly.instantiate(relaxedModule, { env: { memory } });
+            wired = wireRelaxed(imports, exports);
+          } catch {
+            wired = false; // the stubs stay where they were not replaced; SIMD128 runs
+          }
+        }
+        done(await WebAssembly.instantiate(module, imports), module);
+      })();
       return {};
     },
     print() {},
     printErr() {},
   });
+  runtime.relaxedWired = wired;
+  return runtime;
 }
 
 /**

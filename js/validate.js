@@ -59,7 +59,8 @@ const DTYPES = ['int8', 'fp32'];
 
 /** Validates load()'s options before any I/O; returns them with defaults applied. */
 export function loadOptions(options = {}) {
-  const { dtype = 'int8', onProgress, signal, cache = true, worker = false } = options;
+  const { dtype = 'int8', onProgress, signal, cache = true, worker = false, relaxedSimd = true } = options;
+  if (typeof relaxedSimd !== 'boolean') throw new TypeError('load options.relaxedSimd: expected a boolean');
   if (!DTYPES.includes(dtype)) throw new RangeError(`load options.dtype: expected 'int8' or 'fp32', got ${dtype}`);
   const maxSeqLength = checkMaxLength(options.maxSeqLength, 'load options.maxSeqLength', 512) ?? 0;
   if (onProgress !== undefined && typeof onProgress !== 'function') {
@@ -68,5 +69,5 @@ export function loadOptions(options = {}) {
   if (cache !== true && cache !== false && (cache === null || typeof cache.open !== 'function')) {
     throw new TypeError('load options.cache: expected a boolean or a CacheStorage (an object with open(name))');
   }
-  return { dtype, maxSeqLength, onProgress, signal, cache, worker: Boolean(worker) };
+  return { dtype, maxSeqLength, onProgress, signal, cache, worker: Boolean(worker), relaxedSimd };
 }

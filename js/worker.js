@@ -29,6 +29,7 @@ async function handle({ id, op, ...args }) {
         return reply(id, {
           dim: model.dim,
           maxSeqLength: model.maxSeqLength,
+          backend: model.backend,
           wasmMemoryBytes: model.wasmMemoryBytes,
           texts: loaded.texts,
         });

@@ -75,7 +75,7 @@ export class WorkerSentenceModel {
   #tokenizer;
   #wasmMemoryBytes;
 
-  constructor(connection, { dim, maxSeqLength, wasmMemoryBytes }, runtime, tokenizer) {
+  constructor(connection, { dim, maxSeqLength, backend, wasmMemoryBytes }, runtime, tokenizer) {
     this.#connection = connection;
     this.#wasmMemoryBytes = wasmMemoryBytes ?? 0;
     this.#runtime = runtime;
@@ -84,6 +84,8 @@ export class WorkerSentenceModel {
     this.dim = dim;
     /** Inputs are truncated to this many tokens, [CLS] and [SEP] included. */
     this.maxSeqLength = maxSeqLength;
+    /** The int8 kernels that run in the worker: 'wasm-relaxed-simd' or 'wasm-simd128'. */
+    this.backend = backend;
   }
 
   #live(method) {

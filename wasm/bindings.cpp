@@ -17,6 +17,7 @@
 #include "guarded.h"
 #include "model/model_files.h"
 #include "model/sentence_encoder.h"
+#include "relaxed_gemm.h"
 #include "tokenizer/tokenizer.h"
 
 namespace {
@@ -107,19 +108,26 @@ class EncoderHandle {
     output_.resize(encoder_.dim());
   }
 
-  static val load(ModelFilesHandle& files, size_t max_seq_length, std::string dtype) {
+  // relaxed: the relaxed-SIMD module is wired in and allowed (js/runtime.js); the probe decides.
+  static val load(ModelFilesHandle& files, size_t max_seq_length, std::string dtype, bool relaxed) {
     return guarded([&] {
       kfembed::EncoderOptions options;
+      const kfembed::wasm::Int8Backend backend = kfembed::wasm::choose_int8_backend(relaxed);
+      options.int8_gemm = backend.gemm;
       options.max_seq_length = max_seq_length;
       if (dtype == "int8")
         options.dtype = kfembed::EncoderOptions::DType::kInt8;
       else if (dtype != "fp32")
         kfembed::fail("load options.dtype", "expected 'int8' or 'fp32', got '" + dtype + "'");
-      return val(EncoderHandle(kfembed::SentenceEncoder::load(files.files(), options)));
+      EncoderHandle handle(kfembed::SentenceEncoder::load(files.files(), options));
+      // fp32 layers never run an int8 GEMM.
+      handle.backend_ = dtype == "int8" ? backend.name : "wasm-simd128";
+      return val(std::move(handle));
     });
   }
 
   size_t dim() const { return encoder_.dim(); }
+  std::string backend() const { return backend_; }
   size_t maxSeqLength() const { return encoder_.max_seq_length(); }
 
   val inputBuffer(size_t bytes) { return input_.reserve(bytes); }
@@ -196,6 +204,7 @@ class EncoderHandle {
 
  private:
   kfembed::SentenceEncoder encoder_;
+  std::string backend_ = "wasm-simd128";
   InputBuffer input_;
   std::vector<int32_t> ids_;
   std::vector<float> output_;
@@ -226,6 +235,7 @@ EMSCRIPTEN_BINDINGS(kfembed) {
   class_<EncoderHandle>("Encoder")
       .class_function("load", &EncoderHandle::load)
       .function("dim", &EncoderHandle::dim)
+      .function("backend", &EncoderHandle::backend)
       .function("maxSeqLength", &EncoderHandle::maxSeqLength)
       .function("inputBuffer", &EncoderHandle::inputBuffer)
       .function("encodeInput", &EncoderHandle::encodeInput)

@@ -1,7 +1,8 @@
 // Bundles tests/bundler/app.mjs with esbuild, as an app would: `import … from 'kfembed'`, no plugins.
 // esbuild leaves `new URL('./x', import.meta.url)` alone, so the two assets those URLs name are put beside
 // the bundle: the package's worker entry ('kfembed/worker.js', bundled as a second entry point) and its
-// WASM binary ('kfembed/kfembed.wasm' → wasm/kfembed.wasm).
+// WASM binaries ('kfembed/kfembed.wasm' → wasm/kfembed.wasm, 'kfembed/kfembed_relaxed.wasm' →
+// wasm/kfembed_relaxed.wasm; without the latter the SIMD128 kernels run).
 //   node tests/bundler/build.mjs <outdir> [browser|node]
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -26,7 +27,8 @@ export async function bundle(outdir, platform = 'browser') {
     logLevel: 'silent',
   });
   const require = createRequire(path.join(here, 'app.mjs'));
-  fs.copyFileSync(require.resolve('kfembed/kfembed.wasm'), path.join(outdir, 'wasm/kfembed.wasm'));
+  for (const name of ['kfembed.wasm', 'kfembed_relaxed.wasm'])
+    fs.copyFileSync(require.resolve(`kfembed/${name}`), path.join(outdir, 'wasm', name));
   if (platform === 'browser') fs.copyFileSync(path.join(here, 'index.html'), path.join(outdir, 'index.html'));
   return result;
 }

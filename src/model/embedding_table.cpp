@@ -26,43 +26,44 @@ EmbeddingTable EmbeddingTable::from_package(const SafetensorsModel& package, siz
   EmbeddingTable e;
   e.vocab_ = vocab;
   e.hidden_ = hidden;
+  const std::string p = "embeddings.word_embeddings.";
+  if (package.has(p + "wide_columns")) {
+    const TensorView& c = package.get(p + "wide_columns");
+    const TensorView& wq = package.get(p + "wide_weight");
+    const TensorView& ws = package.get(p + "wide_scale");
+    const size_t k = c.shape.size() == 1 ? c.shape[0] : 0;
+    if (c.dtype != DType::I32 || k == 0 || k > kMaxOutlierChannels || k >= hidden || wq.dtype != DType::I16 ||
+        wq.shape != std::vector<size_t>{vocab, k} || ws.dtype != DType::F32 ||
+        ws.shape != std::vector<size_t>{k})
+      fail(c.file,
+           "wide embedding columns must be I32 [K] (1 <= K <= " + std::to_string(kMaxOutlierChannels) +
+               ") with I16 wide_weight " + shape_string({vocab, k}) + " and F32 wide_scale [K], got " +
+               dtype_name(c.dtype) + " " + shape_string(c.shape) + " / " + dtype_name(wq.dtype) + " " +
+               shape_string(wq.shape) + " / " + dtype_name(ws.dtype) + " " + shape_string(ws.shape));
+    for (size_t i = 0; i < k; ++i) {
+      int32_t col;
+      float scale;
+      std::memcpy(&col, c.data + 4 * i, sizeof col);
+      std::memcpy(&scale, ws.data + 4 * i, sizeof scale);
+      if (col < 0 || static_cast<size_t>(col) >= hidden ||
+          (i > 0 && static_cast<size_t>(col) <= e.wide_.back()))
+        fail(c.file, "wide_columns must be ascending column indices below " + std::to_string(hidden) +
+                         ", got " + std::to_string(col) + " at " + std::to_string(i));
+      e.wide_.push_back(static_cast<size_t>(col));
+      e.wide_scale_.push_back(scale);
+    }
+    e.wide_data_ = wq.data;
+  }
   if (w.dtype == DType::I8) {
     e.mode_ = Mode::kInt8;
+    const size_t groups = (hidden + kInt8Group - 1) / kInt8Group;
     if (w.shape != std::vector<size_t>{vocab, hidden} || s.dtype != DType::F32 ||
-        s.shape != std::vector<size_t>{vocab})
+        s.shape != std::vector<size_t>{vocab, groups})
       fail(w.file, "int8 word embeddings must be I8 " + shape_string({vocab, hidden}) +
-                       " with F32 weight_scale " + shape_string({vocab}) + ", got " + shape_string(w.shape) +
-                       " / " + dtype_name(s.dtype) + " " + shape_string(s.shape));
+                       " with F32 weight_scale " + shape_string({vocab, groups}) + ", got " +
+                       shape_string(w.shape) + " / " + dtype_name(s.dtype) + " " + shape_string(s.shape));
   } else if (w.dtype == DType::U8) {
     e.mode_ = Mode::kInt4;
-    const std::string p = "embeddings.word_embeddings.";
-    if (package.has(p + "wide_columns")) {
-      const TensorView& c = package.get(p + "wide_columns");
-      const TensorView& wq = package.get(p + "wide_weight");
-      const TensorView& ws = package.get(p + "wide_scale");
-      const size_t k = c.shape.size() == 1 ? c.shape[0] : 0;
-      if (c.dtype != DType::I32 || k == 0 || k > kInt4MaxWide || k >= hidden || wq.dtype != DType::I8 ||
-          wq.shape != std::vector<size_t>{vocab, k} || ws.dtype != DType::F32 ||
-          ws.shape != std::vector<size_t>{k})
-        fail(c.file, "int4 wide columns must be I32 [K] (1 <= K <= " + std::to_string(kInt4MaxWide) +
-                         ") with I8 wide_weight " + shape_string({vocab, k}) +
-                         " and F32 wide_scale [K], got " + dtype_name(c.dtype) + " " + shape_string(c.shape) +
-                         " / " + dtype_name(wq.dtype) + " " + shape_string(wq.shape) + " / " +
-                         dtype_name(ws.dtype) + " " + shape_string(ws.shape));
-      for (size_t i = 0; i < k; ++i) {
-        int32_t col;
-        float scale;
-        std::memcpy(&col, c.data + 4 * i, sizeof col);
-        std::memcpy(&scale, ws.data + 4 * i, sizeof scale);
-        if (col < 0 || static_cast<size_t>(col) >= hidden ||
-            (i > 0 && static_cast<size_t>(col) <= e.wide_.back()))
-          fail(c.file, "int4 wide_columns must be ascending column indices below " + std::to_string(hidden) +
-                           ", got " + std::to_string(col) + " at " + std::to_string(i));
-        e.wide_.push_back(static_cast<size_t>(col));
-        e.wide_scale_.push_back(scale);
-      }
-      e.wide_data_ = reinterpret_cast<const int8_t*>(wq.data);
-    }
     e.narrow_ = hidden - e.wide_.size();
     const size_t groups = (e.narrow_ + kInt4Group - 1) / kInt4Group, row_bytes = (e.narrow_ + 1) / 2;
     if (w.shape != std::vector<size_t>{vocab, row_bytes} || s.dtype != DType::F16 ||
@@ -85,11 +86,22 @@ void EmbeddingTable::row(size_t id, float* out) const {
     std::memcpy(out, f32_.data() + id * hidden_, hidden_ * sizeof(float));
     return;
   }
+  const size_t k = wide_.size();
+  auto wide_value = [&](size_t w) {
+    int16_t v;
+    std::memcpy(&v, wide_data_ + (id * k + w) * sizeof(int16_t), sizeof v);
+    return static_cast<float>(v) * wide_scale_[w];
+  };
   if (mode_ == Mode::kInt8) {
-    float s;
-    std::memcpy(&s, scales_ + id * sizeof(float), sizeof s);
+    const size_t groups = (hidden_ + kInt8Group - 1) / kInt8Group;
     const int8_t* q = reinterpret_cast<const int8_t*>(data_) + id * hidden_;
-    for (size_t j = 0; j < hidden_; ++j) out[j] = static_cast<float>(q[j]) * s;
+    for (size_t g = 0; g < groups; ++g) {
+      float s;
+      std::memcpy(&s, scales_ + (id * groups + g) * sizeof(float), sizeof s);
+      const size_t end = std::min(hidden_, (g + 1) * kInt8Group);
+      for (size_t j = g * kInt8Group; j < end; ++j) out[j] = static_cast<float>(q[j]) * s;
+    }
+    for (size_t w = 0; w < k; ++w) out[wide_[w]] = wide_value(w);
     return;
   }
   const size_t groups = (narrow_ + kInt4Group - 1) / kInt4Group, row_bytes = (narrow_ + 1) / 2;
@@ -103,25 +115,24 @@ void EmbeddingTable::row(size_t id, float* out) const {
       out[j] = static_cast<float>(v >= 8 ? v - 16 : v) * s;
     }
   }
-  if (wide_.empty()) return;
+  if (k == 0) return;
   // Spread the narrow values (out[0, narrow_)) to their columns, back to front, filling in the wide ones.
-  const int8_t* wq = wide_data_ + id * wide_.size();
-  size_t src = narrow_, w = wide_.size();
+  size_t src = narrow_, w = k;
   for (size_t j = hidden_; j-- > 0;) {
-    if (w > 0 && wide_[w - 1] == j) {
-      --w;
-      out[j] = static_cast<float>(wq[w]) * wide_scale_[w];
-    } else {
+    if (w > 0 && wide_[w - 1] == j)
+      out[j] = wide_value(--w);
+    else
       out[j] = out[--src];
-    }
   }
 }
 
 size_t EmbeddingTable::bytes() const {
   if (mode_ == Mode::kF32) return f32_.size() * sizeof(float);
-  if (mode_ == Mode::kInt8) return vocab_ * (hidden_ + sizeof(float));
-  return vocab_ * ((narrow_ + 1) / 2 + 2 * ((narrow_ + kInt4Group - 1) / kInt4Group) + wide_.size()) +
-         wide_.size() * (sizeof(int32_t) + sizeof(float));
+  const size_t wide =
+      vocab_ * wide_.size() * sizeof(int16_t) + wide_.size() * (sizeof(int32_t) + sizeof(float));
+  if (mode_ == Mode::kInt8)
+    return vocab_ * (hidden_ + sizeof(float) * ((hidden_ + kInt8Group - 1) / kInt8Group)) + wide;
+  return vocab_ * ((narrow_ + 1) / 2 + 2 * ((narrow_ + kInt4Group - 1) / kInt4Group)) + wide;
 }
 
 }  // namespace kfembed

@@ -3,32 +3,35 @@
 // int8 is asked of a float model, the very same bytes), read by int8_package.h and embedding_table.h.
 //
 // model.int8.safetensors (an ordinary safetensors file; tensor names without any "deberta." prefix):
-//   <linear>.weight        I8  [n_pad, k_pad]  int8 W' = W / smooth (per input column), symmetric per output
-//                                               channel, stored in the packed layout named by __metadata__
-//                                               "layout" (i8_packed_nr4kr8.h), so the encoder runs it in place
+//   <linear>.weight        I8  [n_pad, k_pad]  int8 W' = W / smooth (per input column; 0 where smooth is 0),
+//                                               symmetric per output channel, stored in the packed layout
+//                                               named by __metadata__ "layout" (i8_packed_nr4kr8.h), so the
+//                                               encoder runs it in place
 //   <linear>.weight_scale  F32 [n]             per output channel: W'[n, :] ≈ weight[n, :] * weight_scale[n]
 //   <linear>.bias          F32 [n]
-//   <linear>.input_smooth  F32 [k]             (only where smoothing applies) activations are quantized as
-//                                               round(x_j * input_smooth_j / s_token)
-//   Q/K/V of a layer are fused along the output dim: encoder.layer.L.attention.self.qkv_proj ([3·H, H]).
-//   embeddings.word_embeddings.weight  I8 [V, H] + .weight_scale F32 [V] (per row), or, with int4:
-//     the K "wide" columns (int4_wide_columns: where embeddings.LayerNorm's |gamma| is an outlier, which
-//     amplifies their error K-fold into the network) at int8, the other N = H - K columns at 4 bits:
-//     .weight        U8 [V, ceil(N/2)]  two's-complement nibbles of the narrow columns in order (narrow
-//                                       element 2i in the low nibble)
-//     .weight_scale  F16 [V, ceil(N/kInt4Group)]  one scale per group of kInt4Group narrow values of a row
-//     .wide_columns  I32 [K]  ascending column indices;  .wide_weight I8 [V, K];  .wide_scale F32 [K]
-//                    (per column: value = wide_weight * wide_scale). Absent when K = 0 (and in version 1).
+//   <linear>.input_smooth  F32 [k]             (only where it is not all 1) activations are quantized as
+//                                               round(x_j * input_smooth_j / s_token); 0 on outlier channels
+//   <linear>.outlier_columns  I32 [K]          (linears fed by a LayerNorm, K >= 1 outlier channels of it)
+//   <linear>.outlier_weight   F32 [K, n]       those columns of W, run in f32: y += x[:, cols] ·
+//   outlier_weight Q/K/V of a layer are fused along the output dim: encoder.layer.L.attention.self.qkv_proj
+//   ([3·H, H]). Word embeddings: the K "wide" columns (outlier_channels of embeddings.LayerNorm's |gamma|,
+//   which amplifies their error into the network) apart, at int16 per column; the rest
+//     int8:  .weight        I8 [V, H] (0 in the wide columns) + .weight_scale F32 [V] (per row, narrow
+//     columns) int4:  .weight        U8 [V, ceil(N/2)]  two's-complement nibbles of the N = H - K narrow
+//     columns in
+//                                              order (narrow element 2i in the low nibble)
+//            .weight_scale  F16 [V, ceil(N/kInt4Group)]  one scale per group of kInt4Group narrow values
+//     .wide_columns  I32 [K]  ascending;  .wide_weight I16 [V, K];  .wide_scale F32 [K]
+//                    (per column: value = wide_weight * wide_scale). Absent when K = 0.
 //   LayerNorms, rel_embeddings, position / token type embeddings: F32 as in the source.
-// __metadata__: format, version ("2"; "1" = int4 without wide columns, still read), scheme, layout (+ its
-// layout_doc), smoothing, embeddings (+ embeddings_group, embeddings_wide_columns, embeddings_doc for int4),
+// __metadata__: format, version ("3"; packages of older versions must be converted again), scheme, layout
+// (+ its layout_doc), smoothing, embeddings, embeddings_group, embeddings_wide_columns, embeddings_doc,
 // source: the constants below.
 //
-// Smoothing (data-free, SmoothQuant-style): a linear whose input is a LayerNorm output gets per-input-channel
-// factors from that LayerNorm's |gamma| + |beta| (the scale of each channel of a normalised activation), so
-// the few outlier channels (gamma ≫ median) stop dictating every token's int8 scale. Factors are powers of
-// two, so x·c and W/c are exact in f32: the smoothing itself changes nothing but the rounding of the
-// quantization.
+// Outlier channels: a LayerNorm output has a few channels whose |gamma| (+ |beta|) is many times the median;
+// in int8 they set every token's scale and crush the other channels. They are found from the weights alone
+// (outlier_channels, int8_quantizer.h) and kept out of int8 entirely. The other channels may still be
+// smoothed (data-free, SmoothQuant-style) by powers of two from |gamma| + |beta|, exact in f32.
 #pragma once
 #include <cstddef>
 #include <map>
@@ -40,18 +43,18 @@ namespace kfembed {
 
 constexpr const char* kInt8WeightsFile = "model.int8.safetensors";
 constexpr const char* kInt8Format = "kfembed-int8";
-constexpr const char* kInt8PackageVersion = "2";
-constexpr const char* kInt8PackageVersionNoWide = "1";  // int4 tables without wide columns; still read
+constexpr const char* kInt8PackageVersion = "3";
 // The weights' packed layout is the int8 GEMM's own: kernels/i8_packed_nr4kr8.h (kName, kDoc).
 constexpr const char* kInt8Scheme =
     "linear weights: symmetric int8 per output channel (f32 weight_scale) of W / input_smooth; activations: "
     "symmetric int8 per token of x * input_smooth at run time; int32 accumulation, f32 out";
-constexpr const char* kInt4EmbeddingsDoc =
-    "int4: columns embeddings_wide_columns (|LayerNorm gamma| > 2 x median) as int8 per column "
-    "(wide_weight, wide_scale); the rest as symmetric 4-bit nibbles in [-7, 7] with one f16 scale per "
-    "embeddings_group values of a row";
-constexpr size_t kInt4Group = 128;   // int4 embedding values per f16 scale
-constexpr size_t kInt4MaxWide = 16;  // at most this many int8 ("wide") columns in an int4 table
+constexpr const char* kEmbeddingsDoc =
+    "columns embeddings_wide_columns (|LayerNorm gamma| > 2 x median) as int16 per column (wide_weight, "
+    "wide_scale); the rest as symmetric int8 with one f32 scale, or (int4) 4-bit nibbles in [-7, 7] with one "
+    "f16 scale, per embeddings_group values of a row";
+constexpr size_t kInt4Group = 128;          // int4 embedding values per f16 scale
+constexpr size_t kInt8Group = 128;          // int8 embedding values per f32 scale
+constexpr size_t kMaxOutlierChannels = 16;  // at most this many outlier channels / wide embedding columns
 
 enum class Smoothing { kNone, kGamma, kSqrt };
 enum class EmbeddingQuant { kInt8, kInt4 };

@@ -65,21 +65,30 @@ class PackageBuilder {
   }
   void copy(const TensorSpec& t) { add_f32(t.name, source_.floats(t), t.shape); }
 
-  // The linear's weights, fused from its parts, smoothed against its input LayerNorm when it has one.
+  // The linear's weights, fused from its parts. A linear fed by a LayerNorm keeps that norm's outlier
+  // channels (outlier_channels of |gamma| + |beta|) out of int8: their activations are excluded from each
+  // token's scale (input_smooth 0) and their weight columns run in f32 (outlier_columns, outlier_weight); the
+  // other channels are smoothed against the norm.
   void linear(const LinearSpec& spec) {
     const DenseF32 d = source_.dense(spec, 0, spec.out);
     const size_t n = spec.out, k = spec.in;
     std::vector<float> smooth;
+    std::vector<size_t> outliers;
     if (spec.input_norm) {
       const auto g = source_.floats(spec.input_norm->weight);
       const auto b = source_.floats(spec.input_norm->bias);
       smooth = smoothing_factors(options_.smoothing, g.data(), b.data(), d.weight.data(), n, k);
+      std::vector<float> a(k);
+      for (size_t j = 0; j < k; ++j) a[j] = std::fabs(g[j]) + std::fabs(b[j]);
+      outliers = outlier_channels(a.data(), k);
+      for (size_t c : outliers) smooth[c] = 0.0f;
     }
     const std::string& name = spec.name;
     std::vector<float> folded(d.weight);
     if (!smooth.empty())
       for (size_t r = 0; r < n; ++r)
-        for (size_t j = 0; j < k; ++j) folded[r * k + j] /= smooth[j];  // powers of two: exact
+        for (size_t j = 0; j < k; ++j)  // powers of two: exact; 0: the column runs in f32
+          folded[r * k + j] = smooth[j] == 0.0f ? 0.0f : folded[r * k + j] / smooth[j];
     std::vector<int8_t> q(n * k);
     std::vector<float> scales(n);
     quantize_weights_i8(folded.data(), n, k, q.data(), scales.data());
@@ -91,7 +100,29 @@ class PackageBuilder {
     add_f32(name + ".bias", d.bias, {n});
     if (!smooth.empty() && std::any_of(smooth.begin(), smooth.end(), [](float c) { return c != 1.0f; }))
       add_f32(name + ".input_smooth", smooth, {k});
+    if (spec.load_time_rows) {
+      // What int8 left of the rows projected at load, itself in int8: those rows reach ~16 bits.
+      const size_t rows = spec.load_time_rows;
+      std::vector<float> residual(rows * k);
+      for (size_t r = 0; r < rows; ++r)
+        for (size_t j = 0; j < k; ++j)
+          residual[r * k + j] = folded[r * k + j] - static_cast<float>(q[r * k + j]) * scales[r];
+      std::vector<int8_t> rq(rows * k);
+      std::vector<float> rs(rows);
+      quantize_weights_i8(residual.data(), rows, k, rq.data(), rs.data());
+      tensors_.push_back({name + ".weight_residual", DType::I8, {rows, k}, bytes_of(rq.data(), rq.size())});
+      add_f32(name + ".residual_scale", rs, {rows});
+    }
+    if (outliers.empty()) return;
+    std::vector<int32_t> cols(outliers.begin(), outliers.end());
+    std::vector<float> wt(outliers.size() * n);  // [K, n]: column c of W, n contiguous
+    for (size_t c = 0; c < outliers.size(); ++c)
+      for (size_t r = 0; r < n; ++r) wt[c * n + r] = d.weight[r * k + outliers[c]];
+    tensors_.push_back(
+        {name + ".outlier_columns", DType::I32, {cols.size()}, bytes_of(cols.data(), cols.size())});
+    add_f32(name + ".outlier_weight", wt, {outliers.size(), n});
   }
+
   void word_embeddings(const TensorSpec& spec, const LayerNormSpec& norm) {
     const std::string& name = spec.name;
     const size_t vocab = spec.shape.at(0), hidden = spec.shape.at(1);
@@ -107,73 +138,88 @@ class PackageBuilder {
         visit(r0, rows, static_cast<const float*>(block.data()));
       }
     };
-    if (options_.embeddings == EmbeddingQuant::kInt8) {
-      OutputTensor q{name, DType::I8, {vocab, hidden}, std::vector<uint8_t>(vocab * hidden)};
-      std::vector<float> scales(vocab);
-      int8_t* out = reinterpret_cast<int8_t*>(q.bytes.data());
-      for_each_block([&](size_t r0, size_t rows, const float* v) {
-        quantize_rows_i8(v, rows, hidden, out + r0 * hidden, scales.data() + r0);
-      });
-      tensors_.push_back(std::move(q));
-      add_f32("embeddings.word_embeddings.weight_scale", scales, {vocab});
-      return;
-    }
+    // The columns where the embeddings LayerNorm's |gamma| is an outlier multiply their error into the
+    // whole network: they are stored apart ("wide", int16 per column) and left out of each row's scale.
     const auto gamma = source_.floats(norm.weight);
-    wide_ = int4_wide_columns(gamma.data(), hidden);
-    std::vector<size_t> narrow;
-    for (size_t j = 0, w = 0; j < hidden; ++j) {
-      if (w < wide_.size() && wide_[w] == j)
-        ++w;
-      else
-        narrow.push_back(j);
-    }
-    const size_t n = narrow.size(), groups = (n + kInt4Group - 1) / kInt4Group, row_bytes = (n + 1) / 2;
-    std::vector<uint8_t> nibbles(vocab * row_bytes, 0);
-    std::vector<uint16_t> scales(vocab * groups);
-    std::vector<float> x(n);
-    std::vector<int8_t> q(n);
+    wide_ = outlier_channels(gamma.data(), hidden);
     const size_t k = wide_.size();
-    std::vector<float> amax(k, 0.0f);  // wide columns: first pass, the column maxima
-    for_each_block([&](size_t r0, size_t rows, const float* v) {
-      for (size_t rr = 0; rr < rows; ++rr) {
-        const size_t r = r0 + rr;
-        for (size_t i = 0; i < n; ++i) x[i] = v[rr * hidden + narrow[i]];
-        for (size_t g = 0; g < groups; ++g) {
-          const size_t at = g * kInt4Group, count = std::min(kInt4Group, n - at);
-          scales[r * groups + g] = quantize_group_int4(x.data() + at, count, q.data() + at);
-        }
-        for (size_t i = 0; i < n; ++i)
-          nibbles[r * row_bytes + i / 2] |= static_cast<uint8_t>((q[i] & 0x0f) << (4 * (i % 2)));
+    std::vector<float> amax(k, 0.0f);
+    for_each_block([&](size_t, size_t rows, const float* v) {
+      for (size_t rr = 0; rr < rows; ++rr)
         for (size_t c = 0; c < k; ++c) amax[c] = std::max(amax[c], std::fabs(v[rr * hidden + wide_[c]]));
-      }
     });
-    tensors_.push_back({name, DType::U8, {vocab, row_bytes}, std::move(nibbles)});
-    tensors_.push_back({"embeddings.word_embeddings.weight_scale",
-                        DType::F16,
-                        {vocab, groups},
-                        bytes_of(scales.data(), scales.size())});
-    if (wide_.empty()) return;
-    // Wide columns: symmetric int8 per column (second pass).
-    std::vector<int8_t> wq(vocab * k);
+    std::vector<int16_t> wq(vocab * k);
     std::vector<float> wscale(k);
-    std::vector<int32_t> cols(k);
-    for (size_t c = 0; c < k; ++c) {
-      cols[c] = static_cast<int32_t>(wide_[c]);
-      wscale[c] = amax[c] / 127.0f;
-    }
-    for_each_block([&](size_t r0, size_t rows, const float* v) {
+    for (size_t c = 0; c < k; ++c) wscale[c] = amax[c] / 32767.0f;
+    auto quantize_wide = [&](size_t r0, size_t rows, const float* v) {
       for (size_t rr = 0; rr < rows; ++rr)
         for (size_t c = 0; c < k; ++c)
           wq[(r0 + rr) * k + c] =
               amax[c] > 0.0f
-                  ? static_cast<int8_t>(std::min(
-                        127.0f, std::max(-127.0f, std::nearbyint(v[rr * hidden + wide_[c]] / wscale[c]))))
+                  ? static_cast<int16_t>(std::min(
+                        32767.0f, std::max(-32767.0f, std::nearbyint(v[rr * hidden + wide_[c]] / wscale[c]))))
                   : 0;
-    });
+    };
+    if (options_.embeddings == EmbeddingQuant::kInt8) {
+      // Symmetric int8 per group of kInt8Group columns of a row (one f32 scale each), wide columns at 0.
+      const size_t groups = (hidden + kInt8Group - 1) / kInt8Group;
+      OutputTensor q{name, DType::I8, {vocab, hidden}, std::vector<uint8_t>(vocab * hidden)};
+      std::vector<float> scales(vocab * groups);
+      int8_t* out = reinterpret_cast<int8_t*>(q.bytes.data());
+      std::vector<float> narrow(hidden);
+      for_each_block([&](size_t r0, size_t rows, const float* v) {
+        for (size_t rr = 0; rr < rows; ++rr) {
+          const size_t r = r0 + rr;
+          std::copy(v + rr * hidden, v + (rr + 1) * hidden, narrow.begin());
+          for (size_t c : wide_) narrow[c] = 0.0f;
+          for (size_t g = 0; g < groups; ++g) {
+            const size_t at = g * kInt8Group, count = std::min(kInt8Group, hidden - at);
+            quantize_rows_i8(narrow.data() + at, 1, count, out + r * hidden + at,
+                             scales.data() + r * groups + g);
+          }
+        }
+        quantize_wide(r0, rows, v);
+      });
+      tensors_.push_back(std::move(q));
+      add_f32("embeddings.word_embeddings.weight_scale", scales, {vocab, groups});
+    } else {
+      std::vector<size_t> narrow;
+      for (size_t j = 0, w = 0; j < hidden; ++j) {
+        if (w < wide_.size() && wide_[w] == j)
+          ++w;
+        else
+          narrow.push_back(j);
+      }
+      const size_t n = narrow.size(), groups = (n + kInt4Group - 1) / kInt4Group, row_bytes = (n + 1) / 2;
+      std::vector<uint8_t> nibbles(vocab * row_bytes, 0);
+      std::vector<uint16_t> scales(vocab * groups);
+      std::vector<float> x(n);
+      std::vector<int8_t> q(n);
+      for_each_block([&](size_t r0, size_t rows, const float* v) {
+        for (size_t rr = 0; rr < rows; ++rr) {
+          const size_t r = r0 + rr;
+          for (size_t i = 0; i < n; ++i) x[i] = v[rr * hidden + narrow[i]];
+          for (size_t g = 0; g < groups; ++g) {
+            const size_t at = g * kInt4Group, count = std::min(kInt4Group, n - at);
+            scales[r * groups + g] = quantize_group_int4(x.data() + at, count, q.data() + at);
+          }
+          for (size_t i = 0; i < n; ++i)
+            nibbles[r * row_bytes + i / 2] |= static_cast<uint8_t>((q[i] & 0x0f) << (4 * (i % 2)));
+        }
+        quantize_wide(r0, rows, v);
+      });
+      tensors_.push_back({name, DType::U8, {vocab, row_bytes}, std::move(nibbles)});
+      tensors_.push_back({"embeddings.word_embeddings.weight_scale",
+                          DType::F16,
+                          {vocab, groups},
+                          bytes_of(scales.data(), scales.size())});
+    }
+    if (wide_.empty()) return;
+    std::vector<int32_t> cols(wide_.begin(), wide_.end());
     tensors_.push_back(
         {"embeddings.word_embeddings.wide_columns", DType::I32, {k}, bytes_of(cols.data(), cols.size())});
     tensors_.push_back(
-        {"embeddings.word_embeddings.wide_weight", DType::I8, {vocab, k}, bytes_of(wq.data(), wq.size())});
+        {"embeddings.word_embeddings.wide_weight", DType::I16, {vocab, k}, bytes_of(wq.data(), wq.size())});
     add_f32("embeddings.word_embeddings.wide_scale", wscale, {k});
   }
 
@@ -188,13 +234,12 @@ class PackageBuilder {
         {"embeddings", embeddings_name(options_.embeddings)},
         {"source", options_.source},
     };
-    if (options_.embeddings == EmbeddingQuant::kInt4) {
-      meta["embeddings_group"] = std::to_string(kInt4Group);
-      std::string cols;
-      for (size_t c : wide_) cols += (cols.empty() ? "" : ",") + std::to_string(c);
-      meta["embeddings_wide_columns"] = cols;
-      meta["embeddings_doc"] = kInt4EmbeddingsDoc;
-    }
+    std::string cols;
+    for (size_t c : wide_) cols += (cols.empty() ? "" : ",") + std::to_string(c);
+    meta["embeddings_wide_columns"] = cols;
+    meta["embeddings_doc"] = kEmbeddingsDoc;
+    meta["embeddings_group"] =
+        std::to_string(options_.embeddings == EmbeddingQuant::kInt4 ? kInt4Group : kInt8Group);
     return write_safetensors(tensors_, meta);
   }
 
@@ -240,16 +285,16 @@ std::vector<uint8_t> build_int8_safetensors(const DebertaV2Config& config, const
   return b.finish();
 }
 
-std::vector<size_t> int4_wide_columns(const float* gamma, size_t hidden) {
-  if (hidden == 0) return {};
-  std::vector<float> a(hidden);
-  for (size_t j = 0; j < hidden; ++j) a[j] = std::fabs(gamma[j]);
+std::vector<size_t> outlier_channels(const float* scale, size_t n) {
+  if (n == 0) return {};
+  std::vector<float> a(n);
+  for (size_t j = 0; j < n; ++j) a[j] = std::fabs(scale[j]);
   const float med = median_of(a);
   std::vector<size_t> wide;
-  for (size_t j = 0; j < hidden; ++j)
+  for (size_t j = 0; j < n; ++j)
     if (a[j] > 2.0f * med) wide.push_back(j);
   std::stable_sort(wide.begin(), wide.end(), [&](size_t x, size_t y) { return a[x] > a[y]; });
-  if (wide.size() > kInt4MaxWide) wide.resize(kInt4MaxWide);
+  if (wide.size() > kMaxOutlierChannels) wide.resize(kMaxOutlierChannels);
   std::sort(wide.begin(), wide.end());
   return wide;
 }

@@ -2,11 +2,9 @@
 // writes its bytes to disk, SentenceEncoder::load builds the very same bytes in memory when int8 is asked of
 // a float model, so both paths run bit-identical weights. It walks DebertaV2Layout in file order.
 //
-// Smoothing (data-free, SmoothQuant-style): a linear whose input is a LayerNorm output gets per-input-channel
-// factors from that LayerNorm's |gamma| + |beta| (the scale of each channel of a normalised activation), so
-// the few outlier channels (gamma ≫ median) stop dictating every token's int8 scale. Factors are powers of
-// two, so x·c and W/c are exact in f32: the smoothing itself changes nothing but the rounding of the
-// quantization.
+// A linear whose input is a LayerNorm output keeps that norm's outlier channels in f32 (outlier_channels) and
+// may smooth the others (data-free, SmoothQuant-style) by per-input-channel powers of two from |gamma| +
+// |beta|: x·c and W/c are exact in f32, so smoothing changes nothing but the rounding of the quantization.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -42,10 +40,10 @@ std::vector<uint8_t> build_int8_safetensors(const DebertaV2Config& config, const
                                             const Int8Options& options,
                                             const std::function<void()>& sources_read = {});
 
-// The columns of an int4 embedding table kept at int8: |gamma_j| > 2 * median |gamma| (gamma: the
-// embeddings LayerNorm weight [hidden]), at most kInt4MaxWide (the largest |gamma|, ties to the lower
-// index), ascending. The LayerNorm multiplies these columns' 4-bit error into the whole network
-// (bench/encoder/README.md).
-std::vector<size_t> int4_wide_columns(const float* gamma, size_t hidden);
+// The outlier channels of a LayerNorm's output, from its scale alone: |scale_j| > 2 · median |scale| (scale:
+// |gamma|, or |gamma| + |beta|), at most kMaxOutlierChannels (the largest, ties to the lower index),
+// ascending. Used for the wide word-embedding columns and for the f32 input channels of LayerNorm-fed
+// linears (int8_format.h; the measurements behind it: bench/fidelity/README.md).
+std::vector<size_t> outlier_channels(const float* scale, size_t n);
 
 }  // namespace kfembed

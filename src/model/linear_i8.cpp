@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "common/error.h"
+#include "kernels/gemm_f32_gathered_k.h"
 #include "kernels/gemm_i8_f32_nr4kr8_relaxed.h"
 #include "kernels/quantize_scaled.h"
 #include "model/safetensors.h"
@@ -44,6 +45,38 @@ std::unique_ptr<LinearI8> LinearI8::from_package(const SafetensorsModel& package
   layer->bias_ = f32_tensor(package, name + ".bias", out, v.n_pad);
   if (package.has(name + ".input_smooth"))
     layer->smooth_ = f32_tensor(package, name + ".input_smooth", in, in);
+  if (package.has(name + ".weight_residual")) {
+    const TensorView& r = package.get(name + ".weight_residual");
+    const size_t rows = r.shape.size() == 2 ? r.shape[0] : 0;
+    if (r.dtype != DType::I8 || rows == 0 || rows > out || r.shape[1] != in)
+      fail(r.file, "tensor " + name + ".weight_residual must be I8 [R, " + std::to_string(in) +
+                       "] with 1 <= R <= " + std::to_string(out) + ", got " + dtype_name(r.dtype) + " " +
+                       shape_string(r.shape));
+    layer->residual_ = reinterpret_cast<const int8_t*>(r.data);
+    layer->residual_scale_ = f32_tensor(package, name + ".residual_scale", rows, rows);
+  }
+  if (package.has(name + ".outlier_columns")) {
+    const TensorView& c = package.get(name + ".outlier_columns");
+    const TensorView& wt = package.get(name + ".outlier_weight");
+    const size_t k = c.shape.size() == 1 ? c.shape[0] : 0;
+    if (c.dtype != DType::I32 || k == 0 || k > in || wt.dtype != DType::F32 ||
+        wt.shape != std::vector<size_t>{k, out})
+      fail(c.file, "tensor " + name + ".outlier_columns must be I32 [K] (1 <= K <= " + std::to_string(in) +
+                       ") with F32 outlier_weight [K, " + std::to_string(out) + "], got " +
+                       dtype_name(c.dtype) + " " + shape_string(c.shape) + " / " + dtype_name(wt.dtype) +
+                       " " + shape_string(wt.shape));
+    layer->outlier_cols_.resize(k);
+    std::memcpy(layer->outlier_cols_.data(), c.data, k * sizeof(int32_t));
+    for (size_t i = 0; i < k; ++i)
+      if (layer->outlier_cols_[i] < 0 || static_cast<size_t>(layer->outlier_cols_[i]) >= in ||
+          (i > 0 && layer->outlier_cols_[i] <= layer->outlier_cols_[i - 1]))
+        fail(c.file, "tensor " + name + ".outlier_columns must be ascending input channels below " +
+                         std::to_string(in) + ", got " + std::to_string(layer->outlier_cols_[i]) + " at " +
+                         std::to_string(i));
+    // The package bytes may be unaligned for f32 loads: the (small) columns are copied.
+    layer->outlier_weight_.resize(k * out);
+    std::memcpy(layer->outlier_weight_.data(), wt.data, k * out * sizeof(float));
+  }
   v.scales = layer->scales_.data();
   v.bias = layer->bias_.data();
   if (scratch->gemm) {
@@ -56,6 +89,12 @@ std::unique_ptr<LinearI8> LinearI8::from_package(const SafetensorsModel& package
 }
 
 void LinearI8::apply(const float* x, size_t rows, float* y) const {
+  apply_int8(x, rows, y);
+  gemm_f32_gathered_k(x, rows, view_.k, outlier_cols_.data(), outlier_cols_.size(), outlier_weight_.data(),
+                      view_.n, y);
+}
+
+void LinearI8::apply_int8(const float* x, size_t rows, float* y) const {
   int8_t* q = scratch_->q.data();
   float* s = scratch_->scales.data();
   quantize_rows_i8_scaled(x, rows, view_.k, smooth_.empty() ? nullptr : smooth_.data(), q, s);
@@ -77,8 +116,9 @@ void LinearI8::apply(const float* x, size_t rows, float* y) const {
 }
 
 size_t LinearI8::weight_bytes() const {
-  return view_.n_pad * view_.k_pad + (scales_.size() + bias_.size() + smooth_.size()) * sizeof(float) +
-         wsum_.size() * sizeof(int32_t);
+  return view_.n_pad * view_.k_pad +
+         (scales_.size() + bias_.size() + smooth_.size() + outlier_weight_.size()) * sizeof(float) +
+         (wsum_.size() + outlier_cols_.size()) * sizeof(int32_t);
 }
 
 std::vector<float> LinearI8::dequantized(size_t first, size_t count) const {
@@ -86,10 +126,16 @@ std::vector<float> LinearI8::dequantized(size_t first, size_t count) const {
   std::vector<int8_t> row(view_.k);
   for (size_t r = 0; r < count; ++r) {
     i8_packed_nr4kr8::unpack_row(view_.packed, first + r, view_.k, view_.k_pad, row.data());
-    // x·c·(W/c): the input factor folds back into the column.
-    for (size_t j = 0; j < view_.k; ++j)
-      w[r * view_.k + j] =
-          static_cast<float>(row[j]) * scales_[first + r] * (smooth_.empty() ? 1.0f : smooth_[j]);
+    // x·c·(W/c): the input factor folds back into the column; outlier columns are f32 as stored.
+    const size_t n = first + r;
+    const int8_t* res = n < residual_scale_.size() ? residual_ + n * view_.k : nullptr;
+    for (size_t j = 0; j < view_.k; ++j) {
+      float v = static_cast<float>(row[j]) * scales_[n];
+      if (res) v += static_cast<float>(res[j]) * residual_scale_[n];
+      w[r * view_.k + j] = v * (smooth_.empty() ? 1.0f : smooth_[j]);
+    }
+    for (size_t c = 0; c < outlier_cols_.size(); ++c)
+      w[r * view_.k + static_cast<size_t>(outlier_cols_[c])] = outlier_weight_[c * view_.n + first + r];
   }
   return w;
 }

@@ -1,7 +1,8 @@
 // int8 linear layer of a kfembed int8 package (int8_format.h), run IN PLACE: the packed weights are a view
 // into the loaded model file, which the encoder keeps alive. Each call quantizes its input per token (after
 // the smoothing factors, when the layer has them) into a scratch buffer shared by all layers of one encoder
-// (one forward pass at a time), then runs gemm_i8_f32_nr4kr8.
+// (one forward pass at a time), runs gemm_i8_f32_nr4kr8, then adds the f32 product of the outlier channels
+// (gemm_f32_gathered_k) where the layer has them.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -37,8 +38,8 @@ struct I8Scratch {
 
 class LinearI8 final : public Linear {
  public:
-  // Reads <name>.weight / .weight_scale / .bias / optional .input_smooth from the package, checked against
-  // [out, in]; the weight bytes stay where they are.
+  // Reads <name>.weight / .weight_scale / .bias / optional .input_smooth, .outlier_columns + .outlier_weight
+  // from the package, checked against [out, in]; the weight bytes stay where they are.
   static std::unique_ptr<LinearI8> from_package(const SafetensorsModel& package, const std::string& name,
                                                 size_t out, size_t in, std::shared_ptr<I8Scratch> scratch);
 
@@ -49,15 +50,24 @@ class LinearI8 final : public Linear {
   size_t weight_bytes() const override;
 
   // The f32 weights this layer effectively applies, rows [first, first + count) of [out, in]:
-  // q · weight_scale · input_smooth (for load-time work such as projecting the relative embeddings).
+  // q · weight_scale · input_smooth, and the f32 outlier columns (for load-time work such as projecting the
+  // relative embeddings).
   std::vector<float> dequantized(size_t first, size_t count) const;
   const float* bias() const { return bias_.data(); }
 
  private:
   I8WeightsView view_;
   std::vector<float> scales_, bias_;  // n_pad each (the kernel reads 4 at a time)
-  std::vector<float> smooth_;         // in, or empty
-  std::vector<int32_t> wsum_;         // n_pad, when scratch->gemm is set (I8WeightsView::wsum)
+  // The int8 part of apply(): quantize per token (after smooth_), then the int8 GEMM.
+  void apply_int8(const float* x, size_t rows, float* y) const;
+
+  std::vector<float> smooth_;          // in, or empty (0 on outlier channels)
+  std::vector<int32_t> outlier_cols_;  // input channels run in f32 (int8_format.h), ascending, or empty
+  std::vector<float> outlier_weight_;  // [outlier_cols_.size(), n]
+  // Rows [0, residual_scale_.size()) are also applied at load: their int8 residual (a view into the package).
+  const int8_t* residual_ = nullptr;
+  std::vector<float> residual_scale_;
+  std::vector<int32_t> wsum_;  // n_pad, when scratch->gemm is set (I8WeightsView::wsum)
   std::shared_ptr<I8Scratch> scratch_;
 };
 

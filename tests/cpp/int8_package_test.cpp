@@ -87,11 +87,16 @@ std::string tiny_with_outliers() {
   std::string bytes = read_text(dir / "model.safetensors");
   const auto file =
       SafetensorsFile::parse(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), "tiny");
-  const TensorView& g = file.get("embeddings.LayerNorm.weight");
-  const size_t at = static_cast<size_t>(g.data - reinterpret_cast<const uint8_t*>(bytes.data()));
-  const float outliers[2] = {8.0f, -8.0f};
-  std::memcpy(&bytes[at + 7 * sizeof(float)], &outliers[0], sizeof(float));
-  std::memcpy(&bytes[at + 40 * sizeof(float)], &outliers[1], sizeof(float));
+  // Outlier gamma on dims 7 and 40 of the embeddings norm and of layer 0's two norms (which feed layer 0's
+  // intermediate and layer 1's qkv).
+  for (const char* norm : {"embeddings.LayerNorm.weight", "encoder.layer.0.attention.output.LayerNorm.weight",
+                           "encoder.layer.0.output.LayerNorm.weight"}) {
+    const TensorView& g = file.get(norm);
+    const size_t at = static_cast<size_t>(g.data - reinterpret_cast<const uint8_t*>(bytes.data()));
+    const float outliers[2] = {8.0f, -8.0f};
+    std::memcpy(&bytes[at + 7 * sizeof(float)], &outliers[0], sizeof(float));
+    std::memcpy(&bytes[at + 40 * sizeof(float)], &outliers[1], sizeof(float));
+  }
   std::ofstream(dir / "model.safetensors", std::ios::binary | std::ios::trunc) << bytes;
   return dir.string();
 }
@@ -151,16 +156,31 @@ void round_trip(const std::string& flag, EmbeddingQuant embeddings, const std::s
   EXPECT_EQ(file.get("encoder.layer.0.attention.self.qkv_proj.weight").dtype, DType::I8);
   EXPECT_EQ(file.get("encoder.layer.0.intermediate.dense.weight_scale").dtype, DType::F32);
   EXPECT_EQ(file.metadata().at("version"), kInt8PackageVersion);
-  if (embeddings == EmbeddingQuant::kInt4 && model_dir != kTiny) {
-    // Outlier gamma on dims 7 and 40: those columns are int8, the other 62 nibbles (31 bytes a row).
+  if (model_dir != kTiny) {
+    // Outlier gamma on dims 7 and 40: those embedding columns are int16 apart (int4: the other 62 nibbles,
+    // 31 bytes a row), and the linears fed by the edited norms run those channels in f32.
     EXPECT_EQ(file.metadata().at("embeddings_wide_columns"), "7,40");
-    EXPECT_EQ(file.get("embeddings.word_embeddings.weight").shape, (std::vector<size_t>{20000, 31}));
-    EXPECT_EQ(file.get("embeddings.word_embeddings.weight_scale").shape, (std::vector<size_t>{20000, 1}));
+    const bool int4 = embeddings == EmbeddingQuant::kInt4;
+    EXPECT_EQ(file.get("embeddings.word_embeddings.weight").shape,
+              (std::vector<size_t>{20000, int4 ? size_t{31} : size_t{64}}));
     EXPECT_EQ(file.get("embeddings.word_embeddings.wide_columns").dtype, DType::I32);
+    EXPECT_EQ(file.get("embeddings.word_embeddings.wide_weight").dtype, DType::I16);
     EXPECT_EQ(file.get("embeddings.word_embeddings.wide_weight").shape, (std::vector<size_t>{20000, 2}));
     EXPECT_EQ(file.get("embeddings.word_embeddings.wide_scale").dtype, DType::F32);
+    for (const char* linear :
+         {"encoder.layer.0.attention.self.qkv_proj", "encoder.layer.0.intermediate.dense",
+          "encoder.layer.1.attention.self.qkv_proj"}) {
+      const TensorView& cols = file.get(std::string(linear) + ".outlier_columns");
+      std::vector<int32_t> c(cols.numel());
+      std::memcpy(c.data(), cols.data, cols.nbytes);
+      EXPECT_EQ(c, (std::vector<int32_t>{7, 40})) << linear;
+      EXPECT_EQ(file.get(std::string(linear) + ".outlier_weight").shape[0], 2u) << linear;
+    }
+    EXPECT_FALSE(file.has("encoder.layer.1.intermediate.dense.outlier_columns"));  // its norm is unedited
+    EXPECT_FALSE(file.has("encoder.layer.0.output.dense.outlier_columns"));        // not fed by a norm
   } else {
     EXPECT_FALSE(file.has("embeddings.word_embeddings.wide_columns"));
+    EXPECT_FALSE(file.has("encoder.layer.0.attention.self.qkv_proj.outlier_columns"));
   }
 
   // A package cannot be read as fp32.
@@ -170,6 +190,7 @@ void round_trip(const std::string& flag, EmbeddingQuant embeddings, const std::s
 
 TEST(Int8Package, ConvertRoundTripTiny) {
   round_trip("", EmbeddingQuant::kInt8);
+  round_trip("", EmbeddingQuant::kInt8, tiny_with_outliers());
 }
 
 TEST(Int8Package, ConvertRoundTripTinyInt4Embeddings) {
@@ -177,25 +198,25 @@ TEST(Int8Package, ConvertRoundTripTinyInt4Embeddings) {
   round_trip(" --embeddings int4", EmbeddingQuant::kInt4, tiny_with_outliers());
 }
 
-TEST(Int8Package, Int4WideColumns) {
+TEST(Int8Package, OutlierChannels) {
   std::vector<float> g(64, 1.0f);
-  EXPECT_TRUE(int4_wide_columns(g.data(), g.size()).empty());
+  EXPECT_TRUE(outlier_channels(g.data(), g.size()).empty());
   g[40] = -8.0f;  // |gamma| counts
   g[3] = 2.5f;
   g[9] = 2.0f;  // not above 2 x median
-  EXPECT_EQ(int4_wide_columns(g.data(), g.size()), (std::vector<size_t>{3, 40}));
-  // At most kInt4MaxWide: the largest |gamma|, ties to the lower index, returned ascending.
+  EXPECT_EQ(outlier_channels(g.data(), g.size()), (std::vector<size_t>{3, 40}));
+  // At most kMaxOutlierChannels: the largest |gamma|, ties to the lower index, returned ascending.
   std::vector<float> many(256, 1.0f);
   for (size_t j = 0; j < 40; ++j) many[6 * j] = j == 30 ? 9.0f : 5.0f;
-  const auto wide = int4_wide_columns(many.data(), many.size());
-  ASSERT_EQ(wide.size(), kInt4MaxWide);
+  const auto wide = outlier_channels(many.data(), many.size());
+  ASSERT_EQ(wide.size(), kMaxOutlierChannels);
   std::vector<size_t> expect;
   for (size_t j = 0; j < 15; ++j) expect.push_back(6 * j);
   expect.push_back(180);
   EXPECT_EQ(wide, expect);
 }
 
-// Int4 rows as the encoder looks them up: the wide column within half an int8 step, the rest within a
+// Int4 rows as the encoder looks them up: the wide columns within half an int16 step, the rest within a
 // 4-bit step; a corrupt wide_columns tensor is refused naming the file.
 TEST(Int8Package, Int4EmbeddingRows) {
   ModelFiles files = ModelFiles::from_directory(tiny_with_outliers());
@@ -211,7 +232,7 @@ TEST(Int8Package, Int4EmbeddingRows) {
         SafetensorsModel::from_file(SafetensorsFile::parse(bytes.data(), bytes.size(), "pkg"));
     const auto e = EmbeddingTable::from_package(package, vocab, hidden);
     ASSERT_EQ(e.mode(), EmbeddingTable::Mode::kInt4);
-    EXPECT_EQ(e.bytes(), vocab * (31 + 2 + 2) + 16);
+    EXPECT_EQ(e.bytes(), vocab * (31 + 2 + 2 * 2) + 16);
     float wide_amax[2] = {0.0f, 0.0f};
     for (size_t r = 0; r < vocab; ++r)
       for (size_t c = 0; c < 2; ++c)
@@ -225,8 +246,9 @@ TEST(Int8Package, Int4EmbeddingRows) {
         if (j != 7 && j != 40) amax = std::max(amax, std::fabs(table[r * hidden + j]));
       for (size_t j = 0; j < hidden; ++j) {
         const float x = table[r * hidden + j], d = std::fabs(row[j] - x);
-        const float bound = j == 7    ? wide_amax[0] / 254 * 1.001f
-                            : j == 40 ? wide_amax[1] / 254 * 1.001f
+        // Half an int16 step, plus f32 rounding of values up to amax.
+        const float bound = j == 7    ? wide_amax[0] * (1.0f / 65534 + 1e-6f)
+                            : j == 40 ? wide_amax[1] * (1.0f / 65534 + 1e-6f)
                                       : amax / 7 * 1.35f;
         EXPECT_LE(d, bound) << r << " " << j;
         err2 += double{d} * d;
@@ -245,7 +267,7 @@ TEST(Int8Package, Int4EmbeddingRows) {
     EmbeddingTable::from_package(package, vocab, hidden);
     ADD_FAILURE() << "corrupt wide_columns accepted";
   } catch (const Error& err) {
-    EXPECT_NE(std::string(err.what()).find("pkg: int4 wide_columns must be ascending"), std::string::npos)
+    EXPECT_NE(std::string(err.what()).find("pkg: wide_columns must be ascending"), std::string::npos)
         << err.what();
   }
 }

@@ -3,11 +3,13 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <vector>
 
 #include "kernels/gelu.h"
 #include "kernels/gemm_f32.h"
+#include "kernels/gemm_f32_gathered_k.h"
 #include "kernels/layer_norm.h"
 #include "kernels/matmul_f32.h"
 #include "kernels/softmax.h"
@@ -54,6 +56,32 @@ TEST(GemmF32, WritesNothingPastTheOutput) {
   std::vector<float> y(rows * out + 4, -7.0f);
   gemm_f32_simd(x.data(), rows, PackedWeightsF32(w.data(), out, in), nullptr, y.data());
   for (size_t i = rows * out; i < y.size(); ++i) EXPECT_EQ(y[i], -7.0f);
+}
+
+// The f32 outlier-channel part of int8 layers: SIMD128 and scalar give the same bytes on ragged n, any k
+// (0 adds nothing), strided x; the result is y + x[:, cols]·wt within f32 rounding.
+TEST(GemmF32GatheredK, SimdMatchesScalarOnRaggedShapes) {
+  uint32_t seed = 11;
+  for (size_t rows : {1, 3, 7})
+    for (size_t n : {1, 3, 4, 5, 13, 64, 67})
+      for (const std::vector<int32_t>& cols :
+           std::vector<std::vector<int32_t>>{{}, {2}, {0, 5}, {1, 7, 40}}) {
+        const size_t stride = 48, k = cols.size();
+        const auto x = uniform_floats(rows * stride, 8.0f, seed++);
+        const auto wt = uniform_floats(k * n, 0.5f, seed++);
+        const auto y0 = uniform_floats(rows * n, 1.0f, seed++);
+        auto a = y0, b = y0;
+        gemm_f32_gathered_k_simd(x.data(), rows, stride, cols.data(), k, wt.data(), n, a.data());
+        gemm_f32_gathered_k_scalar(x.data(), rows, stride, cols.data(), k, wt.data(), n, b.data());
+        ASSERT_EQ(0, std::memcmp(a.data(), b.data(), a.size() * sizeof(float)))
+            << rows << "x" << n << " k " << k;
+        for (size_t r = 0; r < rows; ++r)
+          for (size_t j = 0; j < n; ++j) {
+            double want = y0[r * n + j];
+            for (size_t c = 0; c < k; ++c) want += double{x[r * stride + cols[c]]} * wt[c * n + j];
+            EXPECT_NEAR(a[r * n + j], want, 1e-4) << r << " " << j;
+          }
+      }
 }
 
 TEST(LayerNorm, SimdMatchesScalar) {

@@ -45,10 +45,6 @@ DebertaV2Layout DebertaV2Layout::of(const DebertaV2Config& config) {
       // Applied once at load to the relative embeddings, not to a LayerNorm output: no smoothing.
       if (config.c2p) layer.pos_key = linear_spec(p + "attention.self.pos_key_proj", ah, hidden);
       if (config.p2c) layer.pos_query = linear_spec(p + "attention.self.pos_query_proj", ah, hidden);
-      for (auto* pos : {&layer.pos_key, &layer.pos_query})
-        if (*pos) (*pos)->load_time_rows = ah;
-    } else if (config.relative_attention && (config.c2p || config.p2c)) {
-      layer.qkv.load_time_rows = 2 * ah;  // its query and key rows project the relative embeddings too
     }
     layer.attention_output = linear_spec(p + "attention.output.dense", hidden, ah);
     layer.attention_norm = layer_norm_spec(p + "attention.output.LayerNorm", hidden);

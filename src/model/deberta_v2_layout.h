@@ -34,9 +34,6 @@ struct LinearSpec {
   std::vector<std::string> parts;
   // The LayerNorm whose output is this layer's input, if any: its scales steer int8 smoothing.
   std::optional<LayerNormSpec> input_norm;
-  // Rows [0, load_time_rows) are also applied once at load, in f32, to the relative embeddings (the position
-  // projections): an int8 package keeps them closer to f32 than the hot path needs (int8_format.h).
-  size_t load_time_rows = 0;
 };
 
 struct DebertaV2LayerSpec {

@@ -3,25 +3,24 @@
 // int8 is asked of a float model, the very same bytes), read by int8_package.h and embedding_table.h.
 //
 // model.int8.safetensors (an ordinary safetensors file; tensor names without any "deberta." prefix):
-//   <linear>.weight        I8  [n_pad, k_pad]  int8 W' = W / smooth (per input column; 0 where smooth is 0),
-//                                               symmetric per output channel, stored in the packed layout
-//                                               named by __metadata__ "layout" (i8_packed_nr4kr8.h), so the
-//                                               encoder runs it in place
-//   <linear>.weight_scale  F32 [n]             per output channel: W'[n, :] ≈ weight[n, :] * weight_scale[n]
-//   <linear>.bias          F32 [n]
-//   <linear>.input_smooth  F32 [k]             (only where it is not all 1) activations are quantized as
-//                                               round(x_j * input_smooth_j / s_token); 0 on outlier channels
-//   <linear>.outlier_columns  I32 [K]          (linears fed by a LayerNorm, K >= 1 outlier channels of it)
-//   <linear>.outlier_weight   F32 [K, n]       those columns of W, run in f32: y += x[:, cols] ·
-//   outlier_weight Q/K/V of a layer are fused along the output dim: encoder.layer.L.attention.self.qkv_proj
-//   ([3·H, H]). Word embeddings: the K "wide" columns (outlier_channels of embeddings.LayerNorm's |gamma|,
-//   which amplifies their error into the network) apart, at int16 per column; the rest
-//     int8:  .weight        I8 [V, H] (0 in the wide columns) + .weight_scale F32 [V] (per row, narrow
-//     columns) int4:  .weight        U8 [V, ceil(N/2)]  two's-complement nibbles of the N = H - K narrow
-//     columns in
-//                                              order (narrow element 2i in the low nibble)
-//            .weight_scale  F16 [V, ceil(N/kInt4Group)]  one scale per group of kInt4Group narrow values
-//     .wide_columns  I32 [K]  ascending;  .wide_weight I16 [V, K];  .wide_scale F32 [K]
+//   <linear>.weight           I8 [n_pad, k_pad]  int8 W' = W / smooth per input column (0 where smooth is 0),
+//                             symmetric per output channel, in the packed layout named by __metadata__
+//                             "layout" (i8_packed_nr4kr8.h), so the encoder runs it in place
+//   <linear>.weight_scale     F32 [n]  per output channel: W'[n, :] ~ weight[n, :] * weight_scale[n]
+//   <linear>.bias             F32 [n]
+//   <linear>.input_smooth     F32 [k]  (where not all 1) activations are quantized as
+//                             round(x_j * input_smooth_j / s_token); 0 on outlier channels
+//   <linear>.outlier_columns  I32 [K]  (linears fed by a LayerNorm) that norm's outlier channels
+//   <linear>.outlier_weight   F32 [K, n]  their columns of W, run in f32: y += x[:, cols] * outlier_weight
+//   Q/K/V of a layer are fused along the output dim: encoder.layer.L.attention.self.qkv_proj ([3*H, H]).
+//   Word embeddings: the K "wide" columns (outlier_channels of embeddings.LayerNorm's |gamma|, which
+//   amplifies their error into the network) apart at int16 per column; the other columns
+//     int8:  .weight        I8 [V, H] (0 in the wide columns)
+//            .weight_scale  F32 [V, ceil(H / kInt8Group)]  one scale per group of kInt8Group columns
+//     int4:  .weight        U8 [V, ceil(N / 2)]  two's-complement nibbles of the N = H - K narrow
+//                           columns in order (narrow element 2i in the low nibble)
+//            .weight_scale  F16 [V, ceil(N / kInt4Group)]  one scale per group of kInt4Group narrow values
+//     .wide_columns  I32 [K] ascending;  .wide_weight  I16 [V, K];  .wide_scale  F32 [K]
 //                    (per column: value = wide_weight * wide_scale). Absent when K = 0.
 //   LayerNorms, rel_embeddings, position / token type embeddings: F32 as in the source.
 // __metadata__: format, version ("3"; packages of older versions must be converted again), scheme, layout

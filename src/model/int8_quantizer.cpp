@@ -100,19 +100,6 @@ class PackageBuilder {
     add_f32(name + ".bias", d.bias, {n});
     if (!smooth.empty() && std::any_of(smooth.begin(), smooth.end(), [](float c) { return c != 1.0f; }))
       add_f32(name + ".input_smooth", smooth, {k});
-    if (spec.load_time_rows) {
-      // What int8 left of the rows projected at load, itself in int8: those rows reach ~16 bits.
-      const size_t rows = spec.load_time_rows;
-      std::vector<float> residual(rows * k);
-      for (size_t r = 0; r < rows; ++r)
-        for (size_t j = 0; j < k; ++j)
-          residual[r * k + j] = folded[r * k + j] - static_cast<float>(q[r * k + j]) * scales[r];
-      std::vector<int8_t> rq(rows * k);
-      std::vector<float> rs(rows);
-      quantize_weights_i8(residual.data(), rows, k, rq.data(), rs.data());
-      tensors_.push_back({name + ".weight_residual", DType::I8, {rows, k}, bytes_of(rq.data(), rq.size())});
-      add_f32(name + ".residual_scale", rs, {rows});
-    }
     if (outliers.empty()) return;
     std::vector<int32_t> cols(outliers.begin(), outliers.end());
     std::vector<float> wt(outliers.size() * n);  // [K, n]: column c of W, n contiguous

@@ -45,16 +45,6 @@ std::unique_ptr<LinearI8> LinearI8::from_package(const SafetensorsModel& package
   layer->bias_ = f32_tensor(package, name + ".bias", out, v.n_pad);
   if (package.has(name + ".input_smooth"))
     layer->smooth_ = f32_tensor(package, name + ".input_smooth", in, in);
-  if (package.has(name + ".weight_residual")) {
-    const TensorView& r = package.get(name + ".weight_residual");
-    const size_t rows = r.shape.size() == 2 ? r.shape[0] : 0;
-    if (r.dtype != DType::I8 || rows == 0 || rows > out || r.shape[1] != in)
-      fail(r.file, "tensor " + name + ".weight_residual must be I8 [R, " + std::to_string(in) +
-                       "] with 1 <= R <= " + std::to_string(out) + ", got " + dtype_name(r.dtype) + " " +
-                       shape_string(r.shape));
-    layer->residual_ = reinterpret_cast<const int8_t*>(r.data);
-    layer->residual_scale_ = f32_tensor(package, name + ".residual_scale", rows, rows);
-  }
   if (package.has(name + ".outlier_columns")) {
     const TensorView& c = package.get(name + ".outlier_columns");
     const TensorView& wt = package.get(name + ".outlier_weight");
@@ -127,13 +117,9 @@ std::vector<float> LinearI8::dequantized(size_t first, size_t count) const {
   for (size_t r = 0; r < count; ++r) {
     i8_packed_nr4kr8::unpack_row(view_.packed, first + r, view_.k, view_.k_pad, row.data());
     // x·c·(W/c): the input factor folds back into the column; outlier columns are f32 as stored.
-    const size_t n = first + r;
-    const int8_t* res = n < residual_scale_.size() ? residual_ + n * view_.k : nullptr;
-    for (size_t j = 0; j < view_.k; ++j) {
-      float v = static_cast<float>(row[j]) * scales_[n];
-      if (res) v += static_cast<float>(res[j]) * residual_scale_[n];
-      w[r * view_.k + j] = v * (smooth_.empty() ? 1.0f : smooth_[j]);
-    }
+    for (size_t j = 0; j < view_.k; ++j)
+      w[r * view_.k + j] =
+          static_cast<float>(row[j]) * scales_[first + r] * (smooth_.empty() ? 1.0f : smooth_[j]);
     for (size_t c = 0; c < outlier_cols_.size(); ++c)
       w[r * view_.k + static_cast<size_t>(outlier_cols_[c])] = outlier_weight_[c * view_.n + first + r];
   }

@@ -64,10 +64,7 @@ class LinearI8 final : public Linear {
   std::vector<float> smooth_;          // in, or empty (0 on outlier channels)
   std::vector<int32_t> outlier_cols_;  // input channels run in f32 (int8_format.h), ascending, or empty
   std::vector<float> outlier_weight_;  // [outlier_cols_.size(), n]
-  // Rows [0, residual_scale_.size()) are also applied at load: their int8 residual (a view into the package).
-  const int8_t* residual_ = nullptr;
-  std::vector<float> residual_scale_;
-  std::vector<int32_t> wsum_;  // n_pad, when scratch->gemm is set (I8WeightsView::wsum)
+  std::vector<int32_t> wsum_;          // n_pad, when scratch->gemm is set (I8WeightsView::wsum)
   std::shared_ptr<I8Scratch> scratch_;
 };
 

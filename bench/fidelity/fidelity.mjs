@@ -6,7 +6,7 @@
 // compared with this one sentence by sentence (--compare).
 //
 //   node bench/fidelity/fidelity.mjs [--model base2|full] [--model-dir DIR] [--embeddings int8,int4]
-//        [--ort | --no-ort] [--every N] [--limit N] [--worst K] [--out FILE.json] [--compare OLD.json]
+//        [--ort | --no-ort] [--every N] [--limit N] [--worst K] [--out FILE.json[.gz]] [--compare OLD.json[.gz]]
 //
 // Variants: `int8` / `int4` are the public API (js/, WASM SIMD128, one thread) with dtype 'int8' — int8 word
 // embeddings quantized at load, or the package kfembed-convert writes with --embeddings int4; `ort` is
@@ -21,6 +21,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import zlib from 'node:zlib';
 import { load } from '../../js/index.js';
 import { korNluSentences } from '../tokenizer/corpus.mjs';
 
@@ -203,7 +204,8 @@ for (const v of variants) {
 }
 
 if (compareFile) {
-  const old = JSON.parse(fs.readFileSync(compareFile, 'utf8'));
+  const raw = fs.readFileSync(compareFile);
+  const old = JSON.parse((compareFile.endsWith('.gz') ? zlib.gunzipSync(raw) : raw).toString('utf8'));
   const oldAt = new Map(old.sentences.map((s, i) => [`${s.max_len}\t${s.text}`, i]));
   console.log(`\ncompared with ${compareFile} (sentences present in both)`);
   for (const v of variants) {
@@ -224,7 +226,7 @@ if (outFile) {
     commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
   } catch { /* not a checkout */ }
   const round = (x) => Number(x.toFixed(9));
-  fs.writeFileSync(outFile, JSON.stringify({
+  const json = JSON.stringify({
     model: preset,
     model_dir: modelDir,
     commit,
@@ -234,6 +236,7 @@ if (outFile) {
     fp32_seconds: round(seconds.fp32),
     sentences: items.map((it, i) => ({ text: it.text, max_len: it.maxLen, tokens: tokens[i].length, source: it.source })),
     cosine: Object.fromEntries(variants.map((v) => [v, Array.from(cos[v], round)])),
-  }) + '\n');
+  }) + '\n';
+  fs.writeFileSync(outFile, outFile.endsWith('.gz') ? zlib.gzipSync(json, { level: 9 }) : json);
   console.log(`\nwrote ${outFile}`);
 }

@@ -199,7 +199,7 @@ for (const v of variants) {
   console.log(`\n${worstCount} worst for ${v} (other variants' cosine on the same sentence)`);
   for (const i of order) {
     const others = variants.filter((w) => w !== v).map((w) => `${w} ${fmt(cos[w][i])}`).join(', ');
-    console.log(`  ${fmt(cos[v][i])}  ${String(tokens[i].length).padStart(3)} tok  [${others}]  ${short(items[i].text)}`);
+    console.log(`  ${fmt(cos[v][i])}  ${String(tokens[i].length).padStart(3)} tok  ${others ? `[${others}]  ` : ''}${short(items[i].text)}`);
   }
 }
 
@@ -217,6 +217,9 @@ if (compareFile) {
     const better = pairs.filter(([i, j]) => cos[v][i] > old.cosine[v][j] + 1e-6).length;
     console.log(`  ${v.padEnd(6)} ${pairs.length} sentences: min ${fmt(then.min)} → ${fmt(now.min)}, mean ${fmt(then.mean)} → ${fmt(now.mean)};` +
       ` ${better} better, ${worse} worse (by > 1e-6)`);
+    const drops = pairs.map(([i, j]) => [i, cos[v][i] - old.cosine[v][j], old.cosine[v][j]]).filter(([, d]) => d < -1e-6)
+      .sort((a, b) => a[1] - b[1]).slice(0, 5);
+    for (const [i, d, was] of drops) console.log(`      ${fmt(was)} → ${fmt(cos[v][i])} (${d.toExponential(1)})  ${short(items[i].text)}`);
   }
 }
 

@@ -311,7 +311,10 @@ struct Emb {
            std::to_string(bits) + "/" + std::to_string(group) + (asym ? "a" : "s");
   }
 };
-enum class Pos { kF32, kInt8 };
+// Position projections: from float weights, from the shipped package's dequantized weights, or from weights
+// quantized as the split scheme would store them (no smoothing; per output channel over all but the 3 largest-|γ|
+// input channels, those 3 with their own per-output-channel scale).
+enum class Pos { kF32, kInt8, kSplit8 };
 
 float round_to_f16(float v) {  // round to nearest even half-precision value (normal range)
   if (v == 0.0f) return 0.0f;
@@ -538,7 +541,23 @@ std::unique_ptr<kf::Linear> ProbeSource::linear(const kf::LinearSpec& spec) cons
 }
 
 kf::DenseF32 ProbeSource::dense(const kf::LinearSpec& spec, size_t first, size_t count) const {
-  return pos_ == Pos::kInt8 ? probe_.pkg(EmbBase::kInt8).dense(spec, first, count) : probe_.fp().dense(spec, first, count);
+  if (pos_ == Pos::kInt8) return probe_.pkg(EmbBase::kInt8).dense(spec, first, count);
+  kf::DenseF32 d = probe_.fp().dense(spec, first, count);
+  if (pos_ == Pos::kSplit8) {
+    const ProbeLinear* l = probe_.linear(spec.name);
+    const std::vector<size_t> kept = l->kept_channels(Scheme{Act::kSym, 8, Wq::kChannel8, Smooth::kNone, 3});
+    std::vector<float> narrow(spec.in), wide(kept.size());
+    for (size_t r = 0; r < count; ++r) {
+      float* row = d.weight.data() + r * spec.in;
+      std::copy(row, row + spec.in, narrow.begin());
+      for (size_t k = 0; k < kept.size(); ++k) wide[k] = row[kept[k]], narrow[kept[k]] = 0.0f;
+      fake_sym_row(narrow.data(), spec.in, 8);
+      fake_sym_row(wide.data(), wide.size(), 8);
+      std::copy(narrow.begin(), narrow.end(), row);
+      for (size_t k = 0; k < kept.size(); ++k) row[kept[k]] = wide[k];
+    }
+  }
+  return d;
 }
 
 std::shared_ptr<kf::I8Scratch> ProbeSource::scratch() const { return probe_.pkg(EmbBase::kInt8).scratch(); }
@@ -624,7 +643,8 @@ Config parse_config(const std::string& text) {
       c.emb.wide = wide.empty() ? EmbWide::kPackage : wide == "wf32" ? EmbWide::kF32 : wide == "wf16" ? EmbWide::kF16
                    : wide == "wi16" ? EmbWide::kI16 : (kf::fail("config", "emb=" + value), EmbWide::kF32);
     } else if (key == "pos") {
-      c.pos = value == "f32" ? Pos::kF32 : value == "int8" ? Pos::kInt8 : (kf::fail("config", "pos=" + value), Pos::kF32);
+      c.pos = value == "f32" ? Pos::kF32 : value == "int8" ? Pos::kInt8 : value == "split8" ? Pos::kSplit8
+              : (kf::fail("config", "pos=" + value), Pos::kF32);
     } else {
       c.overrides.emplace_back(key, parse_scheme(value));
     }

@@ -366,7 +366,7 @@ class Probe {
     pkg8_ = build(kf::EmbeddingQuant::kInt8);
     {
       const auto g = fp_->floats(layout_.embeddings_norm.weight);
-      wide_ = kf::int4_wide_columns(g.data(), config_.hidden_size);
+      wide_ = kf::outlier_channels(g.data(), config_.hidden_size);
     }
     if (with_int4) pkg4_ = build(kf::EmbeddingQuant::kInt4);
     for (size_t l = 0; l < layout_.layers.size(); ++l) {
@@ -464,7 +464,7 @@ class Probe {
     const kf::DebertaV2LayerSpec& ls = layout_.layers[layer];
     if (kind == Kind::kAttnOut || kind == Kind::kFfnOut) {
       const auto g = fp_->floats(kind == Kind::kAttnOut ? ls.attention_norm.weight : ls.output_norm.weight);
-      p->out_wide = kf::int4_wide_columns(g.data(), g.size());
+      p->out_wide = kf::outlier_channels(g.data(), g.size());
     }
     p->recorder = &recorder_;
     by_name_[spec.name] = p.get();

@@ -47,12 +47,10 @@ for (let round = 0; round < rounds; round++) {
       times[r.name][L].push(performance.now() - t0);
     }
   }
-  if (round % 3 === 0) {
-    for (const r of runtimes) {
-      const t0 = performance.now();
-      await r.model.encode(batch);
-      times[r.name].batch.push(performance.now() - t0);
-    }
+  for (const r of round % 2 ? runtimes : [...runtimes].reverse()) {
+    const t0 = performance.now();
+    await r.model.encode(batch);
+    times[r.name].batch.push(performance.now() - t0);
   }
 }
 console.log(`base2 int8, ${rounds} rounds, medians (ms); other = ${path.resolve(other)}`);

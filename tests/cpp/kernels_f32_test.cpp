@@ -62,7 +62,7 @@ TEST(GemmF32, WritesNothingPastTheOutput) {
 // (0 adds nothing), strided x; the result is y + x[:, cols]·wt within f32 rounding.
 TEST(GemmF32GatheredK, SimdMatchesScalarOnRaggedShapes) {
   uint32_t seed = 11;
-  for (size_t rows : {1, 3, 7})
+  for (size_t rows : {1, 3, 7, 9, 17})
     for (size_t n : {1, 3, 4, 5, 13, 64, 67})
       for (const std::vector<int32_t>& cols :
            std::vector<std::vector<int32_t>>{{}, {2}, {0, 5}, {1, 7, 40}}) {

@@ -13,6 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-web';
 import { load } from '../../js/index.js';
+import { median, textOfLength, timeAsync } from './timing.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const REF = path.resolve(ROOT, '../shared/reference');
@@ -32,22 +33,7 @@ function referenceModel(preset) {
   }
   return dir;
 }
-const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
-async function timeAsync(fn) {
-  const t0 = performance.now();
-  await fn();
-  return performance.now() - t0;
-}
 
-/** A text that tokenizes to exactly `length` ids: a one-piece word repeated. */
-function textOfLength(model, length) {
-  for (const word of ['있다', '한', '남자가', '그', '수']) {
-    if (model.tokenize(word).length !== 3) continue;
-    const text = Array(length - 2).fill(word).join(' ');
-    if (model.tokenize(text).length === length) return text;
-  }
-  throw new Error(`no single-token word found for L=${length}`);
-}
 
 // --- base2: kfembed vs onnxruntime-web -------------------------------------------------------------------
 const base2 = referenceModel('base2');

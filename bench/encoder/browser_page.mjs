@@ -2,23 +2,9 @@
 // (relaxedSimd: false) and onnxruntime-web (wasm, 1 thread) on the same token ids, interleaved rounds.
 import * as kfembed from '/js/index.js';
 import * as ort from '/ort/ort.wasm.min.mjs';
+import { median, textOfLength, timeAsync as time } from '/bench/timing.mjs';
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
-async function time(fn) {
-  const t0 = performance.now();
-  await fn();
-  return performance.now() - t0;
-}
 
-/** A text that tokenizes to exactly `length` ids: a one-piece word repeated. */
-function textOfLength(model, length) {
-  for (const word of ['있다', '한', '남자가', '그', '수']) {
-    if (model.tokenize(word).length !== 3) continue;
-    const text = Array(length - 2).fill(word).join(' ');
-    if (model.tokenize(text).length === length) return text;
-  }
-  throw new Error(`no single-token word found for L=${length}`);
-}
 
 window.benchBase2 = async ({ model, onnx, lengths, rounds }) => {
   const relaxed = await kfembed.load(model, { cache: false, maxSeqLength: 512 });

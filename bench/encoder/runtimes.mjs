@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { korNluSentences } from '../tokenizer/corpus.mjs';
+import { median, textOfLength } from './timing.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const argv = process.argv.slice(2);
@@ -16,7 +17,6 @@ if (!other || other.startsWith('--')) throw new Error('usage: node bench/encoder
 const modelDir = arg('--model-dir', path.join(os.tmpdir(), 'kfembed-ref-base2'));
 const rounds = Number(arg('--rounds', 15));
 const LENGTHS = [16, 32, 64, 128];
-const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
 const runtimes = [
   { name: 'this', dir: ROOT },
@@ -26,16 +26,8 @@ for (const r of runtimes) {
   const { load } = await import(pathToFileURL(path.join(r.dir, 'js/index.js')).href);
   r.model = await load(modelDir, { dtype: 'int8', cache: false });
 }
-// A text of L tokens ([CLS] and [SEP] included): corpus words until the tokenizer gives L ids (the last word
-// may overshoot by a piece or two; the lengths are printed).
 const corpus = korNluSentences().slice(0, 2000);
-const words = corpus.join(' ').split(' ');
-const texts = {};
-for (const L of LENGTHS) {
-  let t = '';
-  for (let i = 0; runtimes[0].model.tokenize(t).length < L; i++) t += `${words[i]} `;
-  texts[L] = t;
-}
+const texts = Object.fromEntries(LENGTHS.map((L) => [L, textOfLength(runtimes[0].model, L)]));
 const batch = corpus.slice(0, 256);
 const times = Object.fromEntries(runtimes.map((r) => [r.name, { batch: [], ...Object.fromEntries(LENGTHS.map((L) => [L, []])) }]));
 for (let round = 0; round < rounds; round++) {

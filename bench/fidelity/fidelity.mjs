@@ -22,7 +22,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
-import { load } from '../../js/index.js';
+import { load, similarity } from '../../js/index.js';
 import { korNluSentences } from '../tokenizer/corpus.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -113,17 +113,7 @@ async function ortEncode(ids) {
   return Float32Array.from(v, (x) => x / L);
 }
 
-function cosine(a, b) {
-  let d = 0;
-  let x = 0;
-  let y = 0;
-  for (let i = 0; i < a.length; i++) {
-    d += a[i] * b[i];
-    x += a[i] * a[i];
-    y += b[i] * b[i];
-  }
-  return d / Math.sqrt(x * y);
-}
+const cosine = similarity;
 
 // --- run ---------------------------------------------------------------------------------------------------
 const tokens = new Array(items.length);

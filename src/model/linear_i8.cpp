@@ -63,6 +63,10 @@ std::unique_ptr<LinearI8> LinearI8::from_package(const SafetensorsModel& package
         fail(c.file, "tensor " + name + ".outlier_columns must be ascending input channels below " +
                          std::to_string(in) + ", got " + std::to_string(layer->outlier_cols_[i]) + " at " +
                          std::to_string(i));
+    for (int32_t col : layer->outlier_cols_)  // else the int8 product would count the channel a second time
+      if (layer->smooth_.empty() || layer->smooth_[static_cast<size_t>(col)] != 0.0f)
+        fail(c.file, "tensor " + name + ".outlier_columns: channel " + std::to_string(col) +
+                         " runs in f32, so its input_smooth must be 0");
     // The package bytes may be unaligned for f32 loads: the (small) columns are copied.
     layer->outlier_weight_.resize(k * out);
     std::memcpy(layer->outlier_weight_.data(), wt.data, k * out * sizeof(float));

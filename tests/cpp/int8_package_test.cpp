@@ -23,6 +23,7 @@
 #include "model/config.h"
 #include "model/embedding_table.h"
 #include "model/int8_quantizer.h"
+#include "model/linear_i8.h"
 #include "model/model_files.h"
 #include "model/safetensors.h"
 #include "model/sentence_encoder.h"
@@ -269,6 +270,31 @@ TEST(Int8Package, Int4EmbeddingRows) {
   } catch (const Error& err) {
     EXPECT_NE(std::string(err.what()).find("pkg: wide_columns must be ascending"), std::string::npos)
         << err.what();
+  }
+}
+
+// Outlier columns that are out of range, not ascending, or not zeroed in input_smooth are refused, naming the
+// tensor.
+TEST(Int8Package, CorruptOutlierColumnsRefused) {
+  ModelFiles files = ModelFiles::from_directory(tiny_with_outliers());
+  const auto config = DebertaV2Config::parse(files.text("config.json"));
+  const std::vector<uint8_t> good = build_int8_safetensors(config, SafetensorsModel::open(files), {});
+  const std::string name = "encoder.layer.0.intermediate.dense";
+  for (int32_t bad : {64, 3, -1}) {  // beyond in; a channel whose input_smooth is 1; negative
+    std::vector<uint8_t> bytes = good;
+    const auto file = SafetensorsFile::parse(bytes.data(), bytes.size(), "pkg");
+    const size_t at = static_cast<size_t>(file.get(name + ".outlier_columns").data - bytes.data());
+    std::memcpy(bytes.data() + at, &bad, sizeof bad);  // first of {7, 40}
+    const auto package =
+        SafetensorsModel::from_file(SafetensorsFile::parse(bytes.data(), bytes.size(), "pkg"));
+    try {
+      LinearI8::from_package(package, name, config.intermediate_size, config.hidden_size,
+                             std::make_shared<I8Scratch>());
+      ADD_FAILURE() << bad << " accepted";
+    } catch (const Error& err) {
+      EXPECT_EQ(std::string(err.what()).rfind("pkg: tensor " + name + ".outlier_columns", 0), 0u)
+          << err.what();
+    }
   }
 }
 

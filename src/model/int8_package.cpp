@@ -28,7 +28,9 @@ std::unique_ptr<Linear> Int8Package::linear(const LinearSpec& spec) const {
 }
 
 DenseF32 Int8Package::dense(const LinearSpec& spec, size_t first, size_t count) const {
-  const auto layer = LinearI8::from_package(tensors_, spec.name, spec.out, spec.in, scratch_);
+  // A load-time view that never runs: its own empty scratch, so no relaxed-SIMD weight sums are computed.
+  const auto layer =
+      LinearI8::from_package(tensors_, spec.name, spec.out, spec.in, std::make_shared<I8Scratch>());
   DenseF32 d;
   d.weight = layer->dequantized(first, count);
   d.bias.assign(layer->bias() + first, layer->bias() + first + count);

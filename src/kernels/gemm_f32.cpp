@@ -113,18 +113,26 @@ inline void micro_kernel(const float* x, size_t ldx, const float* panel, size_t 
 }  // namespace
 
 void gemm_f32_simd(const float* x, size_t rows, const PackedWeightsF32& w, const float* bias, float* y) {
+  gemm_f32_simd_columns(x, rows, w, bias, y, 0, w.out());
+}
+
+void gemm_f32_simd_columns(const float* x, size_t rows, const PackedWeightsF32& w, const float* bias, float* y,
+                           size_t col_begin, size_t col_end) {
   const size_t in = w.in(), out = w.out();
+  col_end = std::min(col_end, out);
+  if (col_begin >= col_end) return;
   if (in == 0) {  // degenerate: the product is empty, only the bias remains
     for (size_t r = 0; r < rows; ++r)
-      for (size_t o = 0; o < out; ++o) y[r * out + o] = bias ? bias[o] : 0.0f;
+      for (size_t o = col_begin; o < col_end; ++o) y[r * out + o] = bias ? bias[o] : 0.0f;
     return;
   }
+  const size_t p0 = col_begin / kPanel, p1 = (col_end + kPanel - 1) / kPanel;
   for (size_t k0 = 0; k0 < in; k0 += kBlockK) {
     const size_t k1 = std::min(in, k0 + kBlockK);
     const bool first = k0 == 0;
-    for (size_t p = 0; p < w.panels(); ++p) {
+    for (size_t p = p0; p < p1; ++p) {
       const size_t col0 = p * kPanel;
-      const size_t cols = std::min(kPanel, out - col0);
+      const size_t cols = std::min(kPanel, col_end - col0);
       float bias8[kPanel] = {};
       if (first && bias) std::copy(bias + col0, bias + col0 + cols, bias8);
       const float* panel = w.panel(p);

@@ -33,9 +33,18 @@ void gemm_f32_scalar(const float* x, size_t rows, const float* w, const float* b
 // SIMD128, register-blocked 4 rows × 8 columns and blocked over k so a panel slice stays in L1. `bias` may be
 // null; `y` must not alias `x`.
 void gemm_f32_simd(const float* x, size_t rows, const PackedWeightsF32& w, const float* bias, float* y);
+// Only the output columns [col_begin, col_end) of y (row stride still w.out()); col_begin a multiple of kPanel.
+// Each column's sum runs in the same order as in the whole product, so column blocks computed apart (one per
+// thread) give the whole product's bytes.
+void gemm_f32_simd_columns(const float* x, size_t rows, const PackedWeightsF32& w, const float* bias, float* y,
+                           size_t col_begin, size_t col_end);
 
 inline void gemm_f32(const float* x, size_t rows, const PackedWeightsF32& w, const float* bias, float* y) {
   gemm_f32_simd(x, rows, w, bias, y);
+}
+inline void gemm_f32_columns(const float* x, size_t rows, const PackedWeightsF32& w, const float* bias,
+                             float* y, size_t col_begin, size_t col_end) {
+  gemm_f32_simd_columns(x, rows, w, bias, y, col_begin, col_end);
 }
 
 }  // namespace kfembed

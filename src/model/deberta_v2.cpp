@@ -115,9 +115,40 @@ void DebertaV2Encoder::size_workspace() {
   if (scratch_) scratch_->reserve(n, std::max(config_.intermediate_size, std::max(hidden, heads_all)));
   ws_.context.resize(n * heads_all);
   ws_.ffn.resize(n * config_.intermediate_size);
-  ws_.scores.resize(n * n);
-  ws_.kt.resize(config_.attention_head_size * n);
-  ws_.rel.resize(kRelBlock * (n + kRelBlock));
+  ws_.first_row.resize(n);
+  ws_.heads.resize(1);
+  size_head_scratch(ws_.heads[0]);
+}
+
+void DebertaV2Encoder::size_head_scratch(HeadScratch& hs) const {
+  const size_t n = max_seq_length_;
+  hs.scores.resize(n * n);
+  hs.kt.resize(config_.attention_head_size * n);
+  hs.rel.resize(kRelBlock * (n + kRelBlock));
+}
+
+void DebertaV2Encoder::set_threads(size_t threads) {
+  threads = std::min(std::max<size_t>(threads, 1), ThreadPool::max_threads());
+  if (threads == this->threads()) return;
+  pool_.reset();
+  if (threads == 1) return;
+  pool_ = std::make_unique<ThreadPool>(threads);
+  const size_t n = max_seq_length_, hidden = config_.hidden_size, ah = config_.all_head_size();
+  if (scratch_)
+    scratch_->reserve(n, std::max(config_.intermediate_size, std::max(hidden, ah)),
+                      std::max(config_.intermediate_size, std::max(hidden, 3 * ah)), pool_->size());
+  const size_t old = ws_.heads.size();
+  ws_.heads.resize(std::max(old, pool_->size()));
+  for (size_t t = old; t < ws_.heads.size(); ++t) size_head_scratch(ws_.heads[t]);
+}
+
+template <class Body>
+void DebertaV2Encoder::for_row_blocks(size_t n, size_t align, Body&& body) {
+  const size_t blocks = threads();
+  parallel_for(pool_.get(), blocks, [&](size_t b, size_t) {
+    const BlockRange r = block_range(n, blocks, align, b);
+    if (r.begin < r.end) body(r.begin, r.end - r.begin);
+  });
 }
 
 size_t DebertaV2Encoder::weight_bytes() const {
@@ -159,20 +190,29 @@ void DebertaV2Encoder::embed(const int32_t* ids, const size_t* lengths, size_t c
 // gathered per (i, j); p2c likewise per block of key rows with pos_query; context = softmax(S) · V.
 void DebertaV2Encoder::attention(const Layer& layer, const float* x, const size_t* lengths, size_t count,
                                  size_t total) {
-  const size_t ah = config_.all_head_size();
+  const size_t ah = config_.all_head_size(), heads = config_.num_attention_heads;
   // q, k, v rows of all packed sequences, side by side in one [total, 3·ah] buffer.
-  layer.qkv->apply(x, total, ws_.qkv.data());
+  if (pool_) {
+    layer.qkv->apply_parallel(x, total, ws_.qkv.data(), *pool_);
+  } else {
+    layer.qkv->apply(x, total, ws_.qkv.data());
+  }
   const float* q = ws_.qkv.data();
   const float* k = q + ah;
   const float* v = q + 2 * ah;
   const size_t stride = 3 * ah;
-  for (size_t s = 0, row = 0; s < count; row += lengths[s++])
-    attend(layer, q + row * stride, k + row * stride, v + row * stride, stride, lengths[s],
-           ws_.context.data() + row * ah);
+  size_t* first_row = ws_.first_row.data();
+  for (size_t s = 0, row = 0; s < count; row += lengths[s++]) first_row[s] = row;
+  // One task per (sequence, head): each writes its own columns of its own context rows.
+  parallel_for(pool_.get(), count * heads, [&](size_t task, size_t thread) {
+    const size_t s = task / heads, h = task % heads, row = first_row[s];
+    attend_head(layer, q + row * stride, k + row * stride, v + row * stride, stride, lengths[s], h,
+                ws_.context.data() + row * ah, ws_.heads[thread]);
+  });
 }
 
-void DebertaV2Encoder::attend(const Layer& layer, const float* q, const float* k, const float* v,
-                              size_t stride, size_t n, float* context) {
+void DebertaV2Encoder::attend_head(const Layer& layer, const float* q, const float* k, const float* v,
+                                   size_t stride, size_t n, size_t h, float* context, HeadScratch& hs) const {
   const size_t ah = config_.all_head_size(), d = config_.attention_head_size;
   const float inv_scale = 1.0f / std::sqrt(static_cast<float>(d * config_.scale_factor()));
   const bool c2p = config_.relative_attention && config_.c2p;
@@ -181,52 +221,50 @@ void DebertaV2Encoder::attend(const Layer& layer, const float* q, const float* k
   // offset index of distance i − j is (i − j) + base
   const uint32_t* offset = rel_table_.offset.data();
   const size_t base = rel_table_.max_len - 1;
-  float* scores = ws_.scores.data();
-  float* kt = ws_.kt.data();
-  float* rel = ws_.rel.data();
-  for (size_t h = 0; h < config_.num_attention_heads; ++h) {
-    const size_t col = h * d;
-    transpose_f32(k + col, stride, n, d, kt, n);
-    matmul_f32(q + col, stride, kt, n, n, n, d, scores, n);
-    if (c2p) {
-      const float* pk = layer.pos_key.data() + col * rows;  // [d, rows]
-      for (size_t i0 = 0; i0 < n; i0 += kRelBlock) {
-        const size_t m = std::min(kRelBlock, n - i0);
-        // distances i − j over the block: [i0 − (n − 1), i0 + m − 1]
-        const size_t lo = offset[i0 + base - (n - 1)], hi = offset[i0 + m - 1 + base];
-        const size_t w = hi - lo + 1;
-        matmul_f32(q + i0 * stride + col, stride, pk + lo, rows, m, w, d, rel, w);
-        for (size_t r = 0; r < m; ++r) {
-          const size_t i = i0 + r;
-          float* s = scores + i * n;
-          const float* t = rel + r * w;
-          const uint32_t* off = offset + i + base;  // *(off − j) is the row of (i, j)
-          for (size_t j = 0; j < n; ++j) s[j] += t[*(off - j) - lo];
-        }
+  float* scores = hs.scores.data();
+  float* kt = hs.kt.data();
+  float* rel = hs.rel.data();
+  const size_t col = h * d;
+  transpose_f32(k + col, stride, n, d, kt, n);
+  matmul_f32(q + col, stride, kt, n, n, n, d, scores, n);
+  if (c2p) {
+    const float* pk = layer.pos_key.data() + col * rows;  // [d, rows]
+    for (size_t i0 = 0; i0 < n; i0 += kRelBlock) {
+      const size_t m = std::min(kRelBlock, n - i0);
+      // distances i − j over the block: [i0 − (n − 1), i0 + m − 1]
+      const size_t lo = offset[i0 + base - (n - 1)], hi = offset[i0 + m - 1 + base];
+      const size_t w = hi - lo + 1;
+      matmul_f32(q + i0 * stride + col, stride, pk + lo, rows, m, w, d, rel, w);
+      for (size_t r = 0; r < m; ++r) {
+        const size_t i = i0 + r;
+        float* s = scores + i * n;
+        const float* t = rel + r * w;
+        const uint32_t* off = offset + i + base;  // *(off − j) is the row of (i, j)
+        for (size_t j = 0; j < n; ++j) s[j] += t[*(off - j) - lo];
       }
     }
-    if (p2c) {
-      const float* pq = layer.pos_query.data() + col * rows;
-      for (size_t j0 = 0; j0 < n; j0 += kRelBlock) {
-        const size_t m = std::min(kRelBlock, n - j0);
-        // distances i − j over the block: [−(j0 + m − 1), n − 1 − j0]
-        const size_t lo = offset[base - (j0 + m - 1)], hi = offset[n - 1 - j0 + base];
-        const size_t w = hi - lo + 1;
-        matmul_f32(k + j0 * stride + col, stride, pq + lo, rows, m, w, d, rel, w);
-        for (size_t i = 0; i < n; ++i) {
-          float* s = scores + i * n + j0;
-          const uint32_t* off = offset + i + base - j0;  // off[−jj] is the row of (i, j0 + jj)
-          for (size_t jj = 0; jj < m; ++jj) s[jj] += rel[jj * w + *(off - jj) - lo];
-        }
-      }
-    }
-    for (size_t i = 0; i < n; ++i) {
-      float* s = scores + i * n;
-      for (size_t j = 0; j < n; ++j) s[j] *= inv_scale;
-      softmax(s, nullptr, n);
-    }
-    matmul_f32(scores, n, v + col, stride, n, d, n, context + col, ah);
   }
+  if (p2c) {
+    const float* pq = layer.pos_query.data() + col * rows;
+    for (size_t j0 = 0; j0 < n; j0 += kRelBlock) {
+      const size_t m = std::min(kRelBlock, n - j0);
+      // distances i − j over the block: [−(j0 + m − 1), n − 1 − j0]
+      const size_t lo = offset[base - (j0 + m - 1)], hi = offset[n - 1 - j0 + base];
+      const size_t w = hi - lo + 1;
+      matmul_f32(k + j0 * stride + col, stride, pq + lo, rows, m, w, d, rel, w);
+      for (size_t i = 0; i < n; ++i) {
+        float* s = scores + i * n + j0;
+        const uint32_t* off = offset + i + base - j0;  // off[−jj] is the row of (i, j0 + jj)
+        for (size_t jj = 0; jj < m; ++jj) s[jj] += rel[jj * w + *(off - jj) - lo];
+      }
+    }
+  }
+  for (size_t i = 0; i < n; ++i) {
+    float* s = scores + i * n;
+    for (size_t j = 0; j < n; ++j) s[j] *= inv_scale;
+    softmax(s, nullptr, n);
+  }
+  matmul_f32(scores, n, v + col, stride, n, d, n, context + col, ah);
 }
 
 const float* DebertaV2Encoder::forward(const int32_t* ids, size_t n,
@@ -257,16 +295,31 @@ const float* DebertaV2Encoder::run(const int32_t* ids, const size_t* lengths, si
   };
   embed(ids, lengths, count, n, x);
   record(x);
+  auto linear = [&](const Linear& l, const float* in, float* out) {
+    if (pool_) {
+      l.apply_parallel(in, n, out, *pool_);
+    } else {
+      l.apply(in, n, out);
+    }
+  };
+  // out = LayerNorm(a + residual), row by row.
+  auto norm = [&](const Norm& nm, const float* a, const float* residual, float* out) {
+    for_row_blocks(n, 1, [&](size_t r0, size_t rows) {
+      layer_norm(a + r0 * hidden, residual + r0 * hidden, nm.gamma.data(), nm.beta.data(), rows, hidden,
+                 config_.layer_norm_eps, out + r0 * hidden);
+    });
+  };
+  float* ffn = ws_.ffn.data();
   for (const Layer& layer : layers_) {
     attention(layer, x, lengths, count, n);
-    layer.attention_output->apply(ws_.context.data(), n, tmp);
-    layer_norm(tmp, x, layer.attention_norm.gamma.data(), layer.attention_norm.beta.data(), n, hidden,
-               config_.layer_norm_eps, attn);
-    layer.intermediate->apply(attn, n, ws_.ffn.data());
-    gelu(ws_.ffn.data(), n * config_.intermediate_size, ws_.ffn.data());
-    layer.output->apply(ws_.ffn.data(), n, tmp);
-    layer_norm(tmp, attn, layer.output_norm.gamma.data(), layer.output_norm.beta.data(), n, hidden,
-               config_.layer_norm_eps, x);
+    linear(*layer.attention_output, ws_.context.data(), tmp);
+    norm(layer.attention_norm, tmp, x, attn);
+    linear(*layer.intermediate, attn, ffn);
+    // Element blocks start at multiples of 16, so each element takes the same SIMD path as in one call.
+    for_row_blocks(n * config_.intermediate_size, 16,
+                   [&](size_t e0, size_t count_e) { gelu(ffn + e0, count_e, ffn + e0); });
+    linear(*layer.output, ffn, tmp);
+    norm(layer.output_norm, tmp, attn, x);
     record(x);
   }
   return x;

@@ -13,6 +13,7 @@
 #include "model/embedding_table.h"
 #include "model/linear.h"
 #include "model/relative_position.h"
+#include "parallel/thread_pool.h"
 
 namespace kfembed {
 
@@ -44,6 +45,13 @@ class DebertaV2Encoder {
 
   size_t weight_bytes() const;
 
+  // Runs later passes on `threads` threads (the caller's included; 1 = none started, capped at
+  // ThreadPool::max_threads()): GEMM column blocks, attention per (sequence, head), LayerNorm and GELU per
+  // block of rows. The hidden states are bit-identical for every thread count. Sizes the per-thread
+  // workspace once; allocates nothing per pass.
+  void set_threads(size_t threads);
+  size_t threads() const { return pool_ ? pool_->size() : 1; }
+
  private:
   struct Norm {
     std::vector<float> gamma, beta;
@@ -57,11 +65,16 @@ class DebertaV2Encoder {
     std::vector<float> pos_key, pos_query;
   };
   // Preallocated buffers of the forward pass, sized once for max_seq_length.
-  struct Workspace {
-    std::vector<float> x, attn, qkv, context, tmp, ffn;
+  // One thread's buffers for attending one head.
+  struct HeadScratch {
     std::vector<float> scores;  // [n, n] of one head
     std::vector<float> kt;      // one head's keys transposed, [head_size, n]
     std::vector<float> rel;     // relative-position products of one block, [kRelBlock, ≤ n + kRelBlock]
+  };
+  struct Workspace {
+    std::vector<float> x, attn, qkv, context, tmp, ffn;
+    std::vector<size_t> first_row;   // of each packed sequence
+    std::vector<HeadScratch> heads;  // one per thread
   };
   static constexpr size_t kRelBlock = 4;  // query (c2p) or key (p2c) rows per relative-position product
 
@@ -71,11 +84,16 @@ class DebertaV2Encoder {
   // LayerNorm-ed relative embeddings rows reachable at max_seq_length (empty without relative attention).
   std::vector<float> relative_embeddings(const WeightSource& weights, const DebertaV2Layout& layout);
   void size_workspace();
+  void size_head_scratch(HeadScratch& hs) const;
+  // body(first_row, row_count) over blocks of the n rows, one per thread.
+  template <class Body>
+  void for_row_blocks(size_t n, size_t align, Body&& body);
   // Writes the attention context of every packed sequence into ws_.context ([total, all_head_size]).
   void attention(const Layer& layer, const float* x, const size_t* lengths, size_t count, size_t total);
-  // One sequence of n tokens: q, k, v rows with row stride `stride`; context rows [n, all_head_size].
-  void attend(const Layer& layer, const float* q, const float* k, const float* v, size_t stride, size_t n,
-              float* context);
+  // Head h of one sequence of n tokens: q, k, v rows with row stride `stride`; writes the head's columns of
+  // the context rows [n, all_head_size].
+  void attend_head(const Layer& layer, const float* q, const float* k, const float* v, size_t stride, size_t n,
+                   size_t h, float* context, HeadScratch& hs) const;
 
   DebertaV2Config config_;
   size_t max_seq_length_ = 0;
@@ -87,6 +105,7 @@ class DebertaV2Encoder {
   std::vector<Layer> layers_;
   RelativePositionTable rel_table_;
   Workspace ws_;
+  std::unique_ptr<ThreadPool> pool_;  // null: one thread
 };
 
 }  // namespace kfembed

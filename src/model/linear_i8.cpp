@@ -7,12 +7,16 @@
 #include "kernels/gemm_i8_f32_nr4kr8_relaxed.h"
 #include "kernels/quantize_scaled.h"
 #include "model/safetensors.h"
+#include "parallel/thread_pool.h"
 
 namespace kfembed {
 
 namespace {
 
 constexpr size_t kWidenMinRows = 16;
+// Column blocks of apply_parallel start at multiples of 16 channels: whole 4-channel blocks of the packed
+// layout, and halves of whole blocks for Strassen's split.
+constexpr size_t kColumnAlign = 16;
 
 std::vector<float> f32_tensor(const SafetensorsModel& package, const std::string& name, size_t size,
                               size_t pad) {
@@ -82,31 +86,85 @@ std::unique_ptr<LinearI8> LinearI8::from_package(const SafetensorsModel& package
   return layer;
 }
 
-void LinearI8::apply(const float* x, size_t rows, float* y) const {
-  apply_int8(x, rows, y);
-  gemm_f32_gathered_k(x, rows, view_.k, outlier_cols_.data(), outlier_cols_.size(), outlier_weight_.data(),
-                      view_.n, y);
+void I8Scratch::reserve(size_t rows, size_t in, size_t out, size_t thread_count) {
+  if (q.size() < rows * in) q.resize(rows * in);
+  if (scales.size() < rows) scales.resize(rows);
+  if (threads.size() < thread_count) threads.resize(thread_count);
+  const size_t k_pad = i8_packed_nr4kr8::padded_k(in);
+  const size_t block = thread_count > 1 ? block_range(out, thread_count, kColumnAlign, 0).end : 0;
+  for (I8ThreadScratch& ts : threads) {
+    if (ts.panel.size() < i8_packed_nr4kr8::kNR * k_pad) ts.panel.resize(i8_packed_nr4kr8::kNR * k_pad);
+    ts.strassen.reserve(rows, k_pad);
+    if (thread_count > 1) {
+      if (ts.y.size() < rows * block) ts.y.resize(rows * block);
+      if (gemm && ts.q.size() < rows * in) ts.q.resize(rows * in);
+    }
+  }
 }
 
-void LinearI8::apply_int8(const float* x, size_t rows, float* y) const {
-  int8_t* q = scratch_->q.data();
-  float* s = scratch_->scales.data();
-  quantize_rows_i8_scaled(x, rows, view_.k, smooth_.empty() ? nullptr : smooth_.data(), q, s);
+void LinearI8::apply(const float* x, size_t rows, float* y) const {
+  quantize(x, rows);
+  gemm(scratch_->q.data(), rows, view_, y, scratch_->threads[0]);
+  gemm_f32_gathered_k(x, rows, view_.k, outlier_cols_.data(), outlier_cols_.size(), outlier_weight_.data(),
+                      view_.n, view_.n, y);
+}
+
+void LinearI8::apply_parallel(const float* x, size_t rows, float* y, ThreadPool& pool) const {
+  const size_t threads = pool.size();
+  const size_t block = block_range(view_.n, threads, kColumnAlign, 0).end;
+  if (threads == 1 || scratch_->threads.size() < threads || scratch_->threads[0].y.size() < rows * block ||
+      (scratch_->gemm && scratch_->threads[0].q.size() < rows * view_.k)) {
+    apply(x, rows, y);
+    return;
+  }
+  quantize(x, rows);
+  pool.run(threads, [&](size_t b, size_t t) {
+    const BlockRange cols = block_range(view_.n, threads, kColumnAlign, b);
+    if (cols.begin == cols.end) return;
+    const size_t count = cols.end - cols.begin;
+    I8ThreadScratch& ts = scratch_->threads[t];
+    I8WeightsView w = view_;  // the column block: whole 4-channel blocks of the packed layout
+    w.n = count;
+    w.n_pad = i8_packed_nr4kr8::padded_n(count);
+    w.packed = view_.packed + cols.begin * view_.k_pad;
+    w.scales = view_.scales + cols.begin;
+    w.bias = view_.bias + cols.begin;
+    if (view_.wsum) w.wsum = view_.wsum + cols.begin;
+    const int8_t* q = scratch_->q.data();
+    if (scratch_->gemm) {
+      std::memcpy(ts.q.data(), q, rows * view_.k);
+      q = ts.q.data();
+    }
+    gemm(q, rows, w, ts.y.data(), ts);
+    gemm_f32_gathered_k(x, rows, view_.k, outlier_cols_.data(), outlier_cols_.size(),
+                        outlier_weight_.data() + cols.begin, view_.n, count, ts.y.data());
+    for (size_t r = 0; r < rows; ++r)
+      std::memcpy(y + r * view_.n + cols.begin, ts.y.data() + r * count, count * sizeof(float));
+  });
+}
+
+void LinearI8::quantize(const float* x, size_t rows) const {
+  quantize_rows_i8_scaled(x, rows, view_.k, smooth_.empty() ? nullptr : smooth_.data(), scratch_->q.data(),
+                          scratch_->scales.data());
+}
+
+void LinearI8::gemm(const int8_t* q, size_t rows, const I8WeightsView& w, float* y, I8ThreadScratch& ts) const {
+  const float* s = scratch_->scales.data();
   // Relaxed SIMD: the plain kernel at every row count. Strassen's operands are int16 sums, which the
   // int8 relaxed dot cannot take, and the plain relaxed kernel does 2.5× the work per instruction anyway.
   if (scratch_->gemm) {
-    scratch_->gemm(q, s, rows, view_, y);
+    scratch_->gemm(const_cast<int8_t*>(q), s, rows, w, y);
     return;
   }
   // Same bytes either way (see gemm_i8_f32_nr4kr8_strassen.h); Strassen does fewer multiply-adds once rows
   // amortise forming its operands.
-  if (strassen_i8_pays(rows, view_.n, view_.k) && scratch_->strassen.holds(rows, view_.k)) {
-    gemm_i8_f32_nr4kr8_strassen(q, s, rows, view_, y, scratch_->strassen);
+  if (strassen_i8_pays(rows, w.n, w.k) && ts.strassen.holds(rows, w.k)) {
+    gemm_i8_f32_nr4kr8_strassen(q, s, rows, w, y, ts.strassen);
     return;
   }
   // Widening a weight block costs about what one row pair's pass over it saves: worth it from a few pairs.
-  const bool widen = rows >= kWidenMinRows && scratch_->panel.size() >= i8_packed_nr4kr8::kNR * view_.k_pad;
-  gemm_i8_f32_nr4kr8(q, s, rows, view_, y, widen ? scratch_->panel.data() : nullptr);
+  const bool widen = rows >= kWidenMinRows && ts.panel.size() >= i8_packed_nr4kr8::kNR * w.k_pad;
+  gemm_i8_f32_nr4kr8(q, s, rows, w, y, widen ? ts.panel.data() : nullptr);
 }
 
 size_t LinearI8::weight_bytes() const {

@@ -18,22 +18,24 @@ namespace kfembed {
 
 class SafetensorsModel;
 
-// Activation scratch of the int8 layers, sized once at load for the largest [rows, in].
+// What each thread of a parallel int8 layer needs for itself.
+struct I8ThreadScratch {
+  std::vector<int16_t> panel;  // one weight block widened to int16 (gemm_i8_f32_nr4kr8's panel)
+  StrassenI8Scratch strassen;  // operands of gemm_i8_f32_nr4kr8_strassen
+  std::vector<float> y;        // one column block's output [rows, block] (apply_parallel)
+  std::vector<int8_t> q;       // a private copy of the activations for an I8GemmKernel (it may modify them)
+};
+
+// Activation scratch of the int8 layers, sized once at load for the largest [rows, in] (and column block).
 struct I8Scratch {
   std::vector<int8_t> q;
   std::vector<float> scales;
-  std::vector<int16_t> panel;  // one weight block widened to int16 (gemm_i8_f32_nr4kr8's panel)
-  StrassenI8Scratch strassen;  // operands of gemm_i8_f32_nr4kr8_strassen
+  std::vector<I8ThreadScratch> threads = std::vector<I8ThreadScratch>(1);  // [0]: apply()'s
   // Set before the layers are created: the relaxed-SIMD GEMM that replaces the SIMD128 kernels (plain,
   // panel and Strassen) in every layer sharing this scratch; nullptr → SIMD128.
   I8GemmKernel gemm = nullptr;
-  void reserve(size_t rows, size_t in) {
-    if (q.size() < rows * in) q.resize(rows * in);
-    if (scales.size() < rows) scales.resize(rows);
-    const size_t panel_size = i8_packed_nr4kr8::kNR * i8_packed_nr4kr8::padded_k(in);
-    if (panel.size() < panel_size) panel.resize(panel_size);
-    strassen.reserve(rows, i8_packed_nr4kr8::padded_k(in));
-  }
+  // rows × in activations; with thread_count > 1 also one column block of up to `out` channels per thread.
+  void reserve(size_t rows, size_t in, size_t out = 0, size_t thread_count = 1);
 };
 
 class LinearI8 final : public Linear {
@@ -47,6 +49,9 @@ class LinearI8 final : public Linear {
   size_t out() const override { return view_.n; }
   // rows must fit the scratch (reserved by the owner for max_seq_length). No allocation.
   void apply(const float* x, size_t rows, float* y) const override;
+  // Quantizes x once, then each thread runs one column block (into its own scratch, then copied into y).
+  // Needs the scratch reserved for pool.size() threads, else runs apply(). No allocation.
+  void apply_parallel(const float* x, size_t rows, float* y, ThreadPool& pool) const override;
   size_t weight_bytes() const override;
 
   // The f32 weights this layer effectively applies, rows [first, first + count) of [out, in]:
@@ -58,8 +63,11 @@ class LinearI8 final : public Linear {
  private:
   I8WeightsView view_;
   std::vector<float> scales_, bias_;  // n_pad each (the kernel reads 4 at a time)
-  // The int8 part of apply(): quantize per token (after smooth_), then the int8 GEMM.
-  void apply_int8(const float* x, size_t rows, float* y) const;
+  // Quantizes x per token (after smooth_) into the shared scratch.
+  void quantize(const float* x, size_t rows) const;
+  // The int8 GEMM of the quantized rows with weights w (this layer's or a column block of it) into y [rows,
+  // w.n], with one thread's scratch.
+  void gemm(const int8_t* q, size_t rows, const I8WeightsView& w, float* y, I8ThreadScratch& ts) const;
 
   std::vector<float> smooth_;          // in, or empty (0 on outlier channels)
   std::vector<int32_t> outlier_cols_;  // input channels run in f32 (int8_format.h), ascending, or empty

@@ -77,6 +77,7 @@ SentenceEncoder SentenceEncoder::load(ModelFiles& files, const EncoderOptions& o
     if (options.release_weight_files)
       for (const auto& name : weights.file_names()) files.release(name);
   }
+  encoder.set_threads(options.threads);
   SentenceEncoder result(std::move(tokenizer), std::move(encoder), std::move(st));
   result.int8_package_ = std::move(int8_package);
   return result;

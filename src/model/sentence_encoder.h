@@ -33,6 +33,8 @@ struct EncoderOptions {
   // kInt8: the GEMM of every int8 linear layer when not the built-in SIMD128 family (the relaxed-SIMD
   // kernels, chosen by wasm/relaxed_gemm.cpp's probe). Same vectors bit for bit either way.
   I8GemmKernel int8_gemm = nullptr;
+  // Threads of each pass, the caller's included (DebertaV2Encoder::set_threads): same vectors for any count.
+  size_t threads = 1;
 };
 
 class SentenceEncoder {
@@ -46,6 +48,8 @@ class SentenceEncoder {
   const Tokenizer& tokenizer() const { return tokenizer_; }
   const DebertaV2Config& config() const { return encoder_.config(); }
   const SentenceTransformerConfig& st_config() const { return st_; }
+  // The threads that run each pass (1 where the build has none, whatever was asked).
+  size_t threads() const { return encoder_.threads(); }
 
   // [CLS] … [SEP], truncated to max_seq_length (the [SEP] stays last).
   std::vector<int32_t> tokenize(std::string_view text) const;

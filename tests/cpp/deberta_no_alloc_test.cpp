@@ -59,6 +59,19 @@ TEST(DebertaNoAlloc, EmbedIdsDoesNotAllocate) {
   enc8.embed_batch(packed_ids.data(), lengths.data(), lengths.size(), outs.data());
   for (size_t n : {2, 64, 128}) enc8.embed_ids(ids.data(), n, out.data());
   EXPECT_EQ(g_allocations.load() - before_batch, 0u) << "int8 embed_batch / embed_ids";
+  // With threads: the pool and the per-thread scratch are sized at load, nothing per pass (fp32 and int8).
+  for (auto dtype : {EncoderOptions::DType::kFloat32, EncoderOptions::DType::kInt8}) {
+    EncoderOptions threaded;
+    threaded.dtype = dtype;
+    threaded.threads = 3;
+    ModelFiles files3 = ModelFiles::from_directory(KF_FIXTURES_DIR "/tiny-kf-deberta");
+    SentenceEncoder enc3 = SentenceEncoder::load(files3, threaded);
+    ASSERT_EQ(enc3.threads(), 3u);
+    before_batch = g_allocations.load();
+    enc3.embed_batch(packed_ids.data(), lengths.data(), lengths.size(), outs.data());
+    for (size_t n : {2, 64, 128}) enc3.embed_ids(ids.data(), n, out.data());
+    EXPECT_EQ(g_allocations.load() - before_batch, 0u) << "3 threads, dtype " << static_cast<int>(dtype);
+  }
   // The counter does see allocations: encode() returns a new vector.
   const size_t before = g_allocations.load();
   enc.encode("안녕하세요?");

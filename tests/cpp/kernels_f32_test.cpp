@@ -59,7 +59,7 @@ TEST(GemmF32, WritesNothingPastTheOutput) {
 }
 
 // The f32 outlier-channel part of int8 layers: SIMD128 and scalar give the same bytes on ragged n, any k
-// (0 adds nothing), strided x; the result is y + x[:, cols]·wt within f32 rounding.
+// (0 adds nothing), strided x, a column block of a wider wt; the result is y + x[:, cols]·wt within f32 rounding.
 TEST(GemmF32GatheredK, SimdMatchesScalarOnRaggedShapes) {
   uint32_t seed = 11;
   for (size_t rows : {1, 3, 7, 9, 17})
@@ -68,17 +68,18 @@ TEST(GemmF32GatheredK, SimdMatchesScalarOnRaggedShapes) {
            std::vector<std::vector<int32_t>>{{}, {2}, {0, 5}, {1, 7, 40}}) {
         const size_t stride = 48, k = cols.size();
         const auto x = uniform_floats(rows * stride, 8.0f, seed++);
-        const auto wt = uniform_floats(k * n, 0.5f, seed++);
+        const size_t ldw = n + 5, first = 2;  // the block [first, first + n) of a wider layer
+        const auto wt = uniform_floats(k * ldw, 0.5f, seed++);
         const auto y0 = uniform_floats(rows * n, 1.0f, seed++);
         auto a = y0, b = y0;
-        gemm_f32_gathered_k_simd(x.data(), rows, stride, cols.data(), k, wt.data(), n, a.data());
-        gemm_f32_gathered_k_scalar(x.data(), rows, stride, cols.data(), k, wt.data(), n, b.data());
+        gemm_f32_gathered_k_simd(x.data(), rows, stride, cols.data(), k, wt.data() + first, ldw, n, a.data());
+        gemm_f32_gathered_k_scalar(x.data(), rows, stride, cols.data(), k, wt.data() + first, ldw, n, b.data());
         ASSERT_EQ(0, std::memcmp(a.data(), b.data(), a.size() * sizeof(float)))
             << rows << "x" << n << " k " << k;
         for (size_t r = 0; r < rows; ++r)
           for (size_t j = 0; j < n; ++j) {
             double want = y0[r * n + j];
-            for (size_t c = 0; c < k; ++c) want += double{x[r * stride + cols[c]]} * wt[c * n + j];
+            for (size_t c = 0; c < k; ++c) want += double{x[r * stride + cols[c]]} * wt[c * ldw + first + j];
             EXPECT_NEAR(a[r * n + j], want, 1e-4) << r << " " << j;
           }
       }

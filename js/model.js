@@ -7,11 +7,11 @@ import {
   readConvertedManifest,
   storeConverted,
 } from './converted_cache.js';
-import { isNode } from './env.js';
+import { isNode, resolveThreads } from './env.js';
 import { FileLoader, gatherModelFiles } from './loader.js';
 import { INT8_WEIGHTS_FILE } from './model_layout.js';
 import { throwIfAborted } from './progress.js';
-import { check, instantiateRuntime, writeUtf8, writeUtf8Batch } from './runtime.js';
+import { check, instantiateRuntime, releaseRuntime, writeUtf8, writeUtf8Batch } from './runtime.js';
 import { normalize as normalizeInPlace } from './similarity.js';
 import { openSource } from './source.js';
 import { checkText, checkTexts, checkVectorPair, live, loadOptions } from './validate.js';
@@ -33,6 +33,8 @@ export class SentenceModel {
     this.maxSeqLength = handle.maxSeqLength();
     /** The int8 kernels that run: 'wasm-relaxed-simd' or 'wasm-simd128' (docs/kernels.md). */
     this.backend = handle.backend();
+    /** Threads of each encoder pass (1 unless threads are available: Node, or a cross-origin-isolated page). */
+    this.threads = handle.threads();
   }
 
   #live(method) {
@@ -96,10 +98,11 @@ export class SentenceModel {
     return this.#runtime ? this.#runtime.HEAPU8.length : 0;
   }
 
-  /** Frees the model's WASM instance; later calls throw. */
+  /** Frees the model's WASM instance and ends its threads; later calls throw. */
   dispose() {
-    this.#handle?.delete();
+    this.#handle?.delete(); // joins the encoder's threads
     this.#handle = null;
+    releaseRuntime(this.#runtime);
     this.#runtime = null;
   }
 }
@@ -112,44 +115,50 @@ export class SentenceModel {
  * package instead of the float files, and the next int8 load of that URL runs from it (converted_cache.js).
  */
 export async function loadModel(source, options, { keepTexts = [], http } = {}) {
-  const { dtype, maxSeqLength, onProgress, signal, cache, relaxedSimd } = loadOptions(options);
+  const { dtype, maxSeqLength, onProgress, signal, cache, relaxedSimd, threads: requested } = loadOptions(options);
   throwIfAborted(signal);
   const files = await openSource(source, http);
-  const runtime = await instantiateRuntime({ relaxed: relaxedSimd && dtype === 'int8' });
-  throwIfAborted(signal);
-  const base = files.describe();
-  const warn = (message, _error, url) => {
-    const file = url?.startsWith(base) ? url.slice(base.length) : '';
-    onProgress?.({ file, loaded: 0, total: 0, phase: 'cache-warning', message: url ? `${url}: ${message}` : message });
-  };
-  const store = files.cacheable ? await openModelCache(cache, warn) : null;
-  const convert = store !== null && dtype === 'int8';
-  const context = { runtime, store, onProgress, signal, keepTexts, maxSeqLength, dtype };
-
-  if (convert) {
-    const cached = await fromConvertedCache(base, context, warn);
-    if (cached) return cached;
-  }
-  return build(files, context, async (loader) => {
-    const { manifest, weightFiles } = await gatherModelFiles(loader, { cacheFloatLayout: !convert });
-    if (!convert || manifest) return undefined;
-    // After the encoder is built: cache what it runs from (the package) plus the text files.
-    return async (handle) => {
-      try {
-        await cacheConverted(base, loader, weightFiles, handle, context);
-      } catch (e) {
-        if (signal?.aborted) throw e;
-        warn(`caching the converted package failed (${e.message}); continuing without caching`, e); // never fails a load
-      }
+  const threads = await resolveThreads(requested);
+  const runtime = await instantiateRuntime({ relaxed: relaxedSimd && dtype === 'int8' && threads === 1, threads });
+  try {
+    throwIfAborted(signal);
+    const base = files.describe();
+    const warn = (message, _error, url) => {
+      const file = url?.startsWith(base) ? url.slice(base.length) : '';
+      onProgress?.({ file, loaded: 0, total: 0, phase: 'cache-warning', message: url ? `${url}: ${message}` : message });
     };
-  });
+    const store = files.cacheable ? await openModelCache(cache, warn) : null;
+    const convert = store !== null && dtype === 'int8';
+    const context = { runtime, store, onProgress, signal, keepTexts, maxSeqLength, dtype, threads };
+
+    if (convert) {
+      const cached = await fromConvertedCache(base, context, warn);
+      if (cached) return cached;
+    }
+    return await build(files, context, async (loader) => {
+      const { manifest, weightFiles } = await gatherModelFiles(loader, { cacheFloatLayout: !convert });
+      if (!convert || manifest) return undefined;
+      // After the encoder is built: cache what it runs from (the package) plus the text files.
+      return async (handle) => {
+        try {
+          await cacheConverted(base, loader, weightFiles, handle, context);
+        } catch (e) {
+          if (signal?.aborted) throw e;
+          warn(`caching the converted package failed (${e.message}); continuing without caching`, e); // never fails a load
+        }
+      };
+    });
+  } catch (e) {
+    releaseRuntime(runtime); // a failed load must not leave threads behind
+    throw e;
+  }
 }
 
 /**
  * One attempt at building the model from `source`: `gather(loader)` loads its files into a fresh ModelFiles
  * and may return `after(handle)`, run once the encoder exists (before the files are freed).
  */
-async function build(source, { runtime, store, onProgress, signal, keepTexts, maxSeqLength, dtype }, gather) {
+async function build(source, { runtime, store, onProgress, signal, keepTexts, maxSeqLength, dtype, threads }, gather) {
   const fileSet = new runtime.ModelFiles();
   const loader = new FileLoader({
     source,
@@ -167,7 +176,7 @@ async function build(source, { runtime, store, onProgress, signal, keepTexts, ma
     const after = await gather(loader);
     throwIfAborted(signal);
     const texts = Object.fromEntries(keepTexts.map((name) => [name, loader.text(name)]));
-    handle = check(runtime.Encoder.load(fileSet, maxSeqLength, dtype, runtime.relaxedWired), source.describe());
+    handle = check(runtime.Encoder.load(fileSet, maxSeqLength, dtype, runtime.relaxedWired, threads), source.describe());
     await after?.(handle);
     throwIfAborted(signal);
     const model = new SentenceModel(runtime, handle);

@@ -5,13 +5,20 @@
 // second module is instantiated on the memory Emscripten creates, and its exports become the main module's
 // "kfembed_relaxed" imports, so the encoder calls them wasm to wasm. Elsewhere those imports are stubs that
 // nothing calls (the C++ side uses SIMD128 unless told the module is wired).
+// A model with threads > 1 gets the threaded runtime instead (kfembed_threads.*, built with -pthread): its
+// memory is shared, and Emscripten starts threads - 1 workers (kfembed_threads.worker.js) when the instance is
+// created, each instantiating the same compiled module on that memory. It runs the SIMD128 kernels.
 import { isNode, nodeModule } from './env.js';
 import createKfembedModule from './wasm/kfembed.mjs';
 
 const WASM_URL = new URL('./wasm/kfembed.wasm', import.meta.url);
 const RELAXED_URL = new URL('./wasm/kfembed_relaxed.wasm', import.meta.url);
+const THREADS_MJS_URL = new URL('./wasm/kfembed_threads.mjs', import.meta.url);
+const THREADS_WASM_URL = new URL('./wasm/kfembed_threads.wasm', import.meta.url);
+const THREADS_WORKER_URL = new URL('./wasm/kfembed_threads.worker.js', import.meta.url);
 let compiled = null;
 let compiledRelaxed = null;
+let compiledThreads = null;
 
 async function wasmBytes(url, what) {
   if (url.protocol === 'file:' && isNode) {
@@ -23,8 +30,8 @@ async function wasmBytes(url, what) {
   return response;
 }
 
-async function compileWasm() {
-  const bytes = await wasmBytes(WASM_URL, 'runtime');
+async function compileWasm(url = WASM_URL, what = 'runtime') {
+  const bytes = await wasmBytes(url, what);
   if (!(bytes instanceof Response)) return WebAssembly.compile(bytes);
   if (typeof WebAssembly.compileStreaming === 'function' &&
       (bytes.headers.get('content-type') || '').startsWith('application/wasm')) {
@@ -40,6 +47,18 @@ export function compiledRuntime() {
     throw e;
   });
   return compiled;
+}
+
+/** The compiled threaded runtime and its factory, loaded on first use. */
+function threadedRuntime() {
+  compiledThreads ??= Promise.all([
+    compileWasm(THREADS_WASM_URL, 'threaded runtime'),
+    import(/* webpackIgnore: true */ /* @vite-ignore */ THREADS_MJS_URL.href).then((m) => m.default),
+  ]).catch((e) => {
+    compiledThreads = null;
+    throw e;
+  });
+  return compiledThreads;
 }
 
 /**
@@ -79,8 +98,11 @@ function wireRelaxed(imports, exports) {
 /**
  * A fresh instance of the runtime (Emscripten module object). With `relaxed`, the relaxed-SIMD module is
  * wired in where it compiles; `runtime.relaxedWired` says whether it was (the encoder's probe then decides).
+ * With `threads` > 1 (the caller checked threadsAvailable()), the threaded runtime with threads - 1 workers
+ * started; `runtime.pthreads` is that count, and releaseRuntime() ends them.
  */
-export async function instantiateRuntime({ relaxed = false } = {}) {
+export async function instantiateRuntime({ relaxed = false, threads = 1 } = {}) {
+  if (threads > 1) return instantiateThreaded(threads);
   const [module, relaxedModule] = await Promise.all([
     compiledRuntime(),
     relaxed ? compiledRelaxedKernels() : null,
@@ -106,7 +128,73 @@ export async function instantiateRuntime({ relaxed = false } = {}) {
     printErr() {},
   });
   runtime.relaxedWired = wired;
+  runtime.pthreads = 0;
   return runtime;
+}
+
+async function instantiateThreaded(threads) {
+  const [[module, factory], NodeWorker] = await Promise.all([threadedRuntime(), isNode ? nodeWorkerClass() : null]);
+  const runtime = await factory({
+    instantiateWasm(imports, done) {
+      WebAssembly.instantiate(module, imports).then((instance) => done(instance, module));
+      return {};
+    },
+    kfembedPthreads: threads - 1,
+    // Where each worker imports the factory from, and the worker script itself (bundlers move files).
+    mainScriptUrlOrBlob: THREADS_MJS_URL.href,
+    locateFile: (file) => (file.endsWith('.worker.js') ? THREADS_WORKER_URL.href : new URL(`./wasm/${file}`, import.meta.url).href),
+    ...(NodeWorker ? { kfembedWorker: NodeWorker } : {}),
+    print() {},
+    printErr() {},
+  });
+  runtime.relaxedWired = false;
+  runtime.pthreads = threads - 1;
+  if (isNode) for (const w of pthreadWorkers(runtime)) w.unref?.(); // an idle model does not keep Node alive
+  return runtime;
+}
+
+function pthreadWorkers(runtime) {
+  const p = runtime.PThread;
+  return p ? [...p.unusedWorkers, ...p.runningWorkers] : [];
+}
+
+/**
+ * Ends what an instance started besides its memory: the workers of a threaded runtime (call after the C++
+ * objects that own threads are deleted, which joins them).
+ */
+export function releaseRuntime(runtime) {
+  if (runtime?.pthreads) {
+    runtime.PThread.terminateAllThreads();
+    for (const w of pthreadWorkers(runtime)) w.terminate();
+  }
+}
+
+// Node has no Web Worker; Emscripten's threaded runtime starts its workers with `new Worker(url)` and talks
+// to them with postMessage / onmessage. This adapts worker_threads to that much of the Web Worker API; the
+// worker side (node_pthread_worker.js) gives Emscripten's worker script the globals it expects.
+let nodeWorker = null;
+function nodeWorkerClass() {
+  nodeWorker ??= nodeModule('worker_threads').then(({ Worker }) => {
+    const bootstrap = new URL('./node_pthread_worker.js', import.meta.url);
+    return class WebWorkerOverNode {
+      #worker;
+      constructor(url) {
+        this.#worker = new Worker(bootstrap, { workerData: { script: String(url), main: THREADS_MJS_URL.href } });
+        this.#worker.on('message', (data) => this.onmessage?.({ data }));
+        this.#worker.on('error', (error) => this.onerror?.(error));
+      }
+      postMessage(message, transfer) {
+        this.#worker.postMessage(message, transfer);
+      }
+      terminate() {
+        this.#worker.terminate();
+      }
+      unref() {
+        this.#worker.unref();
+      }
+    };
+  });
+  return nodeWorker;
 }
 
 /**

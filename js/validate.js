@@ -58,9 +58,15 @@ export function checkMaxLength(value, name, limit = Infinity) {
 const DTYPES = ['int8', 'fp32'];
 
 /** Validates load()'s options before any I/O; returns them with defaults applied. */
+// More threads than this only add contention (the native pool accepts up to 64).
+const MAX_THREADS = 16;
+
 export function loadOptions(options = {}) {
-  const { dtype = 'int8', onProgress, signal, cache = true, worker = false, relaxedSimd = true } = options;
+  const { dtype = 'int8', onProgress, signal, cache = true, worker = false, relaxedSimd = true, threads } = options;
   if (typeof relaxedSimd !== 'boolean') throw new TypeError('load options.relaxedSimd: expected a boolean');
+  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1 && threads <= MAX_THREADS)) {
+    throw new RangeError(`load options.threads: expected an integer from 1 to ${MAX_THREADS}, got ${String(threads)}`);
+  }
   if (!DTYPES.includes(dtype)) throw new RangeError(`load options.dtype: expected 'int8' or 'fp32', got ${dtype}`);
   const maxSeqLength = checkMaxLength(options.maxSeqLength, 'load options.maxSeqLength', 512) ?? 0;
   if (onProgress !== undefined && typeof onProgress !== 'function') {
@@ -69,5 +75,5 @@ export function loadOptions(options = {}) {
   if (cache !== true && cache !== false && (cache === null || typeof cache.open !== 'function')) {
     throw new TypeError('load options.cache: expected a boolean or a CacheStorage (an object with open(name))');
   }
-  return { dtype, maxSeqLength, onProgress, signal, cache, worker: Boolean(worker), relaxedSimd };
+  return { dtype, maxSeqLength, onProgress, signal, cache, worker: Boolean(worker), relaxedSimd, threads };
 }

@@ -30,6 +30,7 @@ async function handle({ id, op, ...args }) {
           dim: model.dim,
           maxSeqLength: model.maxSeqLength,
           backend: model.backend,
+          threads: model.threads,
           wasmMemoryBytes: model.wasmMemoryBytes,
           texts: loaded.texts,
         });

@@ -75,7 +75,7 @@ export class WorkerSentenceModel {
   #tokenizer;
   #wasmMemoryBytes;
 
-  constructor(connection, { dim, maxSeqLength, backend, wasmMemoryBytes }, runtime, tokenizer) {
+  constructor(connection, { dim, maxSeqLength, backend, threads, wasmMemoryBytes }, runtime, tokenizer) {
     this.#connection = connection;
     this.#wasmMemoryBytes = wasmMemoryBytes ?? 0;
     this.#runtime = runtime;
@@ -86,6 +86,8 @@ export class WorkerSentenceModel {
     this.maxSeqLength = maxSeqLength;
     /** The int8 kernels that run in the worker: 'wasm-relaxed-simd' or 'wasm-simd128'. */
     this.backend = backend;
+    /** Threads of each encoder pass in the worker. */
+    this.threads = threads;
   }
 
   #live(method) {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # npm run build: the native build (tests, benches, CLIs) and the WASM runtime of the npm package
-# (js/wasm/kfembed.{mjs,wasm}). `build.sh native` or `build.sh wasm` builds one of them.
+# (js/wasm/kfembed.{mjs,wasm} and the threaded kfembed_threads.{mjs,wasm,worker.js}). `build.sh native` or `build.sh wasm` builds one of them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-all}
@@ -14,4 +14,7 @@ fi
 if [[ $what == all || $what == wasm ]]; then
   emcmake cmake -S . -B build/wasm -DCMAKE_BUILD_TYPE=Release >/dev/null
   cmake --build build/wasm --target kfembed_wasm -j"$jobs"
+  # The threaded runtime (js/wasm/kfembed_threads.*): the same sources with -pthread.
+  emcmake cmake -S . -B build/wasm-threads -DCMAKE_BUILD_TYPE=Release -DKF_WASM_THREADS=ON >/dev/null
+  cmake --build build/wasm-threads --target kfembed_wasm -j"$jobs"
 fi

@@ -109,9 +109,12 @@ class EncoderHandle {
   }
 
   // relaxed: the relaxed-SIMD module is wired in and allowed (js/runtime.js); the probe decides.
-  static val load(ModelFilesHandle& files, size_t max_seq_length, std::string dtype, bool relaxed) {
+  // threads: of each pass (1 in the single-thread runtime whatever is asked; threads() says what runs).
+  static val load(ModelFilesHandle& files, size_t max_seq_length, std::string dtype, bool relaxed,
+                  size_t threads) {
     return guarded([&] {
       kfembed::EncoderOptions options;
+      options.threads = threads;
       const kfembed::wasm::Int8Backend backend = kfembed::wasm::choose_int8_backend(relaxed);
       options.int8_gemm = backend.gemm;
       options.max_seq_length = max_seq_length;
@@ -129,6 +132,7 @@ class EncoderHandle {
   size_t dim() const { return encoder_.dim(); }
   std::string backend() const { return backend_; }
   size_t maxSeqLength() const { return encoder_.max_seq_length(); }
+  size_t threads() const { return encoder_.threads(); }
 
   val inputBuffer(size_t bytes) { return input_.reserve(bytes); }
   // Embeds the UTF-8 text in the input buffer; the vector (dim floats) is then at outputPointer().
@@ -237,6 +241,7 @@ EMSCRIPTEN_BINDINGS(kfembed) {
       .function("dim", &EncoderHandle::dim)
       .function("backend", &EncoderHandle::backend)
       .function("maxSeqLength", &EncoderHandle::maxSeqLength)
+      .function("threads", &EncoderHandle::threads)
       .function("inputBuffer", &EncoderHandle::inputBuffer)
       .function("encodeInput", &EncoderHandle::encodeInput)
       .function("batchLengthsBuffer", &EncoderHandle::batchLengthsBuffer)

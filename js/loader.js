@@ -26,6 +26,8 @@ import {
   WEIGHTS_FILE,
 } from './model_layout.js';
 import { progressReporter, throwIfAborted } from './progress.js';
+import { RangeNotSupportedError } from './fetch_resume.js';
+import { streamQuantize } from './stream_quantize.js';
 
 /** Sink writing one file into a WASM buffer and hashing it in place (see fetch_resume.js for the protocol). */
 export class WasmFileSink {
@@ -250,13 +252,39 @@ async function readManifest(loader) {
 }
 
 /**
+ * The float weights of a Hugging Face layout quantized while they stream (stream_quantize.js) into
+ * `quantize.fileSet` as model.int8.safetensors: model.safetensors, else the shards of its index. Returns the
+ * weight files it read, or null when the source cannot serve byte ranges (then nothing was loaded).
+ */
+async function streamWeights(loader, quantize) {
+  const { source, signal, onProgress } = loader;
+  if (typeof source.readRange !== 'function') return null;
+  const options = { ...quantize, source, configText: loader.text(CONFIG_FILE), onProgress, signal };
+  try {
+    if (await streamQuantize({ ...options, names: [WEIGHTS_FILE], optional: true })) return [WEIGHTS_FILE];
+    const index = await loader.load(SHARD_INDEX_FILE, { optional: true });
+    if (!index) {
+      throw new Error(`${await loader.location(WEIGHTS_FILE)}: file not found, and no ${SHARD_INDEX_FILE} either`);
+    }
+    const shards = shardFiles(loader.text(SHARD_INDEX_FILE), await loader.location(SHARD_INDEX_FILE));
+    await streamQuantize({ ...options, names: shards });
+    return [SHARD_INDEX_FILE, ...shards];
+  } catch (e) {
+    if (!(e instanceof RangeNotSupportedError)) throw e;
+    loader.warn(WEIGHTS_FILE, `${e.message}; loading the float weights whole instead of quantizing them as they stream`);
+    return null;
+  }
+}
+
+/**
  * Loads every file of a model into WASM memory: exactly the files listed in manifest.json (size and SHA-256
  * checked), or, without a manifest, the Hugging Face / sentence-transformers layout (`cacheFloatLayout`
- * false: its files bypass the cache).
+ * false: its files bypass the cache). `quantize` ({ runtime, fileSet }): an int8 load, whose float weights
+ * are then quantized as they stream rather than loaded whole.
  * @returns {Promise<{ manifest: object | null, weightFiles: string[] }>} weightFiles: the float weight files of
  *   a Hugging Face layout (empty for a manifest)
  */
-export async function gatherModelFiles(loader, { cacheFloatLayout = true } = {}) {
+export async function gatherModelFiles(loader, { cacheFloatLayout = true, quantize = null } = {}) {
   const manifest = await readManifest(loader);
   if (manifest) {
     const parsed = parseManifest(manifest.text, manifest.url);
@@ -270,6 +298,11 @@ export async function gatherModelFiles(loader, { cacheFloatLayout = true } = {})
   for (const name of TEXT_FILES) await loader.load(name, { optional: name !== CONFIG_FILE });
   if (!tokenizerFile((name) => loader.loaded.has(name))) throw noTokenizerError(await loader.location(TOKENIZER_JSON_FILE));
   await loader.load(poolingConfigFile(loader.text(MODULES_FILE), await loader.location(MODULES_FILE)), { optional: true });
+
+  if (quantize) {
+    const weightFiles = await streamWeights(loader, quantize);
+    if (weightFiles) return { manifest: null, weightFiles };
+  }
 
   if (await loader.load(WEIGHTS_FILE, { optional: true })) return { manifest: null, weightFiles: [WEIGHTS_FILE] };
   const index = await loader.load(SHARD_INDEX_FILE, { optional: true });

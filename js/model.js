@@ -130,8 +130,9 @@ export async function loadModel(source, options, { keepTexts = [], http } = {}) 
     const cached = await fromConvertedCache(base, context, warn);
     if (cached) return cached;
   }
-  return build(files, context, async (loader) => {
-    const { manifest, weightFiles } = await gatherModelFiles(loader, { cacheFloatLayout: !convert });
+  return build(files, context, async (loader, fileSet) => {
+    const quantize = dtype === 'int8' ? { runtime, fileSet } : null;
+    const { manifest, weightFiles } = await gatherModelFiles(loader, { cacheFloatLayout: !convert, quantize });
     if (!convert || manifest) return undefined;
     // After the encoder is built: cache what it runs from (the package) plus the text files.
     return async (handle) => {
@@ -146,8 +147,8 @@ export async function loadModel(source, options, { keepTexts = [], http } = {}) 
 }
 
 /**
- * One attempt at building the model from `source`: `gather(loader)` loads its files into a fresh ModelFiles
- * and may return `after(handle)`, run once the encoder exists (before the files are freed).
+ * One attempt at building the model from `source`: `gather(loader, fileSet)` loads its files into a fresh
+ * ModelFiles and may return `after(handle)`, run once the encoder exists (before the files are freed).
  */
 async function build(source, { runtime, store, onProgress, signal, keepTexts, maxSeqLength, dtype }, gather) {
   const fileSet = new runtime.ModelFiles();
@@ -164,7 +165,7 @@ async function build(source, { runtime, store, onProgress, signal, keepTexts, ma
   });
   let handle = null;
   try {
-    const after = await gather(loader);
+    const after = await gather(loader, fileSet);
     throwIfAborted(signal);
     const texts = Object.fromEntries(keepTexts.map((name) => [name, loader.text(name)]));
     handle = check(runtime.Encoder.load(fileSet, maxSeqLength, dtype, runtime.relaxedWired), source.describe());

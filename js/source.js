@@ -3,7 +3,7 @@
 // Both sources offer readText(file) for small files and fetchInto(file, sink) for streaming a file into memory
 // owned elsewhere (WASM); HTTP downloads resume dropped connections (fetch_resume.js).
 import { isNode, nodeModule } from './env.js';
-import { downloadResumable } from './fetch_resume.js';
+import { downloadResumable, fetchRange } from './fetch_resume.js';
 import { progressReporter, throwIfAborted } from './progress.js';
 import { sourceString } from './validate.js';
 
@@ -56,6 +56,34 @@ class FileSystemSource {
     } catch (e) {
       if (optional && e.code === 'ENOENT') return null;
       throw new Error(`${where}: ${e.code === 'ENOENT' ? 'file not found' : e.message}`);
+    }
+  }
+  /**
+   * Bytes [begin, end) of a file (fewer where it ends first) and its size: { bytes, size }; null when
+   * `optional` and absent.
+   */
+  async readRange(file, begin, end, { optional = false } = {}) {
+    const fs = await nodeModule('fs/promises');
+    const where = await this.location(file);
+    let handle;
+    try {
+      handle = await fs.open(where, 'r');
+    } catch (e) {
+      if (optional && e.code === 'ENOENT') return null;
+      throw new Error(`${where}: ${e.code === 'ENOENT' ? 'file not found' : e.message}`);
+    }
+    try {
+      const { size } = await handle.stat();
+      const bytes = new Uint8Array(Math.max(0, Math.min(end, size) - begin));
+      let at = 0;
+      while (at < bytes.length) {
+        const { bytesRead } = await handle.read(bytes, at, bytes.length - at, begin + at);
+        if (bytesRead === 0) throw new Error(`${where}: file shrank while reading`);
+        at += bytesRead;
+      }
+      return { bytes, size };
+    } finally {
+      await handle.close();
     }
   }
   /**
@@ -119,6 +147,13 @@ class HttpSource {
     const sink = new TextSink();
     const length = await this.fetchInto(file, sink, { optional, signal, init: { cache: revalidate ? 'no-cache' : 'no-store' } });
     return length === null ? null : sink.text();
+  }
+  /**
+   * Bytes [begin, end) of a file by a Range request, and its size: { bytes, size }; null when `optional` and
+   * the server says 404. A server that ignores Range throws RangeNotSupportedError (fetch_resume.js).
+   */
+  async readRange(file, begin, end, { optional = false, signal } = {}) {
+    return fetchRange(this.location(file), begin, end, { optional, signal, fetch: this.fetch, retry: this.retry, init: { cache: 'no-store' } });
   }
   /**
    * Streams a file into `sink`, resuming dropped connections. The browser's HTTP cache is bypassed

@@ -61,12 +61,29 @@ export async function pumpBody(body, sink, offset, { limit = null, onChunk, sign
 const RETRYABLE_STATUS = (status) => status >= 500 || status === 408 || status === 429;
 
 /**
- * Downloads `url` into `sink`, resuming by Range after a dropped connection.
+ * What identifies a version of a file, from a response's headers: ETag, X-Repo-Commit (Hugging Face),
+ * Last-Modified, and its size where given; only the fields the host sent.
+ */
+export function validatorsOf(headers, size = null) {
+  const v = {};
+  const etag = headers.get('etag');
+  if (etag) v.etag = etag.replace(/^W\//, '');
+  const commit = headers.get('x-repo-commit');
+  if (commit) v.commit = commit;
+  const modified = headers.get('last-modified');
+  if (modified) v.lastModified = modified;
+  if (size !== null) v.size = size;
+  return v;
+}
+
+/**
+ * Downloads `url` into `sink`, resuming by Range after a dropped connection. `validators` (an object), when
+ * given, receives validatorsOf() the full response.
  * @param {string} url
  * @param {Sink} sink
  * @param {{ file?: string, expectedSize?: number | null, optional?: boolean, onProgress?: Function,
  *           signal?: AbortSignal, retry?: typeof DEFAULT_RETRY, fetch?: typeof fetch,
- *           init?: RequestInit, phase?: string }} [options]
+ *           init?: RequestInit, phase?: string, validators?: object }} [options]
  * @returns {Promise<number | null>} the file's length; null when `optional` and the server said 404/410
  */
 export async function downloadResumable(url, sink, options = {}) {
@@ -141,6 +158,7 @@ export async function downloadResumable(url, sink, options = {}) {
       }
       if (encoded) resumable = false;
       etag = response.headers.get('etag');
+      if (options.validators) Object.assign(options.validators, validatorsOf(response.headers, encoded ? null : length));
       // Content-Length alone is advisory (a transparently decoded body may be longer); the sink may grow.
       restart(expectedSize ?? length);
       limit = expectedSize;

@@ -107,6 +107,8 @@ export class FileLoader {
     this.signal = signal;
     /** name → { address, size, sha256, from: 'cache' | 'network' | 'disk' } */
     this.loaded = new Map();
+    /** name → validators (fetch_resume.js validatorsOf) of each file downloaded: what a conversion was made from */
+    this.provenance = new Map();
   }
 
   get hasher() {
@@ -138,7 +140,9 @@ export class FileLoader {
       if (hit) return this.#done(name, sink, hit, 'cache');
     }
 
+    const validators = {};
     const length = await this.source.fetchInto(name, sink, {
+      validators,
       optional,
       expectedSize: size,
       onProgress: this.onProgress,
@@ -146,6 +150,7 @@ export class FileLoader {
     });
     if (length === null) return null;
     throwIfAborted(this.signal);
+    this.provenance.set(name, { ...validators, size: length });
     const actual = this.hasher.hexdigest();
     if (sha256 !== null && actual !== sha256) {
       throw new Error(`${url}: SHA-256 mismatch: expected ${sha256}, got ${actual} (${length} bytes); the file was not used or cached`);
@@ -259,7 +264,7 @@ async function readManifest(loader) {
 async function streamWeights(loader, quantize) {
   const { source, signal, onProgress } = loader;
   if (typeof source.readRange !== 'function') return null;
-  const options = { ...quantize, source, configText: loader.text(CONFIG_FILE), onProgress, signal };
+  const options = { ...quantize, source, configText: loader.text(CONFIG_FILE), onProgress, signal, provenance: loader.provenance };
   try {
     if (await streamQuantize({ ...options, names: [WEIGHTS_FILE], optional: true })) return [WEIGHTS_FILE];
     const index = await loader.load(SHARD_INDEX_FILE, { optional: true });

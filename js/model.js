@@ -5,6 +5,7 @@ import {
   convertedRoot,
   deleteConverted,
   readConvertedManifest,
+  revalidateConverted,
   storeConverted,
 } from './converted_cache.js';
 import { isNode } from './env.js';
@@ -112,7 +113,7 @@ export class SentenceModel {
  * package instead of the float files, and the next int8 load of that URL runs from it (converted_cache.js).
  */
 export async function loadModel(source, options, { keepTexts = [], http } = {}) {
-  const { dtype, maxSeqLength, onProgress, signal, cache, relaxedSimd } = loadOptions(options);
+  const { dtype, maxSeqLength, onProgress, signal, cache, relaxedSimd, revalidate } = loadOptions(options);
   throwIfAborted(signal);
   const files = await openSource(source, http);
   const runtime = await instantiateRuntime({ relaxed: relaxedSimd && dtype === 'int8' });
@@ -127,7 +128,7 @@ export async function loadModel(source, options, { keepTexts = [], http } = {}) 
   const context = { runtime, store, onProgress, signal, keepTexts, maxSeqLength, dtype };
 
   if (convert) {
-    const cached = await fromConvertedCache(base, context, warn);
+    const cached = await fromConvertedCache(base, context, warn, { source: files, intervalMs: revalidate * 1000 });
     if (cached) return cached;
   }
   return build(files, context, async (loader, fileSet) => {
@@ -181,22 +182,41 @@ async function build(source, { runtime, store, onProgress, signal, keepTexts, ma
   }
 }
 
-/** The model from the cached converted package of `base`, or null (none, or unusable: then deleted). */
-async function fromConvertedCache(base, context, warn) {
-  const { store, signal } = context;
+/**
+ * The model from the cached converted package of `base`, or null (none, unusable or out of date: then
+ * deleted). The source is revalidated (converted_cache.js) while the package loads.
+ */
+async function fromConvertedCache(base, context, warn, { source, intervalMs }) {
+  const { store, signal, onProgress } = context;
   const manifest = await readConvertedManifest(store, base, warn);
   if (!manifest) return null;
   const root = convertedRoot(base);
+  const paths = manifest.files.map((f) => f.path);
+  const check = revalidateConverted(source, store, base, { intervalMs, signal, warn });
+  check.catch(() => {}); // awaited below; an abort surfaces there
+  let built;
   try {
-    return await build(new CachedPackageSource(root), context, async (loader) => {
+    built = await build(new CachedPackageSource(root), context, async (loader) => {
       for (const f of manifest.files) await loader.load(f.path, { size: f.size, sha256: f.sha256 });
     });
   } catch (e) {
     if (signal?.aborted) throw e;
     warn(`${e.message}; deleted the cached converted package, loading ${base} again`, e);
-    await deleteConverted(store, base, manifest.files.map((f) => f.path));
+    await deleteConverted(store, base, paths);
     return null;
   }
+  let verdict;
+  try {
+    verdict = await check;
+  } catch (e) {
+    built.model.dispose();
+    throw e;
+  }
+  if (verdict !== 'changed') return built;
+  built.model.dispose();
+  onProgress?.({ file: '', loaded: 0, total: 0, phase: 'cache-warning', message: `${base}: changed since it was converted; converting it again` });
+  await deleteConverted(store, base, paths);
+  return null;
 }
 
 /**
@@ -222,7 +242,8 @@ async function cacheConverted(base, loader, weightFiles, handle, { runtime, stor
     files.push({ path, size: entry.size, sha256: entry.sha256, bytesAt: heapBytes(entry.address) });
   }
   files.push({ path: INT8_WEIGHTS_FILE, size, sha256, bytesAt: heapBytes(at) });
-  await storeConverted(store, base, files, { signal });
+  const provenance = { checkedAt: Date.now(), files: Object.fromEntries(loader.provenance) };
+  await storeConverted(store, base, files, { signal, provenance });
 }
 
 /** Where load() reads from when no source is given: the original hub repository (quantized while it streams). */

@@ -3,7 +3,7 @@
 // Both sources offer readText(file) for small files and fetchInto(file, sink) for streaming a file into memory
 // owned elsewhere (WASM); HTTP downloads resume dropped connections (fetch_resume.js).
 import { isNode, nodeModule } from './env.js';
-import { downloadResumable, fetchRange } from './fetch_resume.js';
+import { downloadResumable, fetchRange, validatorsOf } from './fetch_resume.js';
 import { progressReporter, throwIfAborted } from './progress.js';
 import { sourceString } from './validate.js';
 
@@ -156,11 +156,24 @@ class HttpSource {
     return fetchRange(this.location(file), begin, end, { optional, signal, fetch: this.fetch, retry: this.retry, init: { cache: 'no-store' } });
   }
   /**
+   * What the server says of a file now, without sending it (revalidating a cached conversion): a HEAD
+   * request; { status, validators } (validatorsOf). Network errors throw.
+   */
+  async head(file, { signal } = {}) {
+    const response = await (this.fetch ?? globalThis.fetch)(this.location(file), { method: 'HEAD', cache: 'no-store', signal });
+    response.body?.cancel().catch(() => {});
+    const length = response.headers.get('content-length');
+    const encoded = (response.headers.get('content-encoding') ?? 'identity').toLowerCase() !== 'identity';
+    const size = !encoded && length !== null && /^\d+$/.test(length) ? Number(length) : null;
+    return { status: response.status, validators: validatorsOf(response.headers, size) };
+  }
+  /**
    * Streams a file into `sink`, resuming dropped connections. The browser's HTTP cache is bypassed
    * (cache: 'no-store'): verified files are kept in the Cache API instead, so storage holds one copy.
    */
-  async fetchInto(file, sink, { optional = false, expectedSize = null, onProgress, signal, init } = {}) {
+  async fetchInto(file, sink, { optional = false, expectedSize = null, onProgress, signal, init, validators } = {}) {
     return downloadResumable(this.location(file), sink, {
+      validators,
       file,
       optional,
       expectedSize,

@@ -65,9 +65,10 @@ class QuantizerSink {
  * Quantizes the weight files `names` of `source` into `fileSet` (model.int8.safetensors). Resolves false,
  * having read nothing else, when `optional` and the first file does not exist.
  * @param {{ runtime: object, fileSet: object, source: object, names: string[], configText: string,
- *           optional?: boolean, onProgress?: Function, signal?: AbortSignal }} options
+ *           optional?: boolean, onProgress?: Function, signal?: AbortSignal, provenance?: Map }} options
+ *   provenance: receives name → validators (fetch_resume.js validatorsOf) of each file streamed
  */
-export async function streamQuantize({ runtime, fileSet, source, names, configText, optional = false, onProgress, signal }) {
+export async function streamQuantize({ runtime, fileSet, source, names, configText, optional = false, onProgress, signal, provenance }) {
   const quantizer = check(runtime.StreamingQuantizer.create(configText, names), 'config.json');
   try {
     const sizes = [];
@@ -103,7 +104,9 @@ export async function streamQuantize({ runtime, fileSet, source, names, configTe
     for (const [i, name] of names.entries()) {
       throwIfAborted(signal);
       const sink = new QuantizerSink(runtime, quantizer, i, await source.location(name), sizes[i]);
-      await source.fetchInto(name, sink, { expectedSize: sizes[i], onProgress, signal });
+      const validators = {};
+      await source.fetchInto(name, sink, { expectedSize: sizes[i], onProgress, signal, validators });
+      provenance?.set(name, { ...validators, size: sizes[i] });
     }
     throwIfAborted(signal);
     check(quantizer.finishInto(fileSet), source.describe());

@@ -55,7 +55,7 @@ describe('Hugging Face layout quantized at load, converted package cached', () =
     expect(keys.filter((k) => /safetensors/.test(k))).toEqual([`${root()}model.int8.safetensors`]);
     expect(keys.some((k) => k.endsWith('/model.safetensors'))).toBe(false);
     expect(keys.filter((k) => !k.startsWith(root()))).toEqual([]);
-    expect(keys.sort()).toEqual([...TEXT_FILES, 'model.int8.safetensors', 'manifest.json'].map((f) => `${root()}${f}`).sort());
+    expect(keys.sort()).toEqual([...TEXT_FILES, 'model.int8.safetensors', 'provenance.json', 'manifest.json'].map((f) => `${root()}${f}`).sort());
     // Manifest written last, in the converter's format, every entry's hash the bytes' hash.
     const puts = cache.log.filter(([op]) => op === 'put').map(([, url]) => url);
     expect(puts.at(-1)).toBe(`${root()}manifest.json`);

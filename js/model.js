@@ -14,7 +14,7 @@ import { INT8_WEIGHTS_FILE } from './model_layout.js';
 import { throwIfAborted } from './progress.js';
 import { check, instantiateRuntime, writeUtf8, writeUtf8Batch } from './runtime.js';
 import { normalize as normalizeInPlace } from './similarity.js';
-import { openSource } from './source.js';
+import { DEFAULT_SOURCE, openSource } from './source.js';
 import { checkText, checkTexts, checkVectorPair, live, loadOptions } from './validate.js';
 
 // Texts per runtime call of encode(array): bounds the UTF-8 and output buffers of one call.
@@ -246,8 +246,7 @@ async function cacheConverted(base, loader, weightFiles, handle, { runtime, stor
   await storeConverted(store, base, files, { signal, provenance });
 }
 
-/** Where load() reads from when no source is given: the original hub repository (quantized while it streams). */
-export const DEFAULT_SOURCE = 'https://huggingface.co/upskyy/kf-deberta-multitask/resolve/main/';
+export { DEFAULT_SOURCE };
 
 /**
  * Loads a sentence-transformers model directory or a converted kfembed package (docs/js-api.md, docs/model-files.md).

@@ -10,6 +10,9 @@ import { sourceString } from './validate.js';
 
 const CHUNK = 1 << 20;
 
+/** Where load() reads from when no source is given: the original hub repository (quantized while it streams). */
+export const DEFAULT_SOURCE = 'https://huggingface.co/upskyy/kf-deberta-multitask/resolve/main/';
+
 function withSlash(s) {
   return s.endsWith('/') ? s : `${s}/`;
 }

@@ -71,6 +71,10 @@ export async function startServer(mounts, { extraHeaders = {} } = {}) {
       res.writeHead(status, { 'cache-control': 'no-store', ...extraHeaders, ...headers });
       res.end(body);
     };
+    if (req.method === 'OPTIONS') {
+      // CORS preflight (pages on another origin: extraHeaders carry Access-Control-Allow-Origin).
+      return send(204, { 'access-control-allow-headers': 'range', 'access-control-allow-methods': 'GET, HEAD' }, '');
+    }
     const file = resolveFile(mounts, urlPath);
     const fault = takeFault(urlPath, req);
     if (fault?.type === 'status') return send(fault.status, { 'content-type': 'text/plain' }, `injected ${fault.status}`);

@@ -7,6 +7,12 @@
 // incrementally by the WASM SHA-256 over the bytes already in place. Only a file whose hash checked out is
 // used and written to the cache; a mismatch is an Error naming the URL, the expected and the actual hash.
 //
+// A large cached copy (≥ DEFERRED_VERIFY_BYTES, where WebCrypto exists) is hashed differently: streamed in
+// without hashing, then digested by WebCrypto (native, off the main thread in browsers) while the encoder is
+// built from it; verifyDeferred() awaits those digests before the model is handed out, and a mismatch deletes
+// the entry and makes the caller build again (from the network). That overlap is most of a return visit's
+// time (bench/encoder/README.md).
+//
 // `memory` abstracts the WASM side so the logic runs on a fake heap in unit tests:
 //   heap() → the current Uint8Array view of memory; allocate(name, size) → address (throws on failure);
 //   createHasher() → { reset(), update(address, length), hexdigest(), delete?() }.
@@ -92,15 +98,28 @@ export class WasmFileSink {
   }
 }
 
+/** Cached copies at least this large are verified by WebCrypto while the encoder builds (see above). */
+export const DEFERRED_VERIFY_BYTES = 1 << 20;
+
+const NO_HASHER = Object.freeze({ reset() {}, update() {}, hexdigest: () => '' });
+
+const hex = (buffer) => Array.from(new Uint8Array(buffer), (b) => b.toString(16).padStart(2, '0')).join('');
+
+/** A cached copy that failed its deferred verification: it was deleted; build again. */
+export class CorruptCacheError extends Error {}
+
 export class FileLoader {
   #hasher = null;
+  #deferred = []; // { name, url, expected, digest: Promise<string> }
 
   /**
    * @param {{ source: object, memory: object, cache?: import('./cache.js').ModelCache | null,
-   *           onProgress?: Function, signal?: AbortSignal }} options
+   *           onProgress?: Function, signal?: AbortSignal, deferVerification?: boolean }} options
    */
-  constructor({ source, memory, cache = null, onProgress, signal }) {
+  constructor({ source, memory, cache = null, onProgress, signal, deferVerification = false }) {
     this.source = source;
+    /** Large cached copies verified by WebCrypto later (verifyDeferred(), which the caller must then run). */
+    this.deferVerification = deferVerification && typeof globalThis.crypto?.subtle?.digest === 'function';
     this.memory = memory;
     this.cache = source.cacheable ? cache : null;
     this.onProgress = onProgress;
@@ -136,8 +155,10 @@ export class FileLoader {
     const sink = new WasmFileSink(name, this.memory, this.hasher);
 
     if (this.cache) {
-      const hit = await this.#fromCache(name, url, sink, { size, sha256 });
-      if (hit) return this.#done(name, sink, hit, 'cache');
+      const defer = size === null || size >= DEFERRED_VERIFY_BYTES;
+      const cacheSink = defer && this.deferVerification ? new WasmFileSink(name, this.memory, NO_HASHER) : sink;
+      const hit = await this.#fromCache(name, url, cacheSink, { size, sha256 });
+      if (hit) return this.#done(name, cacheSink, hit, 'cache');
     }
 
     const validators = {};
@@ -196,6 +217,18 @@ export class FileLoader {
         });
       }
       sink.end(length);
+      if (sink.hasher === NO_HASHER && length >= DEFERRED_VERIFY_BYTES && (size === null || length === size)) {
+        // WebCrypto copies the bytes now and hashes them elsewhere while the encoder is built.
+        const digest = globalThis.crypto.subtle.digest('SHA-256', this.memory.heap().subarray(sink.base, sink.base + length)).then(hex);
+        digest.catch(() => {});
+        this.#deferred.push({ name, url, expected, length, digest });
+        progress.done(length);
+        return expected;
+      }
+      if (sink.hasher === NO_HASHER) {
+        this.hasher.reset();
+        this.hasher.update(sink.base, length);
+      }
       const actual = this.hasher.hexdigest();
       if (actual === expected && (size === null || length === size)) {
         progress.done(length);
@@ -209,6 +242,31 @@ export class FileLoader {
     await this.cache.delete(url);
     this.warn(name, `${url}: ${reason}; deleted it and downloading again`);
     return null;
+  }
+
+  /**
+   * Awaits the deferred verifications of cached copies. A copy whose SHA-256 is not the expected one is
+   * deleted from the cache and reported (cache-warning); then CorruptCacheError is thrown: the model built
+   * from it must not be used, and a second build downloads the file again.
+   */
+  async verifyDeferred() {
+    const pending = this.#deferred;
+    this.#deferred = [];
+    const corrupt = [];
+    for (const { name, url, expected, length, digest } of pending) {
+      let actual;
+      try {
+        actual = await digest;
+      } catch (e) {
+        actual = `unavailable (${e.message})`;
+      }
+      if (actual === expected) continue;
+      await this.cache?.delete(url);
+      this.warn(name, `${url}: cached copy is corrupt (SHA-256 ${actual}, ${length} bytes; expected ${expected}); deleted it and downloading again`);
+      corrupt.push(url);
+    }
+    throwIfAborted(this.signal);
+    if (corrupt.length) throw new CorruptCacheError(`${corrupt.join(', ')}: cached copy is corrupt; deleted`);
   }
 
   /** The text of a loaded file (decoded from WASM memory), or null when it was not loaded. */

@@ -9,7 +9,7 @@ import {
   storeConverted,
 } from './converted_cache.js';
 import { isNode } from './env.js';
-import { FileLoader, gatherModelFiles } from './loader.js';
+import { CorruptCacheError, FileLoader, gatherModelFiles } from './loader.js';
 import { INT8_WEIGHTS_FILE } from './model_layout.js';
 import { throwIfAborted } from './progress.js';
 import { check, instantiateRuntime, writeUtf8, writeUtf8Batch } from './runtime.js';
@@ -131,7 +131,7 @@ export async function loadModel(source, options, { keepTexts = [], http } = {}) 
     const cached = await fromConvertedCache(base, context, warn, { source: files, intervalMs: revalidate * 1000 });
     if (cached) return cached;
   }
-  return build(files, context, async (loader, fileSet) => {
+  const gatherAll = async (loader, fileSet) => {
     const quantize = dtype === 'int8' ? { runtime, fileSet } : null;
     const { manifest, weightFiles } = await gatherModelFiles(loader, { cacheFloatLayout: !convert, quantize });
     if (!convert || manifest) return undefined;
@@ -144,7 +144,14 @@ export async function loadModel(source, options, { keepTexts = [], http } = {}) 
         warn(`caching the converted package failed (${e.message}); continuing without caching`, e); // never fails a load
       }
     };
-  });
+  };
+  try {
+    return await build(files, context, gatherAll);
+  } catch (e) {
+    // A cached copy failed its deferred verification: it is deleted now, so this build downloads it.
+    if (!(e instanceof CorruptCacheError)) throw e;
+    return build(files, context, gatherAll);
+  }
 }
 
 /**
@@ -156,6 +163,7 @@ async function build(source, { runtime, store, onProgress, signal, keepTexts, ma
   const loader = new FileLoader({
     source,
     cache: store,
+    deferVerification: true,
     onProgress,
     signal,
     memory: {
@@ -170,6 +178,7 @@ async function build(source, { runtime, store, onProgress, signal, keepTexts, ma
     throwIfAborted(signal);
     const texts = Object.fromEntries(keepTexts.map((name) => [name, loader.text(name)]));
     handle = check(runtime.Encoder.load(fileSet, maxSeqLength, dtype, runtime.relaxedWired), source.describe());
+    await loader.verifyDeferred(); // cached copies hashed by WebCrypto while the encoder was built
     await after?.(handle);
     throwIfAborted(signal);
     const model = new SentenceModel(runtime, handle);

@@ -142,7 +142,7 @@ export async function storeConverted(cache, base, files, { signal, provenance = 
     for (const f of files) {
       throwIfAborted(signal);
       written.push(f.path);
-      const ok = await cache.put(root + f.path, { size: f.size, sha256: f.sha256, contentType: contentType(f.path), bytesAt: f.bytesAt });
+      const ok = await cache.put(root + f.path, { size: f.size, sha256: f.sha256, check64: f.check64 ?? null, contentType: contentType(f.path), bytesAt: f.bytesAt });
       if (!ok) {
         await undo();
         return false;

@@ -7,16 +7,20 @@
 // incrementally by the WASM SHA-256 over the bytes already in place. Only a file whose hash checked out is
 // used and written to the cache; a mismatch is an Error naming the URL, the expected and the actual hash.
 //
-// A large cached copy (≥ DEFERRED_VERIFY_BYTES, where WebCrypto exists) is hashed differently: streamed in
-// without hashing, then digested by WebCrypto (native, off the main thread in browsers) while the encoder is
+// A cached copy written with a Checksum64 (CHECK64_HEADER, cache.js) is checked against it while it streams
+// in, at memory speed, instead of SHA-256: its SHA-256 header must still be the expected one (same version),
+// and the checksum proves the bytes are those written after that SHA-256 checked out. Without one (older
+// entries), a large cached copy (≥ DEFERRED_VERIFY_BYTES, where WebCrypto exists) is streamed in without
+// hashing, then digested by WebCrypto (native, off the main thread in browsers) while the encoder is
 // built from it; verifyDeferred() awaits those digests before the model is handed out, and a mismatch deletes
 // the entry and makes the caller build again (from the network). That overlap is most of a return visit's
 // time (bench/encoder/README.md).
 //
 // `memory` abstracts the WASM side so the logic runs on a fake heap in unit tests:
 //   heap() → the current Uint8Array view of memory; allocate(name, size) → address (throws on failure);
-//   createHasher() → { reset(), update(address, length), hexdigest(), delete?() }.
-import { contentType, SHA256_HEADER } from './cache.js';
+//   createHasher() → { reset(), update(address, length), hexdigest(), delete?() }; createChecker?() → the same
+//   for Checksum64 (optional: without it entries are written and read with SHA-256 alone).
+import { CHECK64_HEADER, contentType, SHA256_HEADER } from './cache.js';
 import { pumpBody } from './fetch_resume.js';
 import { MANIFEST_FILE, parseManifest } from './manifest.js';
 import {
@@ -110,6 +114,7 @@ export class CorruptCacheError extends Error {}
 
 export class FileLoader {
   #hasher = null;
+  #checker = null;
   #deferred = []; // { name, url, expected, digest: Promise<string> }
 
   /**
@@ -135,6 +140,15 @@ export class FileLoader {
     return this.#hasher;
   }
 
+  /** The Checksum64 of `length` bytes at `address` in WASM memory, or null without a checker. */
+  check64(address, length) {
+    if (!this.memory.createChecker) return null;
+    this.#checker ??= this.memory.createChecker();
+    this.#checker.reset();
+    this.#checker.update(address, length);
+    return this.#checker.hexdigest();
+  }
+
   /** Reports a cache problem as a progress event; the load goes on. */
   warn(file, message) {
     this.onProgress?.({ file, loaded: 0, total: 0, phase: 'cache-warning', message });
@@ -155,10 +169,8 @@ export class FileLoader {
     const sink = new WasmFileSink(name, this.memory, this.hasher);
 
     if (this.cache) {
-      const defer = size === null || size >= DEFERRED_VERIFY_BYTES;
-      const cacheSink = defer && this.deferVerification ? new WasmFileSink(name, this.memory, NO_HASHER) : sink;
-      const hit = await this.#fromCache(name, url, cacheSink, { size, sha256 });
-      if (hit) return this.#done(name, cacheSink, hit, 'cache');
+      const hit = await this.#fromCache(name, url, sink, { size, sha256 });
+      if (hit) return this.#done(name, hit.sink, hit.sha256, 'cache');
     }
 
     const validators = {};
@@ -178,7 +190,8 @@ export class FileLoader {
     }
     if (size !== null && length !== size) throw new Error(`${url}: ${length} bytes, expected ${size}`);
     if (this.cache) {
-      await this.cache.put(url, { size: length, sha256: actual, contentType: contentType(name), bytesAt: (a, b) => sink.bytesAt(a, b) });
+      const check64 = this.check64(sink.base, length);
+      await this.cache.put(url, { size: length, sha256: actual, check64, contentType: contentType(name), bytesAt: (a, b) => sink.bytesAt(a, b) });
       throwIfAborted(this.signal);
     }
     return this.#done(name, sink, actual, this.source.cacheable ? 'network' : 'disk');
@@ -190,8 +203,11 @@ export class FileLoader {
     return entry;
   }
 
-  /** Streams a cached copy into `sink`; its hash (verified) or null when absent, stale or corrupt. */
-  async #fromCache(name, url, sink, { size, sha256 }) {
+  /**
+   * Streams a cached copy into `sink` (or a sink of its own); { sha256, sink } once verified (or its
+   * verification deferred), null when absent, stale or corrupt.
+   */
+  async #fromCache(name, url, hashingSink, { size, sha256 }) {
     const response = await this.cache.match(url);
     if (!response) return null;
     const stored = response.headers.get(SHA256_HEADER);
@@ -201,6 +217,15 @@ export class FileLoader {
       response.body?.cancel().catch(() => {});
       await this.cache.delete(url);
       return null;
+    }
+    // How the bytes are checked: Checksum64 inline, SHA-256 by WebCrypto later, or SHA-256 inline.
+    const check64 = this.memory.createChecker ? response.headers.get(CHECK64_HEADER) : null;
+    let sink = hashingSink;
+    if (check64) {
+      this.#checker ??= this.memory.createChecker();
+      sink = new WasmFileSink(name, this.memory, this.#checker);
+    } else if (this.deferVerification && (size === null || size >= DEFERRED_VERIFY_BYTES)) {
+      sink = new WasmFileSink(name, this.memory, NO_HASHER);
     }
     const progress = progressReporter(this.onProgress, name, 'cache');
     let reason;
@@ -217,13 +242,21 @@ export class FileLoader {
         });
       }
       sink.end(length);
+      if (check64) {
+        const actual = this.#checker.hexdigest();
+        if (actual === check64 && (size === null || length === size)) {
+          progress.done(length);
+          return { sha256: expected, sink };
+        }
+        throw new Error(`checksum ${actual}, ${length} bytes; expected ${check64}`);
+      }
       if (sink.hasher === NO_HASHER && length >= DEFERRED_VERIFY_BYTES && (size === null || length === size)) {
         // WebCrypto copies the bytes now and hashes them elsewhere while the encoder is built.
         const digest = globalThis.crypto.subtle.digest('SHA-256', this.memory.heap().subarray(sink.base, sink.base + length)).then(hex);
         digest.catch(() => {});
         this.#deferred.push({ name, url, expected, length, digest });
         progress.done(length);
-        return expected;
+        return { sha256: expected, sink };
       }
       if (sink.hasher === NO_HASHER) {
         this.hasher.reset();
@@ -232,12 +265,12 @@ export class FileLoader {
       const actual = this.hasher.hexdigest();
       if (actual === expected && (size === null || length === size)) {
         progress.done(length);
-        return actual;
+        return { sha256: actual, sink };
       }
       reason = `cached copy is corrupt (SHA-256 ${actual}, ${length} bytes; expected ${expected})`;
     } catch (e) {
       if (this.signal?.aborted) throw e;
-      reason = `cached copy could not be read (${e.message})`;
+      reason = check64 && /^checksum /.test(e.message) ? `cached copy is corrupt (${e.message})` : `cached copy could not be read (${e.message})`;
     }
     await this.cache.delete(url);
     this.warn(name, `${url}: ${reason}; deleted it and downloading again`);
@@ -279,6 +312,8 @@ export class FileLoader {
   close() {
     this.#hasher?.delete?.();
     this.#hasher = null;
+    this.#checker?.delete?.();
+    this.#checker = null;
   }
 }
 

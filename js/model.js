@@ -170,6 +170,7 @@ async function build(source, { runtime, store, onProgress, signal, keepTexts, ma
       heap: () => runtime.HEAPU8,
       allocate: (name, size) => check(fileSet.allocate(name, size), name),
       createHasher: () => new runtime.Sha256(),
+      createChecker: () => new runtime.Checksum64(),
     },
   });
   let handle = null;
@@ -248,9 +249,10 @@ async function cacheConverted(base, loader, weightFiles, handle, { runtime, stor
   const files = [];
   for (const [path, entry] of loader.loaded) {
     if (weightFiles.includes(path)) continue;
-    files.push({ path, size: entry.size, sha256: entry.sha256, bytesAt: heapBytes(entry.address) });
+    const check64 = loader.check64(entry.address, entry.size);
+    files.push({ path, size: entry.size, sha256: entry.sha256, check64, bytesAt: heapBytes(entry.address) });
   }
-  files.push({ path: INT8_WEIGHTS_FILE, size, sha256, bytesAt: heapBytes(at) });
+  files.push({ path: INT8_WEIGHTS_FILE, size, sha256, check64: loader.check64(at, size), bytesAt: heapBytes(at) });
   const provenance = { checkedAt: Date.now(), files: Object.fromEntries(loader.provenance) };
   await storeConverted(store, base, files, { signal, provenance });
 }

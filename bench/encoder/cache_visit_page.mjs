@@ -6,7 +6,6 @@ import { instantiateRuntime } from '/js/runtime.js';
 window.visit = async (url) => {
   const t0 = performance.now();
   const done = {};
-  globalThis.__kfTrace = (label) => { done[label] = Math.round(performance.now() - t0); };
   const model = await kfembed.load(url, {
     onProgress: (e) => {
       if (e.loaded === e.total && e.total > 0) done[`${e.phase}:${e.file}`] = Math.round(performance.now() - t0);

@@ -2,7 +2,9 @@
 // One page fills the cache from a local server; after a reload, `visit` loads it again from the cache
 // (median of --rounds reloads), with the time at which each file was read; `micro` times the steps of a
 // cache read (copy into WASM memory, SHA-256 in WASM and in WebCrypto) on 188 MB.
-//   node bench/encoder/cache_visit.mjs [--package DIR] [--rounds 5]
+// With --float DIR (a float Hugging Face layout, e.g. make_model.py full), also its first load without a
+// cache: quantized while it streams, and the WASM heap that leaves.
+//   node bench/encoder/cache_visit.mjs [--package DIR] [--rounds 5] [--float DIR] [--js DIR]
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,7 +21,11 @@ const pkg = arg('--package', '/tmp/kf-full-pkg');
 const rounds = Number(arg('--rounds', 5));
 if (!fs.existsSync(path.join(pkg, 'manifest.json'))) throw new Error(`${pkg}: no manifest.json (kfembed-convert a full model there)`);
 
-const server = await startServer({ '/js/': path.join(ROOT, 'js'), '/bench/': HERE, '/pkg/': pkg });
+const floatDir = arg('--float', null);
+// --js DIR: another copy of the package (to time an older loader against the same runtime).
+const mounts = { '/js/': arg('--js', path.join(ROOT, 'js')), '/bench/': HERE, '/pkg/': pkg };
+if (floatDir) mounts['/float/'] = floatDir;
+const server = await startServer(mounts);
 const browser = await launchChromium();
 try {
   const page = await browser.newPage();
@@ -29,6 +35,12 @@ try {
     await page.waitForFunction(() => window.benchReady === true);
   };
   await open();
+  if (floatDir) {
+    const r = await page.evaluate((u) => window.visit(u, { cache: false }), server.url('/float/'));
+    const size = fs.statSync(path.join(pkg, 'model.int8.safetensors')).size / 2 ** 20;
+    console.log(`float layout, quantized while it streams: ${JSON.stringify(r)}; WASM heap ${(r.wasmMb / size).toFixed(2)}× the package`);
+    await open();
+  }
   const first = await page.evaluate((u) => window.visit(u), server.url('/pkg/'));
   console.log(`first visit (local server → Cache API): ${JSON.stringify(first)}`);
   const visits = [];

@@ -3,10 +3,11 @@ import * as kfembed from '/js/index.js';
 import { instantiateRuntime } from '/js/runtime.js';
 
 /** load() + the first vector, with the time at which each file finished (progress events). */
-window.visit = async (url) => {
+window.visit = async (url, options = {}) => {
   const t0 = performance.now();
   const done = {};
   const model = await kfembed.load(url, {
+    ...options,
     onProgress: (e) => {
       if (e.loaded === e.total && e.total > 0) done[`${e.phase}:${e.file}`] = Math.round(performance.now() - t0);
     },
@@ -16,7 +17,7 @@ window.visit = async (url) => {
   const total = performance.now() - t0;
   const wasmMb = model.wasmMemoryBytes / 2 ** 20;
   model.dispose();
-  return { totalMs: Math.round(total), loadMs: Math.round(loaded), done, wasmMb: Math.round(wasmMb) };
+  return { totalMs: Math.round(total), loadMs: Math.round(loaded), done, wasmMb: +wasmMb.toFixed(1) };
 };
 
 /** Throughputs of the steps of a cache read, on `mb` MB: SHA-256 in WASM and WebCrypto, a copy into WASM memory. */

@@ -1,12 +1,12 @@
 // Checksum64 (src/common/checksum64.h): the same digest however the bytes are split into update() calls;
 // every single-bit flip, a truncation or an appended zero changes it; lengths of zeros all differ.
+#include "common/checksum64.h"
+
 #include <gtest/gtest.h>
 
 #include <set>
 #include <string>
 #include <vector>
-
-#include "common/checksum64.h"
 
 namespace kfembed {
 namespace {

@@ -1,15 +1,16 @@
 // StreamingQuantizer: the package built while the float checkpoint streams equals, byte for byte, what
 // build_int8_safetensors (kfembed-convert) writes from the whole checkpoint in memory: tiny and base2, F32
-// and F16 sources, odd chunk sizes, the norms after the linears they steer (they come by steering_ranges),
-// shards, a "deberta." prefix, int4 embeddings and no smoothing; a download restarted in the middle of a
-// tensor gives the same bytes; a stream that stops early, a changed header and sqrt smoothing are Errors
-// naming the file and the reason.
+// and F16 sources (tiny also BF16), odd chunk sizes, the norms after the linears they steer (they come by
+// steering_ranges), shards, a "deberta." prefix, int4 embeddings and no smoothing; a download restarted in
+// the middle of a tensor gives the same bytes; a stream that stops early, a changed header and sqrt smoothing
+// are Errors naming the file and the reason.
 #include "model/streaming_quantizer.h"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <string>
 #include <utility>
@@ -94,8 +95,8 @@ std::vector<uint8_t> streamed(const Model& m, const std::vector<File>& files, co
   return q.finish();
 }
 
-// The model's tensors rewritten: as `dtype` (F32 or F16), under `prefix`, split into `shards` files with
-// the LayerNorms last in each (after the linears whose int8 they steer).
+// The model's tensors rewritten: as `dtype` (F32, F16 or BF16), under `prefix`, split into `shards` files
+// with the LayerNorms last in each (after the linears whose int8 they steer).
 std::vector<File> rewrite(const Model& m, DType dtype, const std::string& prefix, size_t shards) {
   const SafetensorsModel model = SafetensorsModel::open(m.files);
   std::vector<std::vector<OutputTensor>> parts(shards), norms(shards);
@@ -103,9 +104,14 @@ std::vector<File> rewrite(const Model& m, DType dtype, const std::string& prefix
   for (const auto& [name, view] : model.file(0).tensors()) {
     const std::vector<float> v = view.to_float();
     OutputTensor t{prefix + name, dtype, view.shape, {}};
-    if (dtype == DType::F16) {
+    if (dtype == DType::F16 || dtype == DType::BF16) {
       std::vector<uint16_t> h(v.size());
-      for (size_t j = 0; j < v.size(); ++j) h[j] = float_to_half(v[j]);
+      for (size_t j = 0; j < v.size(); ++j) {
+        uint32_t bits;
+        std::memcpy(&bits, &v[j], 4);
+        h[j] =
+            dtype == DType::F16 ? float_to_half(v[j]) : static_cast<uint16_t>(bits >> 16);  // BF16: truncated
+      }
       t.bytes = bytes_of(h.data(), h.size());
     } else {
       t.bytes = bytes_of(v.data(), v.size());
@@ -145,9 +151,9 @@ TEST(StreamingQuantizer, TinyF32EqualsConverterAtEveryChunkSize) {
   }
 }
 
-TEST(StreamingQuantizer, NormsAfterLinearsShardsPrefixF16Int4NoSmoothing) {
+TEST(StreamingQuantizer, NormsAfterLinearsShardsPrefixF16Bf16Int4NoSmoothing) {
   const Model m = read_model(kTiny);
-  for (DType dtype : {DType::F32, DType::F16}) {
+  for (DType dtype : {DType::F32, DType::F16, DType::BF16}) {
     for (size_t shards : {1u, 3u}) {
       const auto files = rewrite(m, dtype, shards == 1 ? "deberta." : "", shards);
       for (EmbeddingQuant e : {EmbeddingQuant::kInt8, EmbeddingQuant::kInt4}) {

@@ -39,3 +39,11 @@ export async function resolveThreads(requested) {
   if (requested !== undefined) return requested;
   return Math.min(4, Math.ceil((await hardwareThreads()) / 2));
 }
+
+/**
+ * `view`, or a copy of it where its buffer is shared (the threaded runtime's memory): TextDecoder, WebCrypto
+ * and Blob refuse views of a SharedArrayBuffer in browsers.
+ */
+export function unshared(view) {
+  return typeof SharedArrayBuffer === 'function' && view.buffer instanceof SharedArrayBuffer ? view.slice() : view;
+}

@@ -7,8 +7,10 @@
 // nothing calls (the C++ side uses SIMD128 unless told the module is wired).
 // A model with threads > 1 gets the threaded runtime instead (kfembed_threads.*, built with -pthread): its
 // memory is shared, and Emscripten starts threads - 1 workers (kfembed_threads.worker.js) when the instance is
-// created, each instantiating the same compiled module on that memory. It runs the SIMD128 kernels.
-import { isNode, nodeModule } from './env.js';
+// created, each instantiating the same compiled module on that memory. It runs the SIMD128 kernels. A browser
+// realm that can run threads (cross-origin isolated) uses the threaded runtime for every instance, with no
+// workers where one thread is asked, so a page downloads one runtime, not two.
+import { isNode, nodeModule, threadsAvailable } from './env.js';
 import createKfembedModule from './wasm/kfembed.mjs';
 
 const WASM_URL = new URL('./wasm/kfembed.wasm', import.meta.url);
@@ -102,7 +104,7 @@ function wireRelaxed(imports, exports) {
  * started; `runtime.pthreads` is that count, and releaseRuntime() ends them.
  */
 export async function instantiateRuntime({ relaxed = false, threads = 1 } = {}) {
-  if (threads > 1) return instantiateThreaded(threads);
+  if (threads > 1 || (!isNode && threadsAvailable())) return instantiateThreaded(threads);
   const [module, relaxedModule] = await Promise.all([
     compiledRuntime(),
     relaxed ? compiledRelaxedKernels() : null,
@@ -149,7 +151,7 @@ async function instantiateThreaded(threads) {
   });
   runtime.relaxedWired = false;
   runtime.pthreads = threads - 1;
-  if (isNode) for (const w of pthreadWorkers(runtime)) w.unref?.(); // an idle model does not keep Node alive
+  if (isNode) for (const w of pthreadWorkers(runtime)) w.unref(); // an idle model does not keep Node alive
   return runtime;
 }
 

@@ -56,11 +56,13 @@ export function checkMaxLength(value, name, limit = Infinity) {
 }
 
 const DTYPES = ['int8', 'fp32'];
+/** load() options.revalidate default: a cached conversion's source is checked at most once a day. */
+export const DEFAULT_REVALIDATE_S = 24 * 60 * 60;
 
-/** Validates load()'s options before any I/O; returns them with defaults applied. */
 // More threads than this only add contention (the native pool accepts up to 64).
 const MAX_THREADS = 16;
 
+/** Validates load()'s options before any I/O; returns them with defaults applied. */
 export function loadOptions(options = {}) {
   const { dtype = 'int8', onProgress, signal, cache = true, worker = false, relaxedSimd = true, threads } = options;
   if (typeof relaxedSimd !== 'boolean') throw new TypeError('load options.relaxedSimd: expected a boolean');
@@ -75,5 +77,9 @@ export function loadOptions(options = {}) {
   if (cache !== true && cache !== false && (cache === null || typeof cache.open !== 'function')) {
     throw new TypeError('load options.cache: expected a boolean or a CacheStorage (an object with open(name))');
   }
-  return { dtype, maxSeqLength, onProgress, signal, cache, worker: Boolean(worker), relaxedSimd, threads };
+  const { revalidate = DEFAULT_REVALIDATE_S } = options;
+  if (typeof revalidate !== 'number' || Number.isNaN(revalidate) || revalidate < 0) {
+    throw new RangeError(`load options.revalidate: expected seconds ≥ 0 (Infinity: never), got ${revalidate}`);
+  }
+  return { dtype, maxSeqLength, onProgress, signal, cache, worker: Boolean(worker), relaxedSimd, revalidate, threads };
 }

@@ -209,6 +209,20 @@ export function check(result, context) {
 }
 
 const utf8 = new TextEncoder();
+let staging = new Uint8Array(0);
+
+// TextEncoder.encodeInto into memory[at, at + capacity): directly, or where the memory is shared (the
+// threaded runtime; browsers refuse shared views there) through a reused staging buffer and one copy.
+function encodeIntoHeap(runtime, text, at, capacity) {
+  const heap = runtime.HEAPU8;
+  if (!(heap.buffer instanceof ArrayBuffer)) {
+    if (staging.length < capacity) staging = new Uint8Array(Math.max(capacity, 2 * staging.length));
+    const { written } = utf8.encodeInto(text, staging.subarray(0, capacity));
+    heap.set(staging.subarray(0, written), at);
+    return written;
+  }
+  return utf8.encodeInto(text, heap.subarray(at, at + capacity)).written;
+}
 
 /**
  * Writes `text` as UTF-8 into a buffer owned by `handle` (handle.inputBuffer(capacity) → address) and returns
@@ -218,8 +232,7 @@ export function writeUtf8(runtime, handle, text, method) {
   const capacity = text.length * 3;
   const address = check(handle.inputBuffer(capacity), method);
   if (capacity === 0) return 0;
-  const { written } = utf8.encodeInto(text, runtime.HEAPU8.subarray(address, address + capacity));
-  return written;
+  return encodeIntoHeap(runtime, text, address, capacity);
 }
 
 /**
@@ -232,11 +245,10 @@ export function writeUtf8Batch(runtime, handle, texts, method) {
   const address = check(handle.inputBuffer(capacity), method);
   const lengths = check(handle.batchLengthsBuffer(texts.length), method) >>> 2;
   // Both calls may have grown memory: take the views only now.
-  const heap = runtime.HEAPU8;
   const lengthsView = runtime.HEAPU32;
   let at = address;
   texts.forEach((text, i) => {
-    const { written } = utf8.encodeInto(text, heap.subarray(at, at + text.length * 3));
+    const written = encodeIntoHeap(runtime, text, at, text.length * 3);
     lengthsView[lengths + i] = written;
     at += written;
   });

@@ -198,7 +198,7 @@ async function start() {
       `문장 ${fmt(demo.index.size)}개 · ${demo.model.dim}차원 · ${config.int8 ? 'int8' : 'float32'} 색인 ${mb(bytes)} · ` +
       `${how} · ${(total / 1000).toFixed(1)}초`, 1);
     $('engine-info').textContent = `모델: ${runningModel()} · ${config.worker ? 'Web Worker' : '메인 스레드'} 실행 · ` +
-      `최대 ${demo.model.maxSeqLength}토큰`;
+      `스레드 ${demo.model.threads}개 · 최대 ${demo.model.maxSeqLength}토큰`;
     if ($('query').value.trim()) scheduleSearch(0);
     else $('search-meta').textContent = SEARCH_HINT;
   } catch (e) {

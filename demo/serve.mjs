@@ -20,6 +20,9 @@ import { DEFAULT_SOURCE } from '../js/source.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DEFAULT_MODEL = path.join(ROOT, 'tests/fixtures/tiny-kf-deberta');
+// Cross-origin isolation (COOP + COEP): the page gets shared WebAssembly memory, so the model runs threaded.
+// Cross-origin resources then need CORS (the hub sends it) or Cross-Origin-Resource-Policy.
+const ISOLATION = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' };
 const TYPES = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
@@ -86,7 +89,7 @@ export async function startDemoServer({ port = 0, modelDir = DEFAULT_MODEL, mode
     requests.push(entry);
     const send = (status, headers, body) => {
       entry.status = status;
-      res.writeHead(status, { 'cache-control': 'no-cache', ...headers });
+      res.writeHead(status, { 'cache-control': 'no-cache', ...ISOLATION, ...headers });
       res.end(req.method === 'HEAD' ? undefined : body);
     };
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, { 'content-type': 'text/plain' }, 'method not allowed');
@@ -142,13 +145,13 @@ export async function startDemoServer({ port = 0, modelDir = DEFAULT_MODEL, mode
       const end = range[2] === '' ? stat.size - 1 : Math.min(Number(range[2]), stat.size - 1);
       if (start > end) return send(416, { 'content-range': `bytes */${stat.size}` }, '');
       entry.status = 206;
-      res.writeHead(206, { 'cache-control': 'no-cache', ...headers, 'content-length': end - start + 1,
+      res.writeHead(206, { 'cache-control': 'no-cache', ...ISOLATION, ...headers, 'content-length': end - start + 1,
         'content-range': `bytes ${start}-${end}/${stat.size}` });
       if (req.method === 'HEAD') return res.end();
       return fs.createReadStream(file, { start, end }).pipe(res);
     }
     entry.status = 200;
-    res.writeHead(200, { 'cache-control': 'no-cache', ...headers, 'content-length': stat.size });
+    res.writeHead(200, { 'cache-control': 'no-cache', ...ISOLATION, ...headers, 'content-length': stat.size });
     if (req.method === 'HEAD') return res.end();
     fs.createReadStream(file).pipe(res);
   });

@@ -129,6 +129,9 @@ export interface SemanticIndexOptions {
   model?: SentenceModel | null;
   /** Store vectors as int8 with one scale each: 4× smaller, scores within 0.01 of float. Default false. */
   int8?: boolean;
+  /** Threads of each search over many rows (same hits for any count): default the model's `threads`, else 1;
+   *  1 where threads are unavailable (a page that is not cross-origin isolated). */
+  threads?: number;
 }
 
 export interface SearchHit {

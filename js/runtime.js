@@ -136,9 +136,13 @@ export async function instantiateRuntime({ relaxed = false, threads = 1 } = {}) 
 
 async function instantiateThreaded(threads) {
   const [[module, factory], NodeWorker] = await Promise.all([threadedRuntime(), isNode ? nodeWorkerClass() : null]);
-  const runtime = await factory({
+  const moduleArg = {
     instantiateWasm(imports, done) {
-      WebAssembly.instantiate(module, imports).then((instance) => done(instance, module));
+      WebAssembly.instantiate(module, imports).then((instance) => {
+        done(instance, module);
+        // Emscripten 3.1.6 releases this dependency when the last pool worker has loaded: with none, here.
+        if (threads === 1) moduleArg.removeRunDependency('wasm-instantiate');
+      });
       return {};
     },
     kfembedPthreads: threads - 1,
@@ -148,7 +152,8 @@ async function instantiateThreaded(threads) {
     ...(NodeWorker ? { kfembedWorker: NodeWorker } : {}),
     print() {},
     printErr() {},
-  });
+  };
+  const runtime = await factory(moduleArg);
   runtime.relaxedWired = false;
   runtime.pthreads = threads - 1;
   if (isNode) for (const w of pthreadWorkers(runtime)) w.unref(); // an idle model does not keep Node alive

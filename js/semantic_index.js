@@ -4,7 +4,8 @@
 // of index_format.js; save()/load() keep those bytes in IndexedDB (index_store.js).
 import { compactRows, decodeIndex, encodeIndex, scalesOffset } from './index_format.js';
 import { checkName, deleteIndexBytes, loadIndexBytes, saveIndexBytes } from './index_store.js';
-import { check, instantiateRuntime } from './runtime.js';
+import { threadsAvailable } from './env.js';
+import { check, instantiateRuntime, releaseRuntime } from './runtime.js';
 import { describeValue as describe } from './validate.js';
 
 /** Vectors per transfer into WASM memory (bounds the staging buffer: 4096 · 768 · 4 B = 12 MiB). */
@@ -24,6 +25,7 @@ function isVector(v) {
 export class SemanticIndex {
   #model;
   #int8;
+  #threads;
   #dim = 0;
   /** { runtime, handle } once the WASM instance exists. */
   #store = null;
@@ -38,18 +40,23 @@ export class SemanticIndex {
   #disposed = false;
 
   /**
-   * @param {{ model?: { dim: number, encode: Function }, int8?: boolean }} [options]
-   *   model: needed only to add or search text; int8: store 8-bit vectors (4× smaller, scores within 0.01).
+   * @param {{ model?: { dim: number, encode: Function }, int8?: boolean, threads?: number }} [options]
+   *   model: needed only to add or search text; int8: store 8-bit vectors (4× smaller, scores within 0.01);
+   *   threads: of each search over many rows (default: the model's, else 1; 1 where threads are unavailable).
    */
-  constructor({ model = null, int8 = false } = {}) {
+  constructor({ model = null, int8 = false, threads } = {}) {
     if (model !== null && (typeof model !== 'object' || typeof model.encode !== 'function')) {
       throw new TypeError(`new SemanticIndex(options): options.model must be a loaded model, got ${describe(model)}`);
     }
     if (typeof int8 !== 'boolean') {
       throw new TypeError(`new SemanticIndex(options): options.int8 must be a boolean, got ${describe(int8)}`);
     }
+    if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1 && threads <= 16)) {
+      throw new RangeError(`new SemanticIndex(options): options.threads must be an integer from 1 to 16, got ${describe(threads)}`);
+    }
     this.#model = model;
     this.#int8 = int8;
+    this.#threads = threads ?? (Number.isInteger(model?.threads) ? model.threads : 1);
     if (model && Number.isInteger(model.dim) && model.dim > 0) this.#dim = model.dim;
   }
 
@@ -84,12 +91,15 @@ export class SemanticIndex {
     if (this.#store) return this.#store;
     this.#storePromise ??= (async () => {
       let handle = null;
+      let runtime = null;
       try {
-        const runtime = await instantiateRuntime();
+        const threads = threadsAvailable() ? this.#threads : 1;
+        runtime = await instantiateRuntime({ threads });
         if (typeof runtime.VectorIndex !== 'function') {
           throw new Error('SemanticIndex: this kfembed runtime was built without the search index (wasm/index_bindings.cpp)');
         }
         handle = check(runtime.VectorIndex.create(this.#dim, this.#int8), 'SemanticIndex');
+        handle.setThreads(threads);
         if (this.#pending && this.#ids.length > 0) {
           const bytes = this.#pending;
           check(handle.reserve(this.#ids.length), 'SemanticIndex');
@@ -104,6 +114,7 @@ export class SemanticIndex {
         return this.#store;
       } catch (e) {
         handle?.delete();
+        releaseRuntime(runtime);
         this.#storePromise = null; // a later call may try again (e.g. after a network error)
         throw e;
       }
@@ -370,7 +381,8 @@ export class SemanticIndex {
   /** Frees the WASM instance; later calls throw. */
   dispose() {
     this.#disposed = true;
-    this.#store?.handle.delete();
+    this.#store?.handle.delete(); // joins its threads
+    releaseRuntime(this.#store?.runtime);
     this.#store = null;
     this.#pending = null;
   }

@@ -34,6 +34,7 @@ class IndexHandle {
   }
 
   size_t dim() const { return index_.dim(); }
+  void setThreads(size_t threads) { index_.set_threads(threads); }
   bool int8() const { return index_.int8(); }
   size_t size() const { return index_.size(); }
   size_t capacity() const { return index_.capacity(); }
@@ -126,6 +127,7 @@ EMSCRIPTEN_BINDINGS(kfembed_index) {
   emscripten::class_<IndexHandle>("VectorIndex")
       .class_function("create", &IndexHandle::create)
       .function("dim", &IndexHandle::dim)
+      .function("setThreads", &IndexHandle::setThreads)
       .function("int8", &IndexHandle::int8)
       .function("size", &IndexHandle::size)
       .function("capacity", &IndexHandle::capacity)

@@ -16,6 +16,8 @@ namespace {
 constexpr size_t kBlockRows = 1024;
 // Below this many rows a float index scans f32 directly; above it the int8 prefilter pays for itself.
 constexpr size_t kPrefilterMinRows = 2048;
+// Below this many rows a search stays on one thread (waking the others costs more than it saves).
+constexpr size_t kParallelMinRows = 4096;
 
 // Normalises `in` into `out` (double accumulation); false when a value is not finite.
 bool normalize_into(const float* in, size_t n, float* out) {
@@ -162,7 +164,34 @@ void VectorIndex::score_range(size_t begin, size_t end, float* out) const {
 
 void VectorIndex::score_all(const float* query, float* out) {
   prepare_query(query);
-  score_range(0, size_, out);
+  score_rows(out, false);
+}
+
+void VectorIndex::set_threads(size_t threads) {
+  threads = std::min(std::max<size_t>(threads, 1), ThreadPool::max_threads());
+  if (threads == this->threads()) return;
+  pool_.reset();
+  if (threads > 1) pool_ = std::make_unique<ThreadPool>(threads);
+}
+
+void VectorIndex::score_rows(float* out, bool estimates) {
+  auto range = [&](size_t begin, size_t end) {
+    if (estimates) {
+      dot_rows_i8(i8_.data() + begin * dim_, scales_.data() + begin, end - begin, dim_, query_i16_.data(),
+                  query_scale_, out + begin);
+    } else {
+      score_range(begin, end, out + begin);
+    }
+  };
+  const size_t blocks = threads();
+  if (blocks == 1 || size_ < kParallelMinRows) {
+    range(0, size_);
+    return;
+  }
+  pool_->run(blocks, [&](size_t b, size_t) {
+    const BlockRange r = block_range(size_, blocks, 16, b);
+    if (r.begin < r.end) range(r.begin, r.end);
+  });
 }
 
 size_t VectorIndex::search(const float* query, size_t k, Hit* out) {
@@ -190,9 +219,17 @@ inline void offer(std::vector<Hit>& heap, size_t k, const Hit& hit) {
 }  // namespace
 
 size_t VectorIndex::search_full(size_t k, Hit* out) {
-  block_scores_.resize(kBlockRows);
   heap_.clear();
   heap_.reserve(k);
+  if (threads() > 1 && size_ >= kParallelMinRows) {  // every score first, on the pool; then the selection
+    estimates_.resize(size_);
+    score_rows(estimates_.data(), false);
+    for (size_t r = 0; r < size_; ++r) offer(heap_, k, Hit{uint32_t(r), estimates_[r]});
+    std::sort_heap(heap_.begin(), heap_.end(), better);
+    std::copy(heap_.begin(), heap_.end(), out);
+    return heap_.size();
+  }
+  block_scores_.resize(kBlockRows);
   for (size_t begin = 0; begin < size_; begin += kBlockRows) {
     const size_t end = std::min(size_, begin + kBlockRows);
     score_range(begin, end, block_scores_.data());
@@ -213,20 +250,16 @@ bool VectorIndex::search_prefiltered(size_t k, Hit* out) {
   estimates_.resize(size_);
   std::vector<float>& kth = block_scores_;  // min-heap of the k best estimates
   kth.clear();
-  for (size_t begin = 0; begin < size_; begin += kBlockRows) {
-    const size_t end = std::min(size_, begin + kBlockRows);
-    dot_rows_i8(i8_.data() + begin * dim_, scales_.data() + begin, end - begin, dim_, query_i16_.data(),
-                query_scale_, estimates_.data() + begin);
-    for (size_t r = begin; r < end; ++r) {
-      const float g = estimates_[r];
-      if (kth.size() < k) {
-        kth.push_back(g);
-        std::push_heap(kth.begin(), kth.end(), std::greater<float>());
-      } else if (g > kth.front()) {
-        std::pop_heap(kth.begin(), kth.end(), std::greater<float>());
-        kth.back() = g;
-        std::push_heap(kth.begin(), kth.end(), std::greater<float>());
-      }
+  score_rows(estimates_.data(), true);
+  for (size_t r = 0; r < size_; ++r) {
+    const float g = estimates_[r];
+    if (kth.size() < k) {
+      kth.push_back(g);
+      std::push_heap(kth.begin(), kth.end(), std::greater<float>());
+    } else if (g > kth.front()) {
+      std::pop_heap(kth.begin(), kth.end(), std::greater<float>());
+      kth.back() = g;
+      std::push_heap(kth.begin(), kth.end(), std::greater<float>());
     }
   }
   const double root_dim = std::sqrt(double(dim_));

@@ -8,7 +8,10 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <vector>
+
+#include "parallel/thread_pool.h"
 
 namespace kfembed {
 namespace index {
@@ -44,6 +47,11 @@ class VectorIndex {
   // Cosine scores of `query` against every row, into out[0..size()).
   void score_all(const float* query, float* out);
 
+  // Scores the rows of later queries on `threads` threads (blocks of rows; the caller's thread included):
+  // the same scores, so the same hits, for any count.
+  void set_threads(size_t threads);
+  size_t threads() const { return pool_ ? pool_->size() : 1; }
+
   const float* f32_rows() const { return f32_.data(); }
   const int8_t* i8_rows() const { return i8_.data(); }
   const float* scales() const { return scales_.data(); }
@@ -52,6 +60,9 @@ class VectorIndex {
   void grow_to(size_t rows);
   void prepare_query(const float* query);
   void score_range(size_t begin, size_t end, float* out) const;
+  // score_range (or, with `estimates`, the int8 shadow's scores of a float index) of every row into
+  // out[0..size()), over the pool's threads.
+  void score_rows(float* out, bool estimates);
   size_t search_full(size_t k, Hit* out);
   bool search_prefiltered(size_t k, Hit* out);
   void quantize_shadow(size_t row);
@@ -72,6 +83,7 @@ class VectorIndex {
   std::vector<float> estimates_;
   std::vector<float> block_scores_;
   std::vector<Hit> heap_;
+  std::unique_ptr<ThreadPool> pool_;  // null: one thread
 };
 
 }  // namespace index

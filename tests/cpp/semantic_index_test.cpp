@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <numeric>
 #include <random>
 #include <vector>
@@ -154,6 +155,36 @@ TEST(VectorIndex, FloatPrefilterEqualsFullScan) {
       for (size_t i = 0; i < k; ++i) {
         ASSERT_EQ(hits[i].row, order[i]) << "query " << q << " k " << k << " hit " << i;
         ASSERT_EQ(hits[i].score, all[order[i]]);
+      }
+    }
+  }
+}
+
+// Searching on a pool: the scores, the hits and their order are those of one thread, for f32 (prefiltered
+// and full scan) and int8 indexes, on a row count that splits unevenly.
+TEST(VectorIndex, ThreadsGiveTheSameHits) {
+  const size_t dim = 64, n = 9001;
+  const auto docs = normal_floats(n * dim, 1.0f, 31);
+  for (bool int8 : {false, true}) {
+    VectorIndex one(dim, int8), three(dim, int8);
+    one.add(docs.data(), n);
+    three.add(docs.data(), n);
+    three.set_threads(3);
+    ASSERT_EQ(three.threads(), 3u);
+    std::vector<float> a(n), b(n);
+    std::vector<Hit> ha(40), hb(40);
+    for (size_t q = 0; q < 6; ++q) {
+      const auto query = q % 2 ? normal_floats(dim, 1.0f, uint32_t(900 + q))
+                               : std::vector<float>(docs.begin() + q * 977 * dim, docs.begin() + (q * 977 + 1) * dim);
+      one.score_all(query.data(), a.data());
+      three.score_all(query.data(), b.data());
+      ASSERT_EQ(0, std::memcmp(a.data(), b.data(), n * sizeof(float))) << "int8 " << int8 << " query " << q;
+      for (size_t k : {size_t(1), size_t(40)}) {
+        ASSERT_EQ(one.search(query.data(), k, ha.data()), three.search(query.data(), k, hb.data()));
+        for (size_t i = 0; i < k; ++i) {
+          ASSERT_EQ(ha[i].row, hb[i].row) << "int8 " << int8 << " query " << q << " k " << k << " hit " << i;
+          ASSERT_EQ(ha[i].score, hb[i].score);
+        }
       }
     }
   }

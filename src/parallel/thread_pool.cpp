@@ -40,29 +40,56 @@ ThreadPool::~ThreadPool() {
   for (std::thread& w : workers_) w.join();
 }
 
+constexpr uint64_t kFieldBits = 20, kFieldMask = (uint64_t{1} << kFieldBits) - 1;
+constexpr uint64_t kGenerationMask = (uint64_t{1} << (64 - 2 * kFieldBits)) - 1;
+constexpr size_t kMaxTasks = size_t{1} << kFieldBits;
+
 // generation_ and sleepers_ use sequentially consistent operations: a worker registers as a sleeper and then
 // re-reads the generation, the caller bumps the generation and then reads the sleepers; only a total order
 // guarantees that one of the two sees the other (no lost wake-up).
 void ThreadPool::dispatch(size_t tasks, TaskFn fn, void* ctx) {
-  fn_ = fn;
-  ctx_ = ctx;
-  tasks_ = tasks;
-  next_.store(0, std::memory_order_relaxed);
-  done_.store(0, std::memory_order_relaxed);
-  if (sleepers_.load() > 0) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    generation_.fetch_add(1);
-    wake_.notify_all();
-  } else {
-    generation_.fetch_add(1);
+  // Loops of more tasks than one word can count run as several loops (none of the encoder's comes close).
+  for (size_t first = 0; first < tasks; first += kMaxTasks - 1) {
+    const size_t count = std::min(tasks - first, kMaxTasks - 1);
+    struct Offset {
+      TaskFn fn;
+      void* ctx;
+      size_t first;
+    } offset{fn, ctx, first};
+    TaskFn shifted = [](void* c, size_t task, size_t thread) {
+      const Offset& o = *static_cast<Offset*>(c);
+      o.fn(o.ctx, o.first + task, thread);
+    };
+    fn_ = first == 0 && count == tasks ? fn : shifted;
+    ctx_ = first == 0 && count == tasks ? ctx : &offset;
+    finished_.store(0, std::memory_order_relaxed);
+    const uint64_t generation = (generation_.load() + 1) & kGenerationMask;
+    claim_.store((generation << (2 * kFieldBits)) | (uint64_t{count} << kFieldBits), std::memory_order_release);
+    if (sleepers_.load() > 0) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      generation_.store(generation);
+      wake_.notify_all();
+    } else {
+      generation_.store(generation);
+    }
+    work(generation, 0);
+    // The caller spins: on a browser's main thread it may not block, and the tail is short.
+    for (int polls = 0; finished_.load(std::memory_order_acquire) != count;) relax(polls);
   }
-  work(0);
-  // The caller spins: on a browser's main thread it may not block, and the tail is short.
-  for (int polls = 0; done_.load(std::memory_order_acquire) != workers_.size();) relax(polls);
 }
 
-void ThreadPool::work(size_t thread) {
-  for (size_t t; (t = next_.fetch_add(1, std::memory_order_relaxed)) < tasks_;) fn_(ctx_, t, thread);
+void ThreadPool::work(uint64_t generation, size_t thread) {
+  uint64_t word = claim_.load(std::memory_order_acquire);
+  for (;;) {
+    if ((word >> (2 * kFieldBits)) != generation) return;  // a later loop: not ours to run
+    const uint64_t next = word & kFieldMask, count = (word >> kFieldBits) & kFieldMask;
+    if (next >= count) return;
+    if (!claim_.compare_exchange_weak(word, word + 1, std::memory_order_acq_rel, std::memory_order_acquire))
+      continue;  // `word` now holds the current value
+    fn_(ctx_, static_cast<size_t>(next), thread);
+    finished_.fetch_add(1, std::memory_order_release);
+    word = claim_.load(std::memory_order_acquire);
+  }
 }
 
 void ThreadPool::worker_main(size_t thread) {
@@ -76,16 +103,13 @@ void ThreadPool::worker_main(size_t thread) {
     if (g == seen) {
       std::unique_lock<std::mutex> lock(mutex_);
       sleepers_.fetch_add(1);
-      wake_.wait(lock, [&] {
-        return stop_.load(std::memory_order_acquire) || generation_.load() != seen;
-      });
+      wake_.wait(lock, [&] { return stop_.load(std::memory_order_acquire) || generation_.load() != seen; });
       sleepers_.fetch_sub(1);
       if (stop_.load(std::memory_order_acquire)) return;
       g = generation_.load();
     }
     seen = g;
-    work(thread);
-    done_.fetch_add(1, std::memory_order_acq_rel);
+    work(g, thread);
   }
 }
 

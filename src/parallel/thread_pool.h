@@ -30,7 +30,8 @@ class ThreadPool {
 
   // Runs body(task, thread) for every task in [0, tasks) and returns when all are done; `thread` in
   // [0, size()) names the thread running the task (for per-thread scratch). No allocation. One loop at a
-  // time: not reentrant, not to be called from a task. `body` must not throw.
+  // time: not reentrant, not to be called from a task. `body` must not throw. The caller waits only for the
+  // tasks, not for the workers: a worker that is asleep or descheduled simply finds the tasks taken.
   template <class Body>
   void run(size_t tasks, Body&& body) {
     if (workers_.empty() || tasks <= 1) {
@@ -45,18 +46,20 @@ class ThreadPool {
  private:
   using TaskFn = void (*)(void*, size_t, size_t);
   void dispatch(size_t tasks, TaskFn fn, void* ctx);
-  void work(size_t thread);  // claims tasks of the current loop until none is left
+  // Claims and runs tasks of loop `generation` until none is left (or a later loop has begun).
+  void work(uint64_t generation, size_t thread);
   void worker_main(size_t thread);
 
   std::vector<std::thread> workers_;
-  // The current loop, written by the caller before generation_ is bumped (release) and read by workers
-  // after they see it (acquire); not touched again until every worker has reported done_.
+  // The current loop. fn_ and ctx_ are written before claim_ announces the loop (release) and read only by a
+  // thread that has claimed one of its tasks (acquire); the caller does not rewrite them before every task
+  // has finished, so a late worker never sees a half-written loop — it only finds nothing left to claim.
   TaskFn fn_ = nullptr;
   void* ctx_ = nullptr;
-  size_t tasks_ = 0;
-  std::atomic<size_t> next_{0};
-  std::atomic<uint64_t> generation_{0};
-  std::atomic<size_t> done_{0};  // workers finished with the current generation
+  // One word, claimed by compare-and-swap: generation (24 bits) | task count (20) | next task (20).
+  std::atomic<uint64_t> claim_{0};
+  std::atomic<size_t> finished_{0};    // tasks of the current loop completed
+  std::atomic<uint64_t> generation_{0};  // bumped after claim_: what sleeping / spinning workers watch
   std::atomic<bool> stop_{false};
   std::mutex mutex_;  // guards sleeping workers' wait on wake_
   std::condition_variable wake_;

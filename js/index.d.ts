@@ -64,6 +64,10 @@ export interface LoadOptions {
   /** int8: use the relaxed-SIMD kernels where the engine runs them exactly (default true); false forces
    *  the SIMD128 kernels. The vectors are the same bit for bit either way; see SentenceModel.backend. */
   relaxedSimd?: boolean;
+  /** Threads of each encoder pass, the calling thread included (1–16). Default min(4, ceil(cores / 2)) where
+   *  threads are possible — Node, or a cross-origin-isolated page — else 1 (asking for more there is no
+   *  error: model.threads says 1). The vectors are the same bytes for any count. */
+  threads?: number;
 }
 /** Which int8 kernels run: relaxed SIMD (a start-up probe found exact semantics) or SIMD128. */
 export type Backend = 'wasm-relaxed-simd' | 'wasm-simd128';
@@ -79,6 +83,8 @@ export declare class SentenceModel {
   readonly maxSeqLength: number;
   /** The int8 kernels in use ('wasm-simd128' for fp32 models, Node 20, Safari, relaxedSimd: false). */
   readonly backend: Backend;
+  /** The threads each encoder pass runs on. */
+  readonly threads: number;
   /** Token ids with [CLS] … [SEP], truncated to maxSeqLength. */
   tokenize(text: string): Int32Array;
   encode(text: string, options?: EncodeOptions): Promise<Float32Array>;

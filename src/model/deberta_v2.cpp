@@ -28,8 +28,10 @@ void transpose_in_place(std::vector<float>& m, size_t rows, size_t cols) {
 
 }  // namespace
 
-DebertaV2Encoder DebertaV2Encoder::load(const DebertaV2Config& config, const WeightSource& weights,
+DebertaV2Encoder DebertaV2Encoder::load(const EncoderConfig& config, const WeightSource& weights,
                                         size_t max_seq_length) {
+  if (config.architecture != Architecture::kDebertaV2)
+    fail("config.json", std::string("model_type \"") + config.model_type() + "\" is not DeBERTa-v2");
   if (max_seq_length == 0) fail("config.json", "max_seq_length must be positive");
   DebertaV2Encoder e;
   e.config_ = config;
@@ -37,7 +39,7 @@ DebertaV2Encoder DebertaV2Encoder::load(const DebertaV2Config& config, const Wei
   e.storage_ = weights.storage();
   e.scratch_ = weights.scratch();
   const size_t hidden = config.hidden_size, ah = config.all_head_size();
-  const DebertaV2Layout layout = DebertaV2Layout::of(config);
+  const EncoderLayout layout = EncoderLayout::of(config);
   auto norm = [&](const LayerNormSpec& spec) {
     return Norm{weights.floats(spec.weight), weights.floats(spec.bias)};
   };
@@ -62,7 +64,7 @@ DebertaV2Encoder DebertaV2Encoder::load(const DebertaV2Config& config, const Wei
     LinearF32(d.weight.data(), d.bias.data(), ah, hidden).apply(rel.data(), rows, out.data());
     transpose_in_place(out, rows, ah);
   };
-  for (const DebertaV2LayerSpec& spec : layout.layers) {
+  for (const EncoderLayerSpec& spec : layout.layers) {
     Layer layer;
     layer.qkv = weights.linear(spec.qkv);
     if (config.relative_attention) {
@@ -81,7 +83,7 @@ DebertaV2Encoder DebertaV2Encoder::load(const DebertaV2Config& config, const Wei
 }
 
 std::vector<float> DebertaV2Encoder::relative_embeddings(const WeightSource& weights,
-                                                         const DebertaV2Layout& layout) {
+                                                         const EncoderLayout& layout) {
   // LayerNorm (norm_rel_ebd) of only the rows reachable at max_seq_length.
   std::vector<float> rel;
   const size_t hidden = config_.hidden_size, span = config_.att_span();

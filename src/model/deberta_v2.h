@@ -9,8 +9,9 @@
 #include <vector>
 
 #include "model/config.h"
-#include "model/deberta_v2_layout.h"
+#include "model/encoder_layout.h"
 #include "model/embedding_table.h"
+#include "model/encoder.h"
 #include "model/linear.h"
 #include "model/relative_position.h"
 
@@ -19,30 +20,30 @@ namespace kfembed {
 struct I8Scratch;
 class WeightSource;
 
-class DebertaV2Encoder {
+class DebertaV2Encoder final : public Encoder {
  public:
-  // Reads every tensor of DebertaV2Layout::of(config) from `weights` (a float checkpoint or an int8 package,
+  // Reads every tensor of EncoderLayout::of(config) from `weights` (a float checkpoint or an int8 package,
   // which decides what runs each layer; the encoder keeps alive whatever the source's layers use in place)
   // and precomputes what depends on weights only: the key/query projections of the normalised relative
   // embeddings, for the rows that sequences of up to max_seq_length tokens reach. Also sizes the workspace
   // for max_seq_length.
-  static DebertaV2Encoder load(const DebertaV2Config& config, const WeightSource& weights,
+  static DebertaV2Encoder load(const EncoderConfig& config, const WeightSource& weights,
                                size_t max_seq_length);
 
-  const DebertaV2Config& config() const { return config_; }
-  size_t max_seq_length() const { return max_seq_length_; }
-  size_t hidden_size() const { return config_.hidden_size; }
+  const EncoderConfig& config() const override { return config_; }
+  size_t max_seq_length() const override { return max_seq_length_; }
 
   // Runs ids[0..n), 1 <= n <= max_seq_length. Returns the last hidden states [n, hidden], valid until the
   // next call. `all_states`, when given, receives the embeddings output and each layer's output (tests).
-  const float* forward(const int32_t* ids, size_t n, std::vector<std::vector<float>>* all_states = nullptr);
+  const float* forward(const int32_t* ids, size_t n,
+                       std::vector<std::vector<float>>* all_states = nullptr) override;
   // Runs `count` sequences packed one after another: ids[0..total), total = Σ lengths, every length >= 1,
   // total <= max_seq_length. The linear layers, LayerNorms and GELU run on all rows at once (they are
   // row-wise, and larger GEMMs are faster); positions and attention are per sequence. Rows of sequence s
   // equal forward() of that sequence alone, bit for bit. Returns [total, hidden], valid until the next call.
-  const float* forward_packed(const int32_t* ids, const size_t* lengths, size_t count);
+  const float* forward_packed(const int32_t* ids, const size_t* lengths, size_t count) override;
 
-  size_t weight_bytes() const;
+  size_t weight_bytes() const override;
 
  private:
   struct Norm {
@@ -69,7 +70,7 @@ class DebertaV2Encoder {
                    std::vector<std::vector<float>>* all_states);
   void embed(const int32_t* ids, const size_t* lengths, size_t count, size_t total, float* out) const;
   // LayerNorm-ed relative embeddings rows reachable at max_seq_length (empty without relative attention).
-  std::vector<float> relative_embeddings(const WeightSource& weights, const DebertaV2Layout& layout);
+  std::vector<float> relative_embeddings(const WeightSource& weights, const EncoderLayout& layout);
   void size_workspace();
   // Writes the attention context of every packed sequence into ws_.context ([total, all_head_size]).
   void attention(const Layer& layer, const float* x, const size_t* lengths, size_t count, size_t total);
@@ -77,7 +78,7 @@ class DebertaV2Encoder {
   void attend(const Layer& layer, const float* q, const float* k, const float* v, size_t stride, size_t n,
               float* context);
 
-  DebertaV2Config config_;
+  EncoderConfig config_;
   size_t max_seq_length_ = 0;
   EmbeddingTable word_embeddings_;
   std::vector<float> position_embeddings_, token_type_embedding_;

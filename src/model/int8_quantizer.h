@@ -1,6 +1,6 @@
 // The quantizer that writes a kfembed int8 package (int8_format.h) from a float checkpoint: kfembed-convert
 // writes its bytes to disk, SentenceEncoder::load builds the very same bytes in memory when int8 is asked of
-// a float model, so both paths run bit-identical weights. It walks DebertaV2Layout in file order.
+// a float model, so both paths run bit-identical weights. It walks EncoderLayout (any architecture) in file order.
 //
 // A linear whose input is a LayerNorm output keeps that norm's outlier channels in f32 (outlier_channels) and
 // may smooth the others (data-free, SmoothQuant-style) by per-input-channel powers of two from |gamma| +
@@ -36,7 +36,7 @@ std::vector<float> smoothing_factors(Smoothing mode, const float* gamma, const f
 // source tensor has been read and before the package is assembled: the caller may free the float files
 // then, so the assembled package can reuse their memory (in WASM, where memory never shrinks, that sets the
 // peak of a quantize-at-load).
-std::vector<uint8_t> build_int8_safetensors(const DebertaV2Config& config, const SafetensorsModel& weights,
+std::vector<uint8_t> build_int8_safetensors(const EncoderConfig& config, const SafetensorsModel& weights,
                                             const Int8Options& options,
                                             const std::function<void()>& sources_read = {});
 

@@ -84,7 +84,7 @@ void convert(const Arguments& args, const fs::path& tmp) {
   using namespace kfembed;
   ModelFiles files = ModelFiles::from_directory(args.model_dir);
   const std::string dir = args.model_dir + (args.model_dir.back() == '/' ? "" : "/");
-  const DebertaV2Config config = DebertaV2Config::parse(files.text("config.json"), dir + "config.json");
+  const EncoderConfig config = EncoderConfig::parse(files.text("config.json"), dir + "config.json");
   if (!layout::tokenizer_file([&](const std::string& name) { return files.has(name); }))
     Tokenizer::fail_no_source(dir);
   if (!files.has("model.safetensors") && !files.has("model.safetensors.index.json"))

@@ -221,7 +221,7 @@ TEST(Int8Package, OutlierChannels) {
 // 4-bit step; a corrupt wide_columns tensor is refused naming the file.
 TEST(Int8Package, Int4EmbeddingRows) {
   ModelFiles files = ModelFiles::from_directory(tiny_with_outliers());
-  const auto config = DebertaV2Config::parse(files.text("config.json"));
+  const auto config = EncoderConfig::parse(files.text("config.json"));
   const SafetensorsModel weights = SafetensorsModel::open(files);
   Int8Options int8;
   int8.embeddings = EmbeddingQuant::kInt4;
@@ -277,7 +277,7 @@ TEST(Int8Package, Int4EmbeddingRows) {
 // tensor.
 TEST(Int8Package, CorruptOutlierColumnsRefused) {
   ModelFiles files = ModelFiles::from_directory(tiny_with_outliers());
-  const auto config = DebertaV2Config::parse(files.text("config.json"));
+  const auto config = EncoderConfig::parse(files.text("config.json"));
   const std::vector<uint8_t> good = build_int8_safetensors(config, SafetensorsModel::open(files), {});
   const std::string name = "encoder.layer.0.intermediate.dense";
   for (int32_t bad : {64, 3, -1}) {  // beyond in; a channel whose input_smooth is 1; negative

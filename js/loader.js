@@ -23,6 +23,7 @@ import {
   TEXT_FILES,
   TOKENIZER_JSON_FILE,
   tokenizerFile,
+  TORCH_WEIGHTS_FILE,
   WEIGHTS_FILE,
 } from './model_layout.js';
 import { progressReporter, throwIfAborted } from './progress.js';
@@ -274,7 +275,11 @@ export async function gatherModelFiles(loader, { cacheFloatLayout = true } = {})
   if (await loader.load(WEIGHTS_FILE, { optional: true })) return { manifest: null, weightFiles: [WEIGHTS_FILE] };
   const index = await loader.load(SHARD_INDEX_FILE, { optional: true });
   if (!index) {
-    throw new Error(`${await loader.location(WEIGHTS_FILE)}: file not found, and no ${SHARD_INDEX_FILE} either`);
+    // Older repositories ship only PyTorch's checkpoint.
+    if (await loader.load(TORCH_WEIGHTS_FILE, { optional: true })) return { manifest: null, weightFiles: [TORCH_WEIGHTS_FILE] };
+    throw new Error(
+      `${await loader.location(WEIGHTS_FILE)}: file not found, and no ${SHARD_INDEX_FILE} or ${TORCH_WEIGHTS_FILE} either`,
+    );
   }
   const shards = shardFiles(loader.text(SHARD_INDEX_FILE), await loader.location(SHARD_INDEX_FILE));
   for (const shard of shards) await loader.load(shard);

@@ -11,14 +11,16 @@ export const TOKENIZER_CONFIG_FILE = 'tokenizer_config.json';
 export const WEIGHTS_FILE = 'model.safetensors';
 export const SHARD_INDEX_FILE = 'model.safetensors.index.json';
 export const INT8_WEIGHTS_FILE = 'model.int8.safetensors';
+/** PyTorch's checkpoint, read (restricted unpickler, src/model/torch_checkpoint.h) when there is no safetensors. */
+export const TORCH_WEIGHTS_FILE = 'pytorch_model.bin';
 export const POOLING_TYPE = 'sentence_transformers.models.Pooling';
 export const DEFAULT_POOLING_DIR = '1_Pooling';
 
 /** The small files the encoder reads, config.json first (the only one required). */
 export const TEXT_FILES = Object.freeze([CONFIG_FILE, TOKENIZER_JSON_FILE, TOKENIZER_CONFIG_FILE, VOCAB_FILE,
   'special_tokens_map.json', MODULES_FILE, 'sentence_bert_config.json']);
-/** Weight files at the top level: float weights, their shard index, a package's int8 weights. */
-export const WEIGHT_FILES = Object.freeze([WEIGHTS_FILE, SHARD_INDEX_FILE, INT8_WEIGHTS_FILE]);
+/** Weight files at the top level: float weights, their shard index, a package's int8 weights, PyTorch's file. */
+export const WEIGHT_FILES = Object.freeze([WEIGHTS_FILE, SHARD_INDEX_FILE, INT8_WEIGHTS_FILE, TORCH_WEIGHTS_FILE]);
 /** Files a package carries along although the encoder never reads them. */
 export const CARRIED_FILES = Object.freeze(['config_sentence_transformers.json']);
 

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -245,6 +246,38 @@ TEST(TorchCheckpoint, RefusesWhatIsNotAStoredZip) {
   const auto whole = zip_of({{"archive/data.pkl", p.stop()}, {"archive/data/0", floats_bytes(6)}});
   for (size_t n = 0; n < whole.size(); ++n)
     EXPECT_THROW(read_torch_checkpoint(whole.data(), n, kTorchCheckpointFile), Error) << n;
+}
+
+// Mutations of a real checkpoint: random bytes written over the pickle, the central directory or the local
+// headers, a few at a time. Each read either succeeds (the bytes hit only tensor data or names) or is an
+// Error naming the file; none may crash or read outside the buffer (run under ASan to see the latter).
+TEST(TorchCheckpoint, MutatedCheckpointsAreErrorsOrReads) {
+  ModelFiles files = ModelFiles::from_directory(kBertDir + "tiny-bert-bin");
+  const std::vector<uint8_t> original = files.get(kTorchCheckpointFile);
+  // The regions worth hitting: the pickle (the first entry, ~4 KB after its local header) and the last
+  // ~4 KB (central directory and end records).
+  const size_t head = std::min<size_t>(original.size(), 4400), tail = std::min<size_t>(original.size(), 4400);
+  std::mt19937 rng(17);
+  size_t errors = 0, reads = 0;
+  for (int round = 0; round < 3000; ++round) {
+    std::vector<uint8_t> bytes = original;
+    const int hits = 1 + static_cast<int>(rng() % 4);
+    for (int h = 0; h < hits; ++h) {
+      const size_t at = rng() % 2 ? rng() % head : original.size() - 1 - rng() % tail;
+      bytes[at] = static_cast<uint8_t>(rng() % 4 == 0 ? 0xff : rng());
+    }
+    try {
+      const SafetensorsFile f = read_torch_checkpoint(bytes.data(), bytes.size(), kTorchCheckpointFile);
+      for (const auto& [name, t] : f.tensors())  // every view lies inside the buffer
+        ASSERT_TRUE(t.data >= bytes.data() && t.data + t.nbytes <= bytes.data() + bytes.size()) << name;
+      ++reads;
+    } catch (const Error& e) {
+      ASSERT_EQ(std::string(e.what()).rfind("pytorch_model.bin: ", 0), 0u) << e.what();
+      ++errors;
+    }
+  }
+  std::printf("3000 mutated checkpoints: %zu errors, %zu reads\n", errors, reads);
+  EXPECT_GT(errors, 1000u);
 }
 
 }  // namespace

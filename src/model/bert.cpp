@@ -15,7 +15,8 @@
 
 namespace kfembed {
 
-BertEncoder BertEncoder::load(const EncoderConfig& config, const WeightSource& weights, size_t max_seq_length) {
+BertEncoder BertEncoder::load(const EncoderConfig& config, const WeightSource& weights,
+                              size_t max_seq_length) {
   if (config.architecture == Architecture::kDebertaV2)
     fail("config.json", "model_type \"deberta-v2\" is not a BERT encoder");
   if (max_seq_length == 0) fail("config.json", "max_seq_length must be positive");
@@ -36,7 +37,8 @@ BertEncoder BertEncoder::load(const EncoderConfig& config, const WeightSource& w
   if (layout.token_type_embeddings) {
     // Single sentences have token type 0 everywhere: only row 0 is ever added.
     const auto table = weights.floats(*layout.token_type_embeddings);
-    e.token_type_embedding_.assign(table.begin(), table.begin() + static_cast<std::ptrdiff_t>(config.hidden_size));
+    e.token_type_embedding_.assign(table.begin(),
+                                   table.begin() + static_cast<std::ptrdiff_t>(config.hidden_size));
   }
   e.embeddings_norm_ = norm(layout.embeddings_norm);
   for (const EncoderLayerSpec& spec : layout.layers) {
@@ -89,7 +91,8 @@ void BertEncoder::embed(const int32_t* ids, const size_t* lengths, size_t count,
       if (roberta) position = ids[t] == pad ? static_cast<size_t>(pad) : config_.position_offset + real++;
       word_embeddings_.row(static_cast<size_t>(ids[t]), out + t * hidden);
       axpy_f32(1.0f, position_embeddings_.data() + position * hidden, out + t * hidden, hidden);
-      if (!token_type_embedding_.empty()) axpy_f32(1.0f, token_type_embedding_.data(), out + t * hidden, hidden);
+      if (!token_type_embedding_.empty())
+        axpy_f32(1.0f, token_type_embedding_.data(), out + t * hidden, hidden);
     }
   }
   layer_norm(out, nullptr, embeddings_norm_.gamma.data(), embeddings_norm_.beta.data(), total, hidden,

@@ -57,7 +57,7 @@ class BertEncoder final : public Encoder {
   EncoderConfig config_;
   size_t max_seq_length_ = 0;
   EmbeddingTable word_embeddings_;
-  std::vector<float> position_embeddings_;  // [max_position_embeddings, hidden]
+  std::vector<float> position_embeddings_;   // [max_position_embeddings, hidden]
   std::vector<float> token_type_embedding_;  // row 0 (single sentences), or empty
   Norm embeddings_norm_;
   std::shared_ptr<const void> storage_;  // what the source's layers and embeddings read in place, or null

@@ -11,7 +11,8 @@ std::unique_ptr<Encoder> Encoder::load(const EncoderConfig& config, const Weight
     case Architecture::kBert:
     case Architecture::kRoberta:
       return std::make_unique<BertEncoder>(BertEncoder::load(config, weights, max_seq_length));
-    case Architecture::kDebertaV2: break;
+    case Architecture::kDebertaV2:
+      break;
   }
   return std::make_unique<DebertaV2Encoder>(DebertaV2Encoder::load(config, weights, max_seq_length));
 }

@@ -34,8 +34,8 @@ class Encoder {
                                std::vector<std::vector<float>>* all_states = nullptr) = 0;
   // Runs `count` sequences packed one after another: ids[0..total), total = Σ lengths, every length >= 1,
   // total <= max_seq_length. Row-wise stages run on all rows at once; positions and attention are per
-  // sequence. Rows of sequence s equal forward() of that sequence alone, bit for bit. Returns [total, hidden],
-  // valid until the next call.
+  // sequence. Rows of sequence s equal forward() of that sequence alone, bit for bit. Returns [total,
+  // hidden], valid until the next call.
   virtual const float* forward_packed(const int32_t* ids, const size_t* lengths, size_t count) = 0;
 
   virtual size_t weight_bytes() const = 0;

@@ -35,26 +35,35 @@ struct TensorRef {
 
 struct Value {
   enum Kind { kNone, kBool, kInt, kStr, kTuple, kDict, kGlobal, kStorage, kTensor } kind = kNone;
-  int64_t i = 0;                                      // kBool, kInt
-  std::string s;                                      // kStr; kGlobal: "module.name"
-  std::vector<ValuePtr> items;                        // kTuple
+  int64_t i = 0;                                       // kBool, kInt
+  std::string s;                                       // kStr; kGlobal: "module.name"
+  std::vector<ValuePtr> items;                         // kTuple
   std::vector<std::pair<std::string, ValuePtr>> dict;  // kDict (string keys, in insertion order)
-  StorageRef storage;                                 // kStorage; kGlobal of a storage type: its dtype
-  TensorRef tensor;                                   // kTensor
+  StorageRef storage;                                  // kStorage; kGlobal of a storage type: its dtype
+  TensorRef tensor;                                    // kTensor
   int depth = 1;
 };
 
 const char* kind_name(Value::Kind k) {
   switch (k) {
-    case Value::kNone: return "None";
-    case Value::kBool: return "bool";
-    case Value::kInt: return "int";
-    case Value::kStr: return "str";
-    case Value::kTuple: return "tuple";
-    case Value::kDict: return "dict";
-    case Value::kGlobal: return "global";
-    case Value::kStorage: return "storage";
-    case Value::kTensor: return "tensor";
+    case Value::kNone:
+      return "None";
+    case Value::kBool:
+      return "bool";
+    case Value::kInt:
+      return "int";
+    case Value::kStr:
+      return "str";
+    case Value::kTuple:
+      return "tuple";
+    case Value::kDict:
+      return "dict";
+    case Value::kGlobal:
+      return "global";
+    case Value::kStorage:
+      return "storage";
+    case Value::kTensor:
+      return "tensor";
   }
   return "?";
 }
@@ -66,17 +75,15 @@ struct AllowedGlobal {
   DType dtype;
 };
 constexpr AllowedGlobal kAllowedGlobals[] = {
-    {"collections.OrderedDict", false, DType::F32},
-    {"torch._utils._rebuild_tensor_v2", false, DType::F32},
-    {"torch.FloatStorage", true, DType::F32},
-    {"torch.HalfStorage", true, DType::F16},
-    {"torch.BFloat16Storage", true, DType::BF16},
-    {"torch.LongStorage", true, DType::I64},
+    {"collections.OrderedDict", false, DType::F32}, {"torch._utils._rebuild_tensor_v2", false, DType::F32},
+    {"torch.FloatStorage", true, DType::F32},       {"torch.HalfStorage", true, DType::F16},
+    {"torch.BFloat16Storage", true, DType::BF16},   {"torch.LongStorage", true, DType::I64},
 };
 
 class Unpickler {
  public:
-  Unpickler(const uint8_t* data, size_t size, std::string file) : p_(data), size_(size), file_(std::move(file)) {}
+  Unpickler(const uint8_t* data, size_t size, std::string file)
+      : p_(data), size_(size), file_(std::move(file)) {}
 
   ValuePtr run() {
     while (true) {
@@ -93,11 +100,21 @@ class Unpickler {
           ValuePtr result = pop();
           return result;
         }
-        case '(': marks_.push_back(stack_.size()); break;
-        case '}': push(make(Value::kDict)); break;
-        case ')': push(make(Value::kTuple)); break;
-        case 't': push(tuple(pop_mark())); break;
-        case 0x85: case 0x86: case 0x87: {  // TUPLE1..3
+        case '(':
+          marks_.push_back(stack_.size());
+          break;
+        case '}':
+          push(make(Value::kDict));
+          break;
+        case ')':
+          push(make(Value::kTuple));
+          break;
+        case 't':
+          push(tuple(pop_mark()));
+          break;
+        case 0x85:
+        case 0x86:
+        case 0x87: {  // TUPLE1..3
           const size_t n = op - 0x84u;
           if (stack_.size() < n + floor()) bad("TUPLE" + std::to_string(n) + " on a short stack");
           std::vector<ValuePtr> items(stack_.end() - static_cast<std::ptrdiff_t>(n), stack_.end());
@@ -105,16 +122,34 @@ class Unpickler {
           push(tuple(std::move(items)));
           break;
         }
-        case 'q': memo_[u8()] = top(); break;                 // BINPUT
-        case 'r': memo_[static_cast<uint32_t>(le(4))] = top(); break;  // LONG_BINPUT
-        case 'h': push(memo(u8())); break;                    // BINGET
-        case 'j': push(memo(static_cast<uint32_t>(le(4)))); break;     // LONG_BINGET
-        case 'X': push(str(le(4))); break;                    // BINUNICODE
-        case 0x8c: push(str(u8())); break;                    // SHORT_BINUNICODE
-        case 'J': push(integer(static_cast<int32_t>(static_cast<uint32_t>(le(4))))); break;  // BININT
-        case 'K': push(integer(u8())); break;                 // BININT1
-        case 'M': push(integer(static_cast<int64_t>(le(2)))); break;  // BININT2
-        case 0x8a: {                                          // LONG1
+        case 'q':
+          memo_[u8()] = top();
+          break;  // BINPUT
+        case 'r':
+          memo_[static_cast<uint32_t>(le(4))] = top();
+          break;  // LONG_BINPUT
+        case 'h':
+          push(memo(u8()));
+          break;  // BINGET
+        case 'j':
+          push(memo(static_cast<uint32_t>(le(4))));
+          break;  // LONG_BINGET
+        case 'X':
+          push(str(le(4)));
+          break;  // BINUNICODE
+        case 0x8c:
+          push(str(u8()));
+          break;  // SHORT_BINUNICODE
+        case 'J':
+          push(integer(static_cast<int32_t>(static_cast<uint32_t>(le(4)))));
+          break;  // BININT
+        case 'K':
+          push(integer(u8()));
+          break;  // BININT1
+        case 'M':
+          push(integer(static_cast<int64_t>(le(2))));
+          break;      // BININT2
+        case 0x8a: {  // LONG1
           const size_t n = u8();
           if (n > 8) bad("LONG1 of " + std::to_string(n) + " bytes is too large for a size or offset");
           uint64_t v = n ? le(n) : 0;
@@ -122,16 +157,23 @@ class Unpickler {
           push(integer(static_cast<int64_t>(v)));
           break;
         }
-        case 'N': push(make(Value::kNone)); break;
-        case 0x88: case 0x89: {  // NEWTRUE, NEWFALSE
+        case 'N':
+          push(make(Value::kNone));
+          break;
+        case 0x88:
+        case 0x89: {  // NEWTRUE, NEWFALSE
           ValuePtr v = make(Value::kBool);
           v->i = op == 0x88;
           push(v);
           break;
         }
-        case 'c': push(global()); break;
-        case 'Q': push(persistent(pop())); break;             // BINPERSID
-        case 'R': {                                           // REDUCE
+        case 'c':
+          push(global());
+          break;
+        case 'Q':
+          push(persistent(pop()));
+          break;     // BINPERSID
+        case 'R': {  // REDUCE
           ValuePtr args = pop();
           ValuePtr callable = pop();
           push(reduce(*callable, *args));
@@ -201,7 +243,8 @@ class Unpickler {
   ValuePtr tuple(std::vector<ValuePtr> items) {
     ValuePtr v = make(Value::kTuple);
     for (const auto& item : items) v->depth = std::max(v->depth, item->depth + 1);
-    if (v->depth > kMaxDepth) bad("tuples nested deeper than " + std::to_string(kMaxDepth) + " are not allowed");
+    if (v->depth > kMaxDepth)
+      bad("tuples nested deeper than " + std::to_string(kMaxDepth) + " are not allowed");
     v->items = std::move(items);
     return v;
   }
@@ -271,7 +314,8 @@ class Unpickler {
 
   ValuePtr reduce(const Value& callable, const Value& args) {
     if (callable.kind != Value::kGlobal || callable.i)
-      bad("REDUCE of a " + std::string(callable.kind == Value::kGlobal ? callable.s : kind_name(callable.kind)) +
+      bad("REDUCE of a " +
+          std::string(callable.kind == Value::kGlobal ? callable.s : kind_name(callable.kind)) +
           " is not allowed");
     if (args.kind != Value::kTuple) bad("REDUCE arguments are not a tuple");
     if (callable.s == "collections.OrderedDict") {
@@ -285,13 +329,14 @@ class Unpickler {
       if (v->kind != Value::kTuple) bad(std::string("tensor ") + what + " is not a tuple");
       std::vector<uint64_t> out;
       for (const auto& d : v->items) {
-        if (d->kind != Value::kInt || d->i < 0) bad(std::string("tensor ") + what + " has a negative or non-integer entry");
+        if (d->kind != Value::kInt || d->i < 0)
+          bad(std::string("tensor ") + what + " has a negative or non-integer entry");
         out.push_back(static_cast<uint64_t>(d->i));
       }
       return out;
     };
-    if (a.size() < 6 || a.size() > 7 || a[0]->kind != Value::kStorage || a[1]->kind != Value::kInt || a[1]->i < 0 ||
-        a[4]->kind != Value::kBool || a[5]->kind != Value::kDict || !a[5]->dict.empty())
+    if (a.size() < 6 || a.size() > 7 || a[0]->kind != Value::kStorage || a[1]->kind != Value::kInt ||
+        a[1]->i < 0 || a[4]->kind != Value::kBool || a[5]->kind != Value::kDict || !a[5]->dict.empty())
       bad("_rebuild_tensor_v2 arguments are not (storage, offset, size, stride, requires_grad, {})");
     ValuePtr v = make(Value::kTensor);
     v->tensor = {a[0]->storage, static_cast<uint64_t>(a[1]->i), ints(a[2], "size"), ints(a[3], "stride")};
@@ -321,7 +366,8 @@ SafetensorsFile read_torch_checkpoint(const uint8_t* data, size_t size, const st
   const ZipEntry* pickle = nullptr;
   for (const auto& [name, entry] : entries) {
     const std::string suffix = "data.pkl";
-    if (name.size() >= suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0 &&
+    if (name.size() >= suffix.size() &&
+        name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0 &&
         (name.size() == suffix.size() || name[name.size() - suffix.size() - 1] == '/')) {
       if (pickle) fail(f, "more than one data.pkl in the archive");
       pickle = &entry;
@@ -330,11 +376,13 @@ SafetensorsFile read_torch_checkpoint(const uint8_t* data, size_t size, const st
   }
   if (!pickle) fail(f, "no data.pkl in the archive (not a torch.save checkpoint)");
   auto order = entries.find(root + "byteorder");
-  if (order != entries.end() && std::string(reinterpret_cast<const char*>(order->second.data), order->second.size) != "little")
+  if (order != entries.end() &&
+      std::string(reinterpret_cast<const char*>(order->second.data), order->second.size) != "little")
     fail(f, "byteorder is not little-endian");
 
   const ValuePtr result = Unpickler(pickle->data, pickle->size, f).run();
-  if (result->kind != Value::kDict) fail(f, std::string("the pickle holds a ") + kind_name(result->kind) + ", not a state dict");
+  if (result->kind != Value::kDict)
+    fail(f, std::string("the pickle holds a ") + kind_name(result->kind) + ", not a state dict");
   std::map<std::string, TensorView> views;
   for (const auto& [name, value] : result->dict) {
     const std::string where = "tensor " + name;

@@ -26,11 +26,13 @@ std::map<std::string, ZipEntry> read_stored_zip(const uint8_t* data, size_t size
     if (eocd == lowest) fail(f, "not a zip archive (no end of central directory record)");
     --eocd;
   }
-  uint64_t count = le(data + eocd + 10, 2), dir_size = le(data + eocd + 12, 4), dir_at = le(data + eocd + 16, 4);
+  uint64_t count = le(data + eocd + 10, 2), dir_size = le(data + eocd + 12, 4),
+           dir_at = le(data + eocd + 16, 4);
   if (count == 0xffff || dir_size == 0xffffffff || dir_at == 0xffffffff) {
     if (eocd < 20 || le(data + eocd - 20, 4) != kZip64Locator) fail(f, "zip64 locator missing");
     const uint64_t at = le(data + eocd - 20 + 8, 8);
-    if (at > size - 56 || le(data + at, 4) != kZip64End) fail(f, "zip64 end of central directory out of range");
+    if (at > size - 56 || le(data + at, 4) != kZip64End)
+      fail(f, "zip64 end of central directory out of range");
     count = le(data + at + 32, 8);
     dir_size = le(data + at + 40, 8);
     dir_at = le(data + at + 48, 8);
@@ -40,10 +42,12 @@ std::map<std::string, ZipEntry> read_stored_zip(const uint8_t* data, size_t size
   uint64_t p = dir_at;
   const uint64_t end = dir_at + dir_size;
   for (uint64_t i = 0; i < count; ++i) {
-    if (end - p < 46 || le(data + p, 4) != kCentralHeader) fail(f, "central directory entry " + std::to_string(i) + " is corrupt");
+    if (end - p < 46 || le(data + p, 4) != kCentralHeader)
+      fail(f, "central directory entry " + std::to_string(i) + " is corrupt");
     const uint64_t flags = le(data + p + 8, 2), method = le(data + p + 10, 2);
     uint64_t csize = le(data + p + 20, 4), usize = le(data + p + 24, 4);
-    const uint64_t name_len = le(data + p + 28, 2), extra_len = le(data + p + 30, 2), comment_len = le(data + p + 32, 2);
+    const uint64_t name_len = le(data + p + 28, 2), extra_len = le(data + p + 30, 2),
+                   comment_len = le(data + p + 32, 2);
     uint64_t local = le(data + p + 42, 4);
     if (end - p - 46 < name_len + extra_len + comment_len)
       fail(f, "central directory entry " + std::to_string(i) + " is corrupt");
@@ -51,7 +55,8 @@ std::map<std::string, ZipEntry> read_stored_zip(const uint8_t* data, size_t size
     // zip64 extra field: the 8-byte values of the fields that read 0xffffffff, in this order.
     for (uint64_t e = p + 46 + name_len; e + 4 <= p + 46 + name_len + extra_len;) {
       const uint64_t id = le(data + e, 2), len = le(data + e + 2, 2);
-      if (e + 4 + len > p + 46 + name_len + extra_len) fail(f, "entry " + name + ": extra field out of range");
+      if (e + 4 + len > p + 46 + name_len + extra_len)
+        fail(f, "entry " + name + ": extra field out of range");
       if (id == 1) {
         uint64_t q = e + 4;
         for (uint64_t* field : {&usize, &csize, &local})

@@ -15,6 +15,7 @@ struct ZipEntry {
 };
 
 // name → bytes of every entry. The buffer must outlive the map.
-std::map<std::string, ZipEntry> read_stored_zip(const uint8_t* data, size_t size, const std::string& file_name);
+std::map<std::string, ZipEntry> read_stored_zip(const uint8_t* data, size_t size,
+                                                const std::string& file_name);
 
 }  // namespace kfembed

@@ -3,7 +3,6 @@
 // and cosine 0.99999, and every layer's hidden states of 2 texts within 1e-4. Also RoBERTa's positions with a
 // pad token inside a sequence, the checkpoint prefixes, and the config keys that are rejected by name.
 #include <gtest/gtest.h>
-
 #include <unistd.h>
 
 #include <cmath>
@@ -99,8 +98,8 @@ TEST_P(BertGolden, HiddenStatesMatchReference) {
     for (size_t l = 0; l < states.size(); ++l)
       for (size_t t = 0; t < ids.size(); ++t)
         for (size_t d = 0; d < hidden; ++d)
-          worst = std::max(
-              worst, std::fabs(states[l][t * hidden + d] - entry["states"][l][t][d].get<double>()));
+          worst =
+              std::max(worst, std::fabs(states[l][t * hidden + d] - entry["states"][l][t][d].get<double>()));
   }
   EXPECT_LE(worst, 1e-4);
   std::printf("%s hidden states: worst max abs %.3g\n", model.c_str(), worst);
@@ -142,7 +141,8 @@ TEST_P(BertGolden, PackedPassesEqualSingleOnes) {
 INSTANTIATE_TEST_SUITE_P(Tiny, BertGolden, ::testing::Values("tiny-bert", "tiny-roberta"));
 
 // The tensors of a model directory as f32, renamed by `rename`, written back as one safetensors file.
-std::vector<uint8_t> rewrite(ModelFiles& files, const std::function<std::string(const std::string&)>& rename) {
+std::vector<uint8_t> rewrite(ModelFiles& files,
+                             const std::function<std::string(const std::string&)>& rename) {
   const auto model = SafetensorsModel::open(files);
   std::vector<std::vector<float>> keep;
   std::vector<OutputTensor> out;
@@ -207,7 +207,8 @@ TEST(Bert, ConfigRejectsWhatIsNotImplemented) {
       {"position_embedding_type", "relative_key",
        "config.json: position_embedding_type: \"relative_key\" is not supported (only \"absolute\")"},
       {"is_decoder", true, "config.json: is_decoder: true is not supported (encoders only)"},
-      {"add_cross_attention", true, "config.json: add_cross_attention: true is not supported (encoders only)"},
+      {"add_cross_attention", true,
+       "config.json: add_cross_attention: true is not supported (encoders only)"},
       {"hidden_act", "gelu_new", "config.json: hidden_act: \"gelu_new\" is not supported"},
       {"max_position_embeddings", 2, "config.json: max_position_embeddings: 2 leaves no position"},
   };
@@ -233,13 +234,12 @@ TEST(Bert, ConfigRejectsWhatIsNotImplemented) {
 }
 
 TEST(Bert, LayoutNamesBertProjections) {
-  const EncoderConfig config =
-      EncoderConfig::parse(read_text(kBertDir + "tiny-bert/config.json"));
+  const EncoderConfig config = EncoderConfig::parse(read_text(kBertDir + "tiny-bert/config.json"));
   const EncoderLayout layout = EncoderLayout::of(config);
   ASSERT_EQ(layout.layers.size(), 2u);
-  EXPECT_EQ(layout.layers[1].qkv.parts,
-            (std::vector<std::string>{"encoder.layer.1.attention.self.query", "encoder.layer.1.attention.self.key",
-                                      "encoder.layer.1.attention.self.value"}));
+  EXPECT_EQ(layout.layers[1].qkv.parts, (std::vector<std::string>{"encoder.layer.1.attention.self.query",
+                                                                  "encoder.layer.1.attention.self.key",
+                                                                  "encoder.layer.1.attention.self.value"}));
   EXPECT_FALSE(layout.rel_embeddings);
   EXPECT_FALSE(layout.layers[0].pos_key);
   ASSERT_TRUE(layout.token_type_embeddings);
@@ -249,9 +249,9 @@ TEST(Bert, LayoutNamesBertProjections) {
 }
 
 // The real geometry (768 hidden, 12 heads, 3072 FFN, 2 layers; bench/encoder/make_bert_model.py with the
-// reference weights' LayerNorm outliers, made once per build tree with Debian's numpy): int8 quantized at load
-// against our own float32 (which the tiny models tie to PyTorch) on the 202 golden texts. Issue 17's bound
-// 0.999 holds here with a wide margin; see the tiny-bert note above.
+// reference weights' LayerNorm outliers, made once per build tree with Debian's numpy): int8 quantized at
+// load against our own float32 (which the tiny models tie to PyTorch) on the 202 golden texts. Issue 17's
+// bound 0.999 holds here with a wide margin; see the tiny-bert note above.
 TEST(Bert, Int8AtBaseGeometry) {
   namespace fs = std::filesystem;
   for (const std::string arch : {"bert", "roberta"}) {
@@ -260,9 +260,10 @@ TEST(Bert, Int8AtBaseGeometry) {
       const std::string tmp = dir + ".tmp-" + std::to_string(::getpid());
       std::error_code ec;
       fs::create_directories(KF_TEST_TMP_DIR, ec);
-      const std::string cmd = "/usr/bin/python3 " KF_FIXTURES_DIR "/../../bench/encoder/make_bert_model.py " + arch +
-                              " " + tmp;
-      ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd << " (needs Debian's python3-numpy and ../shared/reference)";
+      const std::string cmd =
+          "/usr/bin/python3 " KF_FIXTURES_DIR "/../../bench/encoder/make_bert_model.py " + arch + " " + tmp;
+      ASSERT_EQ(std::system(cmd.c_str()), 0)
+          << cmd << " (needs Debian's python3-numpy and ../shared/reference)";
       fs::rename(tmp, dir, ec);  // another process may have got there first: its copy is as good as ours
       fs::remove_all(tmp, ec);
     }

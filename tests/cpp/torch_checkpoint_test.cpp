@@ -3,6 +3,8 @@
 // byte; hand-made pickles check that everything a state dict does not need is refused with an Error naming
 // the file: other globals (os.system, builtins.eval), REDUCE of anything but the two allowed callables,
 // other opcodes, nesting bombs, sizes, offsets and storages out of range.
+#include "model/torch_checkpoint.h"
+
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -13,7 +15,6 @@
 #include "common/error.h"
 #include "model/model_files.h"
 #include "model/safetensors.h"
-#include "model/torch_checkpoint.h"
 #include "model/zip_archive.h"
 
 namespace kfembed {
@@ -57,12 +58,14 @@ std::vector<uint8_t> zip_of(const std::vector<std::pair<std::string, std::vector
     const size_t local = out.size();
     put_le(out, 0x04034b50, 4);
     put_le(out, 20, 2), put_le(out, 0, 2), put_le(out, method, 2), put_le(out, 0, 4), put_le(out, 0, 4);
-    put_le(out, bytes.size(), 4), put_le(out, bytes.size(), 4), put_le(out, name.size(), 2), put_le(out, 0, 2);
+    put_le(out, bytes.size(), 4), put_le(out, bytes.size(), 4), put_le(out, name.size(), 2),
+        put_le(out, 0, 2);
     out.insert(out.end(), name.begin(), name.end());
     out.insert(out.end(), bytes.begin(), bytes.end());
     put_le(dir, 0x02014b50, 4);
     put_le(dir, 20, 2), put_le(dir, 20, 2), put_le(dir, 0, 2), put_le(dir, method, 2), put_le(dir, 0, 4);
-    put_le(dir, 0, 4), put_le(dir, bytes.size(), 4), put_le(dir, bytes.size(), 4), put_le(dir, name.size(), 2);
+    put_le(dir, 0, 4), put_le(dir, bytes.size(), 4), put_le(dir, bytes.size(), 4),
+        put_le(dir, name.size(), 2);
     put_le(dir, 0, 2), put_le(dir, 0, 2), put_le(dir, 0, 2), put_le(dir, 0, 2), put_le(dir, 0, 4);
     put_le(dir, local, 4);
     dir.insert(dir.end(), name.begin(), name.end());
@@ -118,7 +121,8 @@ std::vector<uint8_t> floats_bytes(size_t n) {
 
 SafetensorsFile read(const std::vector<uint8_t>& pickle, size_t storage_floats = 6) {
   static std::vector<uint8_t> keep;  // the views point into it until the next call
-  keep = zip_of({{"archive/data.pkl", pickle}, {"archive/data/0", floats_bytes(storage_floats)},
+  keep = zip_of({{"archive/data.pkl", pickle},
+                 {"archive/data/0", floats_bytes(storage_floats)},
                  {"archive/version", {'3', '\n'}}});
   return read_torch_checkpoint(keep.data(), keep.size(), kTorchCheckpointFile);
 }
@@ -132,11 +136,11 @@ std::string error_of(const std::vector<uint8_t>& pickle) {
   return "(no error)";
 }
 
-#define EXPECT_REFUSED(pickle, text)                                                  \
-  do {                                                                                 \
-    const std::string message = error_of(pickle);                                      \
-    EXPECT_EQ(message.rfind("pytorch_model.bin: ", 0), 0u) << message;                 \
-    EXPECT_NE(message.find(text), std::string::npos) << message;                       \
+#define EXPECT_REFUSED(pickle, text)                                   \
+  do {                                                                 \
+    const std::string message = error_of(pickle);                      \
+    EXPECT_EQ(message.rfind("pytorch_model.bin: ", 0), 0u) << message; \
+    EXPECT_NE(message.find(text), std::string::npos) << message;       \
   } while (0)
 
 TEST(TorchCheckpoint, HandMadeStateDictReads) {
@@ -178,9 +182,9 @@ TEST(TorchCheckpoint, RefusesReduceOfOtherCallables) {
 
 TEST(TorchCheckpoint, RefusesOtherOpcodes) {
   EXPECT_REFUSED(Pickle().str("os").str("system").op(0x93).stop(), "opcode 0x93");  // STACK_GLOBAL
-  EXPECT_REFUSED(Pickle().op('(').str("x").op('i').stop(), "opcode 0x69 ('i')");      // INST
-  EXPECT_REFUSED(Pickle().op('(').op('}').op('o').stop(), "opcode 0x6f ('o')");        // OBJ
-  EXPECT_REFUSED(Pickle().op(']').stop(), "opcode 0x5d (']')");                         // EMPTY_LIST
+  EXPECT_REFUSED(Pickle().op('(').str("x").op('i').stop(), "opcode 0x69 ('i')");    // INST
+  EXPECT_REFUSED(Pickle().op('(').op('}').op('o').stop(), "opcode 0x6f ('o')");     // OBJ
+  EXPECT_REFUSED(Pickle().op(']').stop(), "opcode 0x5d (']')");                     // EMPTY_LIST
   EXPECT_REFUSED(Pickle().op('c').stop(), "truncated");
   EXPECT_REFUSED(Pickle().op('}').b, "pickle ends without STOP");
   EXPECT_REFUSED(Pickle().op('R').stop(), "pops an empty stack");
@@ -227,9 +231,10 @@ TEST(TorchCheckpoint, RefusesWhatIsNotAStoredZip) {
     read_torch_checkpoint(compressed.data(), compressed.size(), kTorchCheckpointFile);
     FAIL();
   } catch (const Error& e) {
-    EXPECT_EQ(std::string(e.what()),
-              "pytorch_model.bin: entry archive/data.pkl is compressed (method 8); only stored entries are read, "
-              "as torch.save writes them");
+    EXPECT_EQ(
+        std::string(e.what()),
+        "pytorch_model.bin: entry archive/data.pkl is compressed (method 8); only stored entries are read, "
+        "as torch.save writes them");
   }
   const std::vector<uint8_t> junk(100, 7);
   EXPECT_THROW(read_torch_checkpoint(junk.data(), junk.size(), kTorchCheckpointFile), Error);

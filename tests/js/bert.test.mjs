@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { load, SemanticIndex } from '../../js/index.js';
 import { compareGolden, convertModel, modelsByLength, readJson, SHARED } from './helpers.mjs';
+import { startServer } from './server.mjs';
 
 const BERT = path.join(SHARED, 'reference/bert');
 const golden = (name) => readJson(path.join(BERT, `golden/${name}-embed-dev.json`));
@@ -52,4 +53,22 @@ describe.each(['tiny-bert', 'tiny-roberta'])('%s', (name) => {
     model.dispose();
     expect(top1).toBe(texts.length);
   });
+});
+
+test('over HTTP, a repository with only pytorch_model.bin: the loader asks for the safetensors first, then the .bin', async () => {
+  const server = await startServer({ '/hf/': path.join(BERT, 'tiny-roberta-bin') });
+  try {
+    const texts = golden('tiny-roberta').texts.slice(0, 4);
+    const m = await load(server.url('/hf/'), { dtype: 'fp32', cache: false });
+    const got = await m.encode(texts);
+    m.dispose();
+    golden('tiny-roberta').embeddings.slice(0, 4).forEach((want, i) => {
+      want.forEach((x, d) => expect(Math.abs(got[i][d] - x)).toBeLessThanOrEqual(1e-4));
+    });
+    const asked = server.requests.map((r) => r.path.replace('/hf/', ''));
+    expect(asked.indexOf('model.safetensors')).toBeLessThan(asked.indexOf('pytorch_model.bin'));
+    expect(asked).toContain('model.safetensors.index.json');
+  } finally {
+    await server.close();
+  }
 });

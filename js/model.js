@@ -1,4 +1,4 @@
-// load(): the sentence encoder (tokenizer + DeBERTa-v2 + pooling) in its own WASM instance.
+// load(): the sentence encoder (tokenizer + DeBERTa-v2 / BERT / RoBERTa + pooling) in its own WASM instance.
 import { openModelCache } from './cache.js';
 import {
   CachedPackageSource,

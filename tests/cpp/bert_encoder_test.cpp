@@ -201,6 +201,24 @@ TEST(Bert, RobertaPadTokenKeepsPaddingPosition) {
   }
 }
 
+// klue's special-token order ([CLS]=0 [PAD]=1 [SEP]=2 [UNK]=3): the WordPiece tokenizer takes the ids from
+// the files, so vocab.txt + tokenizer_config.json alone give tokenizer.json's ids; a literal "[PAD]" is the
+// pad id.
+TEST(Bert, RobertaTokenizerFromVocabTxt) {
+  EncoderOptions options;
+  options.max_seq_length = 512;
+  ModelFiles json_files = ModelFiles::from_directory(kBertDir + "tiny-roberta");
+  ModelFiles vocab_files = ModelFiles::from_directory(kBertDir + "tiny-roberta");
+  vocab_files.release("tokenizer.json");
+  const SentenceEncoder a = SentenceEncoder::load(json_files, options);
+  const SentenceEncoder b = SentenceEncoder::load(vocab_files, options);
+  const auto golden = read_json(kBertDir + "golden/tiny-roberta-embed-dev.json");
+  for (const auto& t : golden["texts"])
+    EXPECT_EQ(a.tokenize(t.get<std::string>()), b.tokenize(t.get<std::string>()));
+  const auto ids = b.tokenize("[PAD] [MASK]");
+  EXPECT_EQ(ids, (std::vector<int32_t>{0, 1, 4, 2}));
+}
+
 TEST(Bert, ConfigRejectsWhatIsNotImplemented) {
   const auto base = nlohmann::json::parse(read_text(kBertDir + "tiny-roberta/config.json"));
   const std::vector<std::tuple<std::string, nlohmann::json, std::string>> cases = {

@@ -2,7 +2,9 @@
 // in IndexedDB, and answers queries as you type. Everything runs in this tab.
 //
 // URL parameters (all optional):
-//   model=<url>    model directory (default: ../model/ on the demo server, i.e. `npm start`'s model)
+//   model=<url>    model directory (default: what the server's config.json names: the original hub repository,
+//                  falling back to ../model/ (the tiny random-weight model) when it cannot be loaded, or
+//                  `npm start --model`'s model)
 //   corpus=<n>     index only the first n sentences (1..3000; tests use small ones)
 //   dtype=fp32|int8, worker=0|1, int8=0|1 (int8 index), sw=0 (no service worker)
 //   q=<text>       a query to run once ready (the page keeps it in the address bar: links are shareable)
@@ -14,8 +16,26 @@ const STORAGE_MODEL = 'kfembed-demo:model';
 /** Indexing batches aim at this many ms each, so a query typed meanwhile waits at most about that long. */
 const BATCH_TARGET_MS = 250;
 
+/** The server's choice of model ({ model, fallback }, URLs relative to the site); ../model/ without one. */
+async function serverModel() {
+  try {
+    const response = await fetch(new URL('config.json', location.href), { cache: 'no-cache' });
+    if (response.ok) {
+      const { model, fallback } = await response.json();
+      if (model) return { model: new URL(model, location.href).href, fallback: fallback ? new URL(fallback, location.href).href : null };
+    }
+  } catch {
+    // static hosting without config.json
+  }
+  return { model: new URL('../model/', location.href).href, fallback: null };
+}
+
+const chosen = params.get('model') || localStorage.getItem(STORAGE_MODEL);
+const served = chosen ? { model: chosen, fallback: null } : await serverModel();
 const config = {
-  model: params.get('model') || localStorage.getItem(STORAGE_MODEL) || new URL('../model/', location.href).href,
+  model: served.model,
+  /** Loaded, with a notice, when `model` fails (the hub unreachable): the bundled tiny model. */
+  fallback: served.fallback,
   corpusLimit: Math.max(1, Math.min(3000, Number(params.get('corpus')) || 3000)),
   dtype: params.get('dtype') || undefined,
   worker: params.get('worker') !== '0',
@@ -38,6 +58,8 @@ const demo = {
   index: null,
   corpus: [],
   indexSource: null, // 'stored' | 'built' | 'resumed'
+  modelSource: null, // 'model' | 'fallback': which of config.model / config.fallback runs
+  fallbackReason: null, // why config.model did not load
   embeddedNow: 0,
   error: null,
   lastResults: [],
@@ -101,7 +123,9 @@ function progressTracker() {
       total += f.total;
     }
     const biggest = [...files.entries()].sort((a, b) => b[1].total - a[1].total)[0];
-    const title = fromCache ? '저장된 모델을 불러오는 중…' : '모델 내려받는 중…';
+    // A float checkpoint (model.safetensors, shards) is quantized to int8 while it downloads.
+    const converting = /(^|\/)model[-.].*safetensors$/.test(biggest[0]) && !biggest[0].includes('int8');
+    const title = fromCache ? '저장된 모델을 불러오는 중…' : converting ? '모델을 내려받으며 int8로 변환하는 중…' : '모델 내려받는 중…';
     setState('loading', title, `${biggest[0]} · ${mb(loaded)} / ${mb(total)}`, total ? loaded / total : 0);
   };
 }
@@ -139,12 +163,28 @@ async function start() {
     demo.model = null;
     const options = { onProgress: progressTracker(), worker: config.worker };
     if (config.dtype) options.dtype = config.dtype;
-    demo.model = await load(config.model, options);
+    demo.fallbackReason = null;
+    try {
+      demo.model = await load(config.model, options);
+      demo.modelSource = 'model';
+    } catch (e) {
+      if (!config.fallback) throw e;
+      console.warn(`${config.model}: ${e.message}; loading ${config.fallback} instead`);
+      demo.fallbackReason = e?.message ?? String(e);
+      setState('loading', '개발용 소형 모델을 불러오는 중…', '', 0);
+      demo.model = await load(config.fallback, { ...options, onProgress: progressTracker() });
+      demo.modelSource = 'fallback';
+    }
     demo.timings.modelMs = performance.now() - started;
     const corpus = (await corpusPromise).sentences.slice(0, config.corpusLimit);
     demo.corpus = corpus;
     $('corpus-count').textContent = fmt(corpus.length);
-    if (demo.model.dim < 256) {
+    if (demo.modelSource === 'fallback') {
+      $('status-note').textContent = `실제 모델(${config.model})을 불러올 수 없어 개발용 소형 모델(무작위 가중치)로 ` +
+        '동작 중입니다. 검색 결과의 의미는 맞지 않습니다. 인터넷에 연결되면 새로 고침해 주세요. ' +
+        `(${demo.fallbackReason})`;
+      $('status-note').hidden = false;
+    } else if (demo.model.dim < 256) {
       $('status-note').textContent = '개발용 소형 모델(무작위 가중치)로 동작 중입니다. 검색 결과의 의미는 맞지 않으며, ' +
         '실제 모델은 설정에서 모델 위치를 바꾸면 쓸 수 있습니다.';
       $('status-note').hidden = false;
@@ -157,7 +197,7 @@ async function start() {
     setState('ready', '준비 완료 — 문장을 입력해 보세요',
       `문장 ${fmt(demo.index.size)}개 · ${demo.model.dim}차원 · ${config.int8 ? 'int8' : 'float32'} 색인 ${mb(bytes)} · ` +
       `${how} · ${(total / 1000).toFixed(1)}초`, 1);
-    $('engine-info').textContent = `모델: ${config.model} · ${config.worker ? 'Web Worker' : '메인 스레드'} 실행 · ` +
+    $('engine-info').textContent = `모델: ${runningModel()} · ${config.worker ? 'Web Worker' : '메인 스레드'} 실행 · ` +
       `최대 ${demo.model.maxSeqLength}토큰`;
     if ($('query').value.trim()) scheduleSearch(0);
     else $('search-meta').textContent = SEARCH_HINT;
@@ -168,8 +208,11 @@ async function start() {
   }
 }
 
+/** The URL of the model that runs (config.model, or config.fallback after it failed). */
+const runningModel = () => (demo.modelSource === 'fallback' ? config.fallback : config.model);
+
 async function buildIndex(corpus) {
-  const key = `demo|${config.model}|${config.dtype ?? 'default'}|${config.int8 ? 'int8' : 'f32'}|` +
+  const key = `demo|${runningModel()}|${config.dtype ?? 'default'}|${config.int8 ? 'int8' : 'f32'}|` +
     `${demo.model.dim}|${corpus.length}|${fingerprint(corpus)}`;
   demo.index?.dispose();
   demo.index = null;

@@ -1,9 +1,13 @@
 #!/usr/bin/env node
 // `npm start`: serves the demo page, the package and a model directory on 127.0.0.1 and prints the URL.
-//   node demo/serve.mjs [--port 8080] [--model DIR]      (env: PORT, KFEMBED_MODEL_DIR)
+//   node demo/serve.mjs [--port 8080] [--model DIR|URL] [--hub URL|none]      (env: PORT, KFEMBED_MODEL_DIR)
 // Layout: /demo/ (the page), /js/ (the npm package, built WASM included), /model/ (DIR, default the tiny test
-// model tests/fixtures/tiny-kf-deberta), /sw.js (the demo's service worker, scope /). A model directory
-// without manifest.json gets one computed at start (sizes + SHA-256), so the loader can cache and verify it.
+// model tests/fixtures/tiny-kf-deberta), /sw.js (the demo's service worker, scope /), /demo/config.json
+// (which model the page loads). A model directory without manifest.json gets one computed at start (sizes +
+// SHA-256), so the loader can cache and verify it.
+// Which model the page loads: without --model, the original hub repository (load()'s DEFAULT_SOURCE,
+// quantized while it streams; --hub replaces it), falling back to /model/ (the tiny random-weight model,
+// with a notice) when that fails, e.g. offline; --model DIR serves and loads DIR, --model URL loads URL.
 // Also used by tests/e2e/demo.test.mjs through startDemoServer(), which records every request.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -12,6 +16,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serializeManifest } from '../js/manifest.js';
 import { directoryFiles } from '../js/model_layout.js';
+import { DEFAULT_SOURCE } from '../js/source.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DEFAULT_MODEL = path.join(ROOT, 'tests/fixtures/tiny-kf-deberta');
@@ -54,14 +59,18 @@ function makeManifest(dir) {
 
 /**
  * Starts the demo server. Resolves to { url, port, modelDir, requests, reset(), close() }; `requests` lists
- * { method, path, status } of every request.
+ * { method, path, status } of every request. The page loads `modelUrl` when given, else `hub` when given
+ * (falling back to /model/), else /model/.
  */
-export async function startDemoServer({ port = 0, modelDir = DEFAULT_MODEL, host = '127.0.0.1' } = {}) {
+export async function startDemoServer({ port = 0, modelDir = DEFAULT_MODEL, modelUrl = null, hub = null, host = '127.0.0.1' } = {}) {
   modelDir = path.resolve(modelDir);
   if (!fs.existsSync(path.join(modelDir, 'config.json'))) {
     throw new Error(`${path.join(modelDir, 'config.json')}: file not found (--model must be a model directory)`);
   }
   const manifest = fs.existsSync(path.join(modelDir, 'manifest.json')) ? null : makeManifest(modelDir);
+  // What the page loads first, and what it falls back to when that fails (relative URLs: on this server).
+  const pageConfig = JSON.stringify(modelUrl ? { model: modelUrl, fallback: null }
+    : hub ? { model: hub, fallback: '/model/' } : { model: '/model/', fallback: null });
   const mounts = [
     ['/demo/', path.join(ROOT, 'demo')],
     ['/js/', path.join(ROOT, 'js')],
@@ -85,6 +94,7 @@ export async function startDemoServer({ port = 0, modelDir = DEFAULT_MODEL, host
     if (urlPath === '/model/manifest.json' && manifest) {
       return send(200, { 'content-type': TYPES['.json'], 'content-length': Buffer.byteLength(manifest) }, manifest);
     }
+    if (urlPath === '/demo/config.json') return send(200, { 'content-type': TYPES['.json'] }, pageConfig);
     if (urlPath === '/demo/precache.json') {
       // What the service worker stores on install: the page, its assets and the package (not the model:
       // the loader keeps the weights in its own Cache API store).
@@ -173,14 +183,20 @@ if (isMain) {
     return i > 0 ? process.argv[i + 1] : undefined;
   };
   const port = Number(arg('port') ?? process.env.PORT ?? 8080);
-  const modelDir = arg('model') ?? process.env.KFEMBED_MODEL_DIR ?? DEFAULT_MODEL;
+  const model = arg('model') ?? process.env.KFEMBED_MODEL_DIR;
+  const modelUrl = model && /^https?:\/\//i.test(model) ? model : null;
+  const modelDir = (!modelUrl && model) || DEFAULT_MODEL;
+  const hubArg = arg('hub');
+  const hub = model || hubArg === 'none' ? null : hubArg ?? DEFAULT_SOURCE;
   if (!fs.existsSync(path.join(ROOT, 'js/wasm/kfembed.wasm'))) {
     console.warn('warning: js/wasm/kfembed.wasm is missing; run `npm run build:wasm` first');
   }
   try {
-    const server = await startDemoServer({ port, modelDir });
+    const server = await startDemoServer({ port, modelDir, modelUrl, hub });
     console.log(`kfembed demo: ${server.url}`);
-    console.log(`  model: ${server.modelDir} (served at /model/)`);
+    if (modelUrl) console.log(`  model: ${modelUrl}`);
+    else if (hub) console.log(`  model: ${hub} (quantized while it streams), else ${server.modelDir} (served at /model/)`);
+    else console.log(`  model: ${server.modelDir} (served at /model/)`);
     console.log('  Ctrl+C to stop');
   } catch (e) {
     console.error(`kfembed demo: ${e.code === 'EADDRINUSE' ? `port ${port} is in use (try --port 0)` : e.message}`);

@@ -7,6 +7,11 @@
 /** Bump when the entry format changes; older caches are then left alone (and can be cleared by the app). */
 export const CACHE_NAME = 'kfembed-v1';
 export const SHA256_HEADER = 'x-kfembed-sha256';
+/**
+ * The entry's Checksum64 (src/common/checksum64.h), when written with one: reading it back only has to prove
+ * the bytes are those written (the SHA-256 above was checked then), which this does at memory speed.
+ */
+export const CHECK64_HEADER = 'x-kfembed-check64';
 
 const STREAM_CHUNK = 1 << 20;
 
@@ -55,9 +60,10 @@ export class ModelCache {
    * cache pulls it) under `url`. Resolves true when stored; on any failure nothing is left behind and the
    * load continues (false).
    */
-  async put(url, { size, sha256, contentType = 'application/octet-stream', bytesAt }) {
+  async put(url, { size, sha256, check64 = null, contentType = 'application/octet-stream', bytesAt }) {
     if (this.#full) return false; // storage is full: stop trying for the rest of this load
     const headers = { 'content-type': contentType, 'content-length': String(size), [SHA256_HEADER]: sha256 };
+    if (check64) headers[CHECK64_HEADER] = check64;
     try {
       let body;
       if (typeof ReadableStream === 'function' && size > STREAM_CHUNK) {

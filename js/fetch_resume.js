@@ -61,12 +61,29 @@ export async function pumpBody(body, sink, offset, { limit = null, onChunk, sign
 const RETRYABLE_STATUS = (status) => status >= 500 || status === 408 || status === 429;
 
 /**
- * Downloads `url` into `sink`, resuming by Range after a dropped connection.
+ * What identifies a version of a file, from a response's headers: ETag, X-Repo-Commit (Hugging Face),
+ * Last-Modified, and its size where given; only the fields the host sent.
+ */
+export function validatorsOf(headers, size = null) {
+  const v = {};
+  const etag = headers.get('etag');
+  if (etag) v.etag = etag.replace(/^W\//, '');
+  const commit = headers.get('x-repo-commit');
+  if (commit) v.commit = commit;
+  const modified = headers.get('last-modified');
+  if (modified) v.lastModified = modified;
+  if (size !== null) v.size = size;
+  return v;
+}
+
+/**
+ * Downloads `url` into `sink`, resuming by Range after a dropped connection. `validators` (an object), when
+ * given, receives validatorsOf() the full response.
  * @param {string} url
  * @param {Sink} sink
  * @param {{ file?: string, expectedSize?: number | null, optional?: boolean, onProgress?: Function,
  *           signal?: AbortSignal, retry?: typeof DEFAULT_RETRY, fetch?: typeof fetch,
- *           init?: RequestInit, phase?: string }} [options]
+ *           init?: RequestInit, phase?: string, validators?: object }} [options]
  * @returns {Promise<number | null>} the file's length; null when `optional` and the server said 404/410
  */
 export async function downloadResumable(url, sink, options = {}) {
@@ -141,6 +158,7 @@ export async function downloadResumable(url, sink, options = {}) {
       }
       if (encoded) resumable = false;
       etag = response.headers.get('etag');
+      if (options.validators) Object.assign(options.validators, validatorsOf(response.headers, encoded ? null : length));
       // Content-Length alone is advisory (a transparently decoded body may be longer); the sink may grow.
       restart(expectedSize ?? length);
       limit = expectedSize;
@@ -198,4 +216,56 @@ export async function downloadResumable(url, sink, options = {}) {
   sink.end(received);
   progress.done(received);
   return received;
+}
+
+/** A server that answered a Range request with the whole file (200): byte ranges cannot be read from it. */
+export class RangeNotSupportedError extends Error {}
+
+/**
+ * Bytes [begin, end) of `url` by one Range request (retried like a download): { bytes, size } with the file's
+ * total size from Content-Range; `bytes` may be shorter when the file ends before `end`. null when `optional`
+ * and the server says 404/410. A 200 (Range ignored) throws RangeNotSupportedError.
+ */
+export async function fetchRange(url, begin, end, options = {}) {
+  const { optional = false, signal, init = {} } = options;
+  const retry = { ...DEFAULT_RETRY, ...options.retry };
+  const fetchImpl = options.fetch ?? globalThis.fetch;
+  for (let tries = 1; ; tries++) {
+    throwIfAborted(signal);
+    const headers = new Headers(init.headers);
+    headers.set('Range', `bytes=${begin}-${end - 1}`);
+    let reason;
+    try {
+      const response = await fetchImpl(url, { ...init, headers, signal });
+      const { status } = response;
+      if (status === 206) {
+        const range = parseContentRange(response.headers.get('content-range'));
+        if (!range || range.start !== begin || range.size === null) {
+          response.body?.cancel().catch(() => {});
+          throw new Error(`${url}: Range answered with Content-Range "${response.headers.get('content-range')}"`);
+        }
+        const bytes = new Uint8Array(await response.arrayBuffer());
+        if (bytes.length === Math.min(end, range.size) - begin) return { bytes, size: range.size };
+        reason = `range body of ${bytes.length} bytes, expected ${Math.min(end, range.size) - begin}`;
+      } else if (status === 200) {
+        response.body?.cancel().catch(() => {});
+        throw new RangeNotSupportedError(`${url}: the server ignores Range requests (HTTP 200)`);
+      } else if ((status === 404 || status === 410) && optional) {
+        response.body?.cancel().catch(() => {});
+        return null;
+      } else if (RETRYABLE_STATUS(status)) {
+        response.body?.cancel().catch(() => {});
+        reason = `HTTP ${status} ${response.statusText}`.trim();
+      } else {
+        response.body?.cancel().catch(() => {});
+        throw new Error(`${url}: HTTP ${status} ${response.statusText}`.trim());
+      }
+    } catch (e) {
+      if (signal?.aborted) throw abortReason(signal);
+      if (e instanceof RangeNotSupportedError || !(e instanceof TypeError || e.cause)) throw e;
+      reason = `request failed (${e.cause?.code ?? e.message})`;
+    }
+    if (tries >= retry.attempts) throw new Error(`${url}: ${reason}; gave up after ${tries} attempts`);
+    await sleep(Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (tries - 1)), signal);
+  }
 }

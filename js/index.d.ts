@@ -51,6 +51,13 @@ export interface LoadOptions {
    * (not with `worker: true`).
    */
   cache?: boolean | CacheStorageLike;
+  /**
+   * Seconds between checks of a cached converted package's source (an int8 load of a float layout): past
+   * them, an online load asks the source (HEAD, no body) whether the files it was made from changed (ETag,
+   * X-Repo-Commit, Last-Modified, size) and converts it again if so; offline or on an error the cached one
+   * runs. Default 86400 (a day); 0: every load; Infinity: never.
+   */
+  revalidate?: number;
   /** Browser: run the WASM in a dedicated module Worker; same API, encode() never blocks the page.
    *  Ignored where there is no Worker (Node). */
   worker?: boolean;

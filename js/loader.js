@@ -7,10 +7,20 @@
 // incrementally by the WASM SHA-256 over the bytes already in place. Only a file whose hash checked out is
 // used and written to the cache; a mismatch is an Error naming the URL, the expected and the actual hash.
 //
+// A cached copy written with a Checksum64 (CHECK64_HEADER, cache.js) is checked against it while it streams
+// in, at memory speed, instead of SHA-256: its SHA-256 header must still be the expected one (same version),
+// and the checksum proves the bytes are those written after that SHA-256 checked out. Without one (older
+// entries), a large cached copy (≥ DEFERRED_VERIFY_BYTES, where WebCrypto exists) is streamed in without
+// hashing, then digested by WebCrypto (native, off the main thread in browsers) while the encoder is
+// built from it; verifyDeferred() awaits those digests before the model is handed out, and a mismatch deletes
+// the entry and makes the caller build again (from the network). That overlap is most of a return visit's
+// time (bench/encoder/README.md).
+//
 // `memory` abstracts the WASM side so the logic runs on a fake heap in unit tests:
 //   heap() → the current Uint8Array view of memory; allocate(name, size) → address (throws on failure);
-//   createHasher() → { reset(), update(address, length), hexdigest(), delete?() }.
-import { contentType, SHA256_HEADER } from './cache.js';
+//   createHasher() → { reset(), update(address, length), hexdigest(), delete?() }; createChecker?() → the same
+//   for Checksum64 (optional: without it entries are written and read with SHA-256 alone).
+import { CHECK64_HEADER, contentType, SHA256_HEADER } from './cache.js';
 import { pumpBody } from './fetch_resume.js';
 import { MANIFEST_FILE, parseManifest } from './manifest.js';
 import {
@@ -27,6 +37,8 @@ import {
   WEIGHTS_FILE,
 } from './model_layout.js';
 import { progressReporter, throwIfAborted } from './progress.js';
+import { RangeNotSupportedError } from './fetch_resume.js';
+import { streamQuantize } from './stream_quantize.js';
 
 /** Sink writing one file into a WASM buffer and hashing it in place (see fetch_resume.js for the protocol). */
 export class WasmFileSink {
@@ -91,26 +103,51 @@ export class WasmFileSink {
   }
 }
 
+/** Cached copies at least this large are verified by WebCrypto while the encoder builds (see above). */
+export const DEFERRED_VERIFY_BYTES = 1 << 20;
+
+const NO_HASHER = Object.freeze({ reset() {}, update() {}, hexdigest: () => '' });
+
+const hex = (buffer) => Array.from(new Uint8Array(buffer), (b) => b.toString(16).padStart(2, '0')).join('');
+
+/** A cached copy that failed its deferred verification: it was deleted; build again. */
+export class CorruptCacheError extends Error {}
+
 export class FileLoader {
   #hasher = null;
+  #checker = null;
+  #deferred = []; // { name, url, expected, digest: Promise<string> }
 
   /**
    * @param {{ source: object, memory: object, cache?: import('./cache.js').ModelCache | null,
-   *           onProgress?: Function, signal?: AbortSignal }} options
+   *           onProgress?: Function, signal?: AbortSignal, deferVerification?: boolean }} options
    */
-  constructor({ source, memory, cache = null, onProgress, signal }) {
+  constructor({ source, memory, cache = null, onProgress, signal, deferVerification = false }) {
     this.source = source;
+    /** Large cached copies verified by WebCrypto later (verifyDeferred(), which the caller must then run). */
+    this.deferVerification = deferVerification && typeof globalThis.crypto?.subtle?.digest === 'function';
     this.memory = memory;
     this.cache = source.cacheable ? cache : null;
     this.onProgress = onProgress;
     this.signal = signal;
     /** name → { address, size, sha256, from: 'cache' | 'network' | 'disk' } */
     this.loaded = new Map();
+    /** name → validators (fetch_resume.js validatorsOf) of each file downloaded: what a conversion was made from */
+    this.provenance = new Map();
   }
 
   get hasher() {
     this.#hasher ??= this.memory.createHasher();
     return this.#hasher;
+  }
+
+  /** The Checksum64 of `length` bytes at `address` in WASM memory, or null without a checker. */
+  check64(address, length) {
+    if (!this.memory.createChecker) return null;
+    this.#checker ??= this.memory.createChecker();
+    this.#checker.reset();
+    this.#checker.update(address, length);
+    return this.#checker.hexdigest();
   }
 
   /** Reports a cache problem as a progress event; the load goes on. */
@@ -134,10 +171,12 @@ export class FileLoader {
 
     if (this.cache) {
       const hit = await this.#fromCache(name, url, sink, { size, sha256 });
-      if (hit) return this.#done(name, sink, hit, 'cache');
+      if (hit) return this.#done(name, hit.sink, hit.sha256, 'cache');
     }
 
+    const validators = {};
     const length = await this.source.fetchInto(name, sink, {
+      validators,
       optional,
       expectedSize: size,
       onProgress: this.onProgress,
@@ -145,13 +184,15 @@ export class FileLoader {
     });
     if (length === null) return null;
     throwIfAborted(this.signal);
+    this.provenance.set(name, { ...validators, size: length });
     const actual = this.hasher.hexdigest();
     if (sha256 !== null && actual !== sha256) {
       throw new Error(`${url}: SHA-256 mismatch: expected ${sha256}, got ${actual} (${length} bytes); the file was not used or cached`);
     }
     if (size !== null && length !== size) throw new Error(`${url}: ${length} bytes, expected ${size}`);
     if (this.cache) {
-      await this.cache.put(url, { size: length, sha256: actual, contentType: contentType(name), bytesAt: (a, b) => sink.bytesAt(a, b) });
+      const check64 = this.check64(sink.base, length);
+      await this.cache.put(url, { size: length, sha256: actual, check64, contentType: contentType(name), bytesAt: (a, b) => sink.bytesAt(a, b) });
       throwIfAborted(this.signal);
     }
     return this.#done(name, sink, actual, this.source.cacheable ? 'network' : 'disk');
@@ -163,8 +204,11 @@ export class FileLoader {
     return entry;
   }
 
-  /** Streams a cached copy into `sink`; its hash (verified) or null when absent, stale or corrupt. */
-  async #fromCache(name, url, sink, { size, sha256 }) {
+  /**
+   * Streams a cached copy into `sink` (or a sink of its own); { sha256, sink } once verified (or its
+   * verification deferred), null when absent, stale or corrupt.
+   */
+  async #fromCache(name, url, hashingSink, { size, sha256 }) {
     const response = await this.cache.match(url);
     if (!response) return null;
     const stored = response.headers.get(SHA256_HEADER);
@@ -174,6 +218,15 @@ export class FileLoader {
       response.body?.cancel().catch(() => {});
       await this.cache.delete(url);
       return null;
+    }
+    // How the bytes are checked: Checksum64 inline, SHA-256 by WebCrypto later, or SHA-256 inline.
+    const check64 = this.memory.createChecker ? response.headers.get(CHECK64_HEADER) : null;
+    let sink = hashingSink;
+    if (check64) {
+      this.#checker ??= this.memory.createChecker();
+      sink = new WasmFileSink(name, this.memory, this.#checker);
+    } else if (this.deferVerification && (size === null || size >= DEFERRED_VERIFY_BYTES)) {
+      sink = new WasmFileSink(name, this.memory, NO_HASHER);
     }
     const progress = progressReporter(this.onProgress, name, 'cache');
     let reason;
@@ -190,19 +243,64 @@ export class FileLoader {
         });
       }
       sink.end(length);
+      if (check64) {
+        const actual = this.#checker.hexdigest();
+        if (actual === check64 && (size === null || length === size)) {
+          progress.done(length);
+          return { sha256: expected, sink };
+        }
+        throw new Error(`checksum ${actual}, ${length} bytes; expected ${check64}`);
+      }
+      if (sink.hasher === NO_HASHER && length >= DEFERRED_VERIFY_BYTES && (size === null || length === size)) {
+        // WebCrypto copies the bytes now and hashes them elsewhere while the encoder is built.
+        const digest = globalThis.crypto.subtle.digest('SHA-256', this.memory.heap().subarray(sink.base, sink.base + length)).then(hex);
+        digest.catch(() => {});
+        this.#deferred.push({ name, url, expected, length, digest });
+        progress.done(length);
+        return { sha256: expected, sink };
+      }
+      if (sink.hasher === NO_HASHER) {
+        this.hasher.reset();
+        this.hasher.update(sink.base, length);
+      }
       const actual = this.hasher.hexdigest();
       if (actual === expected && (size === null || length === size)) {
         progress.done(length);
-        return actual;
+        return { sha256: actual, sink };
       }
       reason = `cached copy is corrupt (SHA-256 ${actual}, ${length} bytes; expected ${expected})`;
     } catch (e) {
       if (this.signal?.aborted) throw e;
-      reason = `cached copy could not be read (${e.message})`;
+      reason = check64 && /^checksum /.test(e.message) ? `cached copy is corrupt (${e.message})` : `cached copy could not be read (${e.message})`;
     }
     await this.cache.delete(url);
     this.warn(name, `${url}: ${reason}; deleted it and downloading again`);
     return null;
+  }
+
+  /**
+   * Awaits the deferred verifications of cached copies. A copy whose SHA-256 is not the expected one is
+   * deleted from the cache and reported (cache-warning); then CorruptCacheError is thrown: the model built
+   * from it must not be used, and a second build downloads the file again.
+   */
+  async verifyDeferred() {
+    const pending = this.#deferred;
+    this.#deferred = [];
+    const corrupt = [];
+    for (const { name, url, expected, length, digest } of pending) {
+      let actual;
+      try {
+        actual = await digest;
+      } catch (e) {
+        actual = `unavailable (${e.message})`;
+      }
+      if (actual === expected) continue;
+      await this.cache?.delete(url);
+      this.warn(name, `${url}: cached copy is corrupt (SHA-256 ${actual}, ${length} bytes; expected ${expected}); deleted it and downloading again`);
+      corrupt.push(url);
+    }
+    throwIfAborted(this.signal);
+    if (corrupt.length) throw new CorruptCacheError(`${corrupt.join(', ')}: cached copy is corrupt; deleted`);
   }
 
   /** The text of a loaded file (decoded from WASM memory), or null when it was not loaded. */
@@ -215,6 +313,8 @@ export class FileLoader {
   close() {
     this.#hasher?.delete?.();
     this.#hasher = null;
+    this.#checker?.delete?.();
+    this.#checker = null;
   }
 }
 
@@ -251,13 +351,39 @@ async function readManifest(loader) {
 }
 
 /**
+ * The float weights of a Hugging Face layout quantized while they stream (stream_quantize.js) into
+ * `quantize.fileSet` as model.int8.safetensors: model.safetensors, else the shards of its index. Returns the
+ * weight files it read, or null when the source cannot serve byte ranges or has no safetensors (then no weights
+ * were loaded).
+ */
+async function streamWeights(loader, quantize) {
+  const { source, signal, onProgress } = loader;
+  if (typeof source.readRange !== 'function') return null;
+  const options = { ...quantize, source, configText: loader.text(CONFIG_FILE), onProgress, signal, provenance: loader.provenance };
+  try {
+    if (await streamQuantize({ ...options, names: [WEIGHTS_FILE], optional: true })) return [WEIGHTS_FILE];
+    // No safetensors at all (a pytorch_model.bin-only repository): that file is loaded whole and quantized in
+    // memory below.
+    if (!(await loader.load(SHARD_INDEX_FILE, { optional: true }))) return null;
+    const shards = shardFiles(loader.text(SHARD_INDEX_FILE), await loader.location(SHARD_INDEX_FILE));
+    await streamQuantize({ ...options, names: shards });
+    return [SHARD_INDEX_FILE, ...shards];
+  } catch (e) {
+    if (!(e instanceof RangeNotSupportedError)) throw e;
+    loader.warn(WEIGHTS_FILE, `${e.message}; loading the float weights whole instead of quantizing them as they stream`);
+    return null;
+  }
+}
+
+/**
  * Loads every file of a model into WASM memory: exactly the files listed in manifest.json (size and SHA-256
  * checked), or, without a manifest, the Hugging Face / sentence-transformers layout (`cacheFloatLayout`
- * false: its files bypass the cache).
+ * false: its files bypass the cache). `quantize` ({ runtime, fileSet }): an int8 load, whose float weights
+ * are then quantized as they stream rather than loaded whole.
  * @returns {Promise<{ manifest: object | null, weightFiles: string[] }>} weightFiles: the float weight files of
  *   a Hugging Face layout (empty for a manifest)
  */
-export async function gatherModelFiles(loader, { cacheFloatLayout = true } = {}) {
+export async function gatherModelFiles(loader, { cacheFloatLayout = true, quantize = null } = {}) {
   const manifest = await readManifest(loader);
   if (manifest) {
     const parsed = parseManifest(manifest.text, manifest.url);
@@ -272,8 +398,13 @@ export async function gatherModelFiles(loader, { cacheFloatLayout = true } = {})
   if (!tokenizerFile((name) => loader.loaded.has(name))) throw noTokenizerError(await loader.location(TOKENIZER_JSON_FILE));
   await loader.load(poolingConfigFile(loader.text(MODULES_FILE), await loader.location(MODULES_FILE)), { optional: true });
 
+  if (quantize) {
+    const weightFiles = await streamWeights(loader, quantize);
+    if (weightFiles) return { manifest: null, weightFiles };
+  }
+
   if (await loader.load(WEIGHTS_FILE, { optional: true })) return { manifest: null, weightFiles: [WEIGHTS_FILE] };
-  const index = await loader.load(SHARD_INDEX_FILE, { optional: true });
+  const index = loader.loaded.has(SHARD_INDEX_FILE) || (await loader.load(SHARD_INDEX_FILE, { optional: true }));
   if (!index) {
     // Older repositories ship only PyTorch's checkpoint.
     if (await loader.load(TORCH_WEIGHTS_FILE, { optional: true })) return { manifest: null, weightFiles: [TORCH_WEIGHTS_FILE] };

@@ -5,15 +5,16 @@ import {
   convertedRoot,
   deleteConverted,
   readConvertedManifest,
+  revalidateConverted,
   storeConverted,
 } from './converted_cache.js';
 import { isNode } from './env.js';
-import { FileLoader, gatherModelFiles } from './loader.js';
+import { CorruptCacheError, FileLoader, gatherModelFiles } from './loader.js';
 import { INT8_WEIGHTS_FILE } from './model_layout.js';
 import { throwIfAborted } from './progress.js';
 import { check, instantiateRuntime, writeUtf8, writeUtf8Batch } from './runtime.js';
 import { normalize as normalizeInPlace } from './similarity.js';
-import { openSource } from './source.js';
+import { DEFAULT_SOURCE, openSource } from './source.js';
 import { checkText, checkTexts, checkVectorPair, live, loadOptions } from './validate.js';
 
 // Texts per runtime call of encode(array): bounds the UTF-8 and output buffers of one call.
@@ -112,7 +113,7 @@ export class SentenceModel {
  * package instead of the float files, and the next int8 load of that URL runs from it (converted_cache.js).
  */
 export async function loadModel(source, options, { keepTexts = [], http } = {}) {
-  const { dtype, maxSeqLength, onProgress, signal, cache, relaxedSimd } = loadOptions(options);
+  const { dtype, maxSeqLength, onProgress, signal, cache, relaxedSimd, revalidate } = loadOptions(options);
   throwIfAborted(signal);
   const files = await openSource(source, http);
   const runtime = await instantiateRuntime({ relaxed: relaxedSimd && dtype === 'int8' });
@@ -127,11 +128,12 @@ export async function loadModel(source, options, { keepTexts = [], http } = {}) 
   const context = { runtime, store, onProgress, signal, keepTexts, maxSeqLength, dtype };
 
   if (convert) {
-    const cached = await fromConvertedCache(base, context, warn);
+    const cached = await fromConvertedCache(base, context, warn, { source: files, intervalMs: revalidate * 1000 });
     if (cached) return cached;
   }
-  return build(files, context, async (loader) => {
-    const { manifest, weightFiles } = await gatherModelFiles(loader, { cacheFloatLayout: !convert });
+  const gatherAll = async (loader, fileSet) => {
+    const quantize = dtype === 'int8' ? { runtime, fileSet } : null;
+    const { manifest, weightFiles } = await gatherModelFiles(loader, { cacheFloatLayout: !convert, quantize });
     if (!convert || manifest) return undefined;
     // After the encoder is built: cache what it runs from (the package) plus the text files.
     return async (handle) => {
@@ -142,32 +144,42 @@ export async function loadModel(source, options, { keepTexts = [], http } = {}) 
         warn(`caching the converted package failed (${e.message}); continuing without caching`, e); // never fails a load
       }
     };
-  });
+  };
+  try {
+    return await build(files, context, gatherAll);
+  } catch (e) {
+    // A cached copy failed its deferred verification: it is deleted now, so this build downloads it.
+    if (!(e instanceof CorruptCacheError)) throw e;
+    return build(files, context, gatherAll);
+  }
 }
 
 /**
- * One attempt at building the model from `source`: `gather(loader)` loads its files into a fresh ModelFiles
- * and may return `after(handle)`, run once the encoder exists (before the files are freed).
+ * One attempt at building the model from `source`: `gather(loader, fileSet)` loads its files into a fresh
+ * ModelFiles and may return `after(handle)`, run once the encoder exists (before the files are freed).
  */
 async function build(source, { runtime, store, onProgress, signal, keepTexts, maxSeqLength, dtype }, gather) {
   const fileSet = new runtime.ModelFiles();
   const loader = new FileLoader({
     source,
     cache: store,
+    deferVerification: true,
     onProgress,
     signal,
     memory: {
       heap: () => runtime.HEAPU8,
       allocate: (name, size) => check(fileSet.allocate(name, size), name),
       createHasher: () => new runtime.Sha256(),
+      createChecker: () => new runtime.Checksum64(),
     },
   });
   let handle = null;
   try {
-    const after = await gather(loader);
+    const after = await gather(loader, fileSet);
     throwIfAborted(signal);
     const texts = Object.fromEntries(keepTexts.map((name) => [name, loader.text(name)]));
     handle = check(runtime.Encoder.load(fileSet, maxSeqLength, dtype, runtime.relaxedWired), source.describe());
+    await loader.verifyDeferred(); // cached copies hashed by WebCrypto while the encoder was built
     await after?.(handle);
     throwIfAborted(signal);
     const model = new SentenceModel(runtime, handle);
@@ -180,22 +192,41 @@ async function build(source, { runtime, store, onProgress, signal, keepTexts, ma
   }
 }
 
-/** The model from the cached converted package of `base`, or null (none, or unusable: then deleted). */
-async function fromConvertedCache(base, context, warn) {
-  const { store, signal } = context;
+/**
+ * The model from the cached converted package of `base`, or null (none, unusable or out of date: then
+ * deleted). The source is revalidated (converted_cache.js) while the package loads.
+ */
+async function fromConvertedCache(base, context, warn, { source, intervalMs }) {
+  const { store, signal, onProgress } = context;
   const manifest = await readConvertedManifest(store, base, warn);
   if (!manifest) return null;
   const root = convertedRoot(base);
+  const paths = manifest.files.map((f) => f.path);
+  const check = revalidateConverted(source, store, base, { intervalMs, signal, warn });
+  check.catch(() => {}); // awaited below; an abort surfaces there
+  let built;
   try {
-    return await build(new CachedPackageSource(root), context, async (loader) => {
+    built = await build(new CachedPackageSource(root), context, async (loader) => {
       for (const f of manifest.files) await loader.load(f.path, { size: f.size, sha256: f.sha256 });
     });
   } catch (e) {
     if (signal?.aborted) throw e;
     warn(`${e.message}; deleted the cached converted package, loading ${base} again`, e);
-    await deleteConverted(store, base, manifest.files.map((f) => f.path));
+    await deleteConverted(store, base, paths);
     return null;
   }
+  let verdict;
+  try {
+    verdict = await check;
+  } catch (e) {
+    built.model.dispose();
+    throw e;
+  }
+  if (verdict !== 'changed') return built;
+  built.model.dispose();
+  onProgress?.({ file: '', loaded: 0, total: 0, phase: 'cache-warning', message: `${base}: changed since it was converted; converting it again` });
+  await deleteConverted(store, base, paths);
+  return null;
 }
 
 /**
@@ -218,14 +249,15 @@ async function cacheConverted(base, loader, weightFiles, handle, { runtime, stor
   const files = [];
   for (const [path, entry] of loader.loaded) {
     if (weightFiles.includes(path)) continue;
-    files.push({ path, size: entry.size, sha256: entry.sha256, bytesAt: heapBytes(entry.address) });
+    const check64 = loader.check64(entry.address, entry.size);
+    files.push({ path, size: entry.size, sha256: entry.sha256, check64, bytesAt: heapBytes(entry.address) });
   }
-  files.push({ path: INT8_WEIGHTS_FILE, size, sha256, bytesAt: heapBytes(at) });
-  await storeConverted(store, base, files, { signal });
+  files.push({ path: INT8_WEIGHTS_FILE, size, sha256, check64: loader.check64(at, size), bytesAt: heapBytes(at) });
+  const provenance = { checkedAt: Date.now(), files: Object.fromEntries(loader.provenance) };
+  await storeConverted(store, base, files, { signal, provenance });
 }
 
-/** Where load() reads from when no source is given: the original hub repository (quantized while it streams). */
-export const DEFAULT_SOURCE = 'https://huggingface.co/upskyy/kf-deberta-multitask/resolve/main/';
+export { DEFAULT_SOURCE };
 
 /**
  * Loads a sentence-transformers model directory or a converted kfembed package (docs/js-api.md, docs/model-files.md).

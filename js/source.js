@@ -3,12 +3,15 @@
 // Both sources offer readText(file) for small files and fetchInto(file, sink) for streaming a file into memory
 // owned elsewhere (WASM); HTTP downloads resume dropped connections (fetch_resume.js).
 import { isNode, nodeModule } from './env.js';
-import { downloadResumable } from './fetch_resume.js';
+import { downloadResumable, fetchRange, validatorsOf } from './fetch_resume.js';
 import { progressReporter, throwIfAborted } from './progress.js';
 import { sourceString } from './validate.js';
 
 
 const CHUNK = 1 << 20;
+
+/** Where load() reads from when no source is given: the original hub repository (quantized while it streams). */
+export const DEFAULT_SOURCE = 'https://huggingface.co/upskyy/kf-deberta-multitask/resolve/main/';
 
 function withSlash(s) {
   return s.endsWith('/') ? s : `${s}/`;
@@ -56,6 +59,34 @@ class FileSystemSource {
     } catch (e) {
       if (optional && e.code === 'ENOENT') return null;
       throw new Error(`${where}: ${e.code === 'ENOENT' ? 'file not found' : e.message}`);
+    }
+  }
+  /**
+   * Bytes [begin, end) of a file (fewer where it ends first) and its size: { bytes, size }; null when
+   * `optional` and absent.
+   */
+  async readRange(file, begin, end, { optional = false } = {}) {
+    const fs = await nodeModule('fs/promises');
+    const where = await this.location(file);
+    let handle;
+    try {
+      handle = await fs.open(where, 'r');
+    } catch (e) {
+      if (optional && e.code === 'ENOENT') return null;
+      throw new Error(`${where}: ${e.code === 'ENOENT' ? 'file not found' : e.message}`);
+    }
+    try {
+      const { size } = await handle.stat();
+      const bytes = new Uint8Array(Math.max(0, Math.min(end, size) - begin));
+      let at = 0;
+      while (at < bytes.length) {
+        const { bytesRead } = await handle.read(bytes, at, bytes.length - at, begin + at);
+        if (bytesRead === 0) throw new Error(`${where}: file shrank while reading`);
+        at += bytesRead;
+      }
+      return { bytes, size };
+    } finally {
+      await handle.close();
     }
   }
   /**
@@ -121,11 +152,31 @@ class HttpSource {
     return length === null ? null : sink.text();
   }
   /**
+   * Bytes [begin, end) of a file by a Range request, and its size: { bytes, size }; null when `optional` and
+   * the server says 404. A server that ignores Range throws RangeNotSupportedError (fetch_resume.js).
+   */
+  async readRange(file, begin, end, { optional = false, signal } = {}) {
+    return fetchRange(this.location(file), begin, end, { optional, signal, fetch: this.fetch, retry: this.retry, init: { cache: 'no-store' } });
+  }
+  /**
+   * What the server says of a file now, without sending it (revalidating a cached conversion): a HEAD
+   * request; { status, validators } (validatorsOf). Network errors throw.
+   */
+  async head(file, { signal } = {}) {
+    const response = await (this.fetch ?? globalThis.fetch)(this.location(file), { method: 'HEAD', cache: 'no-store', signal });
+    response.body?.cancel().catch(() => {});
+    const length = response.headers.get('content-length');
+    const encoded = (response.headers.get('content-encoding') ?? 'identity').toLowerCase() !== 'identity';
+    const size = !encoded && length !== null && /^\d+$/.test(length) ? Number(length) : null;
+    return { status: response.status, validators: validatorsOf(response.headers, size) };
+  }
+  /**
    * Streams a file into `sink`, resuming dropped connections. The browser's HTTP cache is bypassed
    * (cache: 'no-store'): verified files are kept in the Cache API instead, so storage holds one copy.
    */
-  async fetchInto(file, sink, { optional = false, expectedSize = null, onProgress, signal, init } = {}) {
+  async fetchInto(file, sink, { optional = false, expectedSize = null, onProgress, signal, init, validators } = {}) {
     return downloadResumable(this.location(file), sink, {
+      validators,
       file,
       optional,
       expectedSize,

@@ -56,6 +56,8 @@ export function checkMaxLength(value, name, limit = Infinity) {
 }
 
 const DTYPES = ['int8', 'fp32'];
+/** load() options.revalidate default: a cached conversion's source is checked at most once a day. */
+export const DEFAULT_REVALIDATE_S = 24 * 60 * 60;
 
 /** Validates load()'s options before any I/O; returns them with defaults applied. */
 export function loadOptions(options = {}) {
@@ -69,5 +71,9 @@ export function loadOptions(options = {}) {
   if (cache !== true && cache !== false && (cache === null || typeof cache.open !== 'function')) {
     throw new TypeError('load options.cache: expected a boolean or a CacheStorage (an object with open(name))');
   }
-  return { dtype, maxSeqLength, onProgress, signal, cache, worker: Boolean(worker), relaxedSimd };
+  const { revalidate = DEFAULT_REVALIDATE_S } = options;
+  if (typeof revalidate !== 'number' || Number.isNaN(revalidate) || revalidate < 0) {
+    throw new RangeError(`load options.revalidate: expected seconds ≥ 0 (Infinity: never), got ${revalidate}`);
+  }
+  return { dtype, maxSeqLength, onProgress, signal, cache, worker: Boolean(worker), relaxedSimd, revalidate };
 }

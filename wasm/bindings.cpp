@@ -8,6 +8,7 @@
 #include <emscripten/val.h>
 
 #include <cstdint>
+#include <memory>
 #include <new>
 #include <string>
 #include <string_view>
@@ -15,8 +16,11 @@
 #include <vector>
 
 #include "guarded.h"
+#include "model/config.h"
+#include "model/int8_format.h"
 #include "model/model_files.h"
 #include "model/sentence_encoder.h"
+#include "model/streaming_quantizer.h"
 #include "relaxed_gemm.h"
 #include "tokenizer/tokenizer.h"
 
@@ -100,6 +104,94 @@ class ModelFilesHandle {
 
  private:
   kfembed::ModelFiles files_;
+};
+
+// A float checkpoint quantized while it streams (model/streaming_quantizer.h, js/stream_quantize.js): JS
+// writes each header, steering range and chunk into buffer(n) and hands it over by position; finishInto()
+// moves the package into a ModelFiles as model.int8.safetensors, where Encoder.load finds it.
+class QuantizerHandle {
+ public:
+  static val create(std::string config_json, val file_names) {
+    return guarded([&] {
+      std::vector<std::string> names;
+      const size_t count = file_names["length"].as<size_t>();
+      for (size_t i = 0; i < count; ++i) names.push_back(file_names[i].as<std::string>());
+      kfembed::Int8Options options;
+      options.source = "quantized at load";  // as SentenceEncoder::load records it
+      QuantizerHandle handle;
+      handle.quantizer_ = std::make_unique<kfembed::StreamingQuantizer>(
+          kfembed::EncoderConfig::parse(config_json), options, std::move(names));
+      return val(std::move(handle));
+    });
+  }
+  val buffer(size_t bytes) {
+    return guarded([&] {
+      if (bytes > buffer_.size()) buffer_.resize(bytes);
+      return val(address_of(buffer_.data()));
+    });
+  }
+  // The first `length` bytes of the buffer: at least the file's first safetensors_header_size bytes.
+  val headerSize(size_t file, double file_size) {
+    return guarded([&] {
+      const auto& name = quantizer_->file_name(file);
+      if (buffer_.size() < 8) kfembed::fail(name, "header: fewer than 8 bytes given");
+      return val(static_cast<double>(
+          kfembed::safetensors_header_size(buffer_.data(), static_cast<uint64_t>(file_size), name)));
+    });
+  }
+  val addHeader(size_t file, size_t length, double file_size) {
+    return guarded([&] {
+      quantizer_->add_header(file, buffer_.data(), checked(length), static_cast<uint64_t>(file_size));
+      return val(true);
+    });
+  }
+  // [[file, begin, end], …]
+  val steeringRanges() {
+    return guarded([&] {
+      val out = val::array();
+      for (const auto& r : quantizer_->steering_ranges()) {
+        val range = val::array();
+        range.call<void>("push", val(r.file));
+        range.call<void>("push", val(static_cast<double>(r.begin)));
+        range.call<void>("push", val(static_cast<double>(r.end)));
+        out.call<void>("push", range);
+      }
+      return out;
+    });
+  }
+  val provide(size_t file, double offset, size_t length) {
+    return guarded([&] {
+      quantizer_->provide(file, static_cast<uint64_t>(offset), buffer_.data(), checked(length));
+      return val(true);
+    });
+  }
+  val plan() {
+    return guarded([&] { return val(static_cast<double>(quantizer_->plan())); });
+  }
+  val push(size_t file, double offset, size_t length) {
+    return guarded([&] {
+      quantizer_->push(file, static_cast<uint64_t>(offset), buffer_.data(), checked(length));
+      return val(true);
+    });
+  }
+  double consumed(size_t file) const { return static_cast<double>(quantizer_->consumed(file)); }
+  double neededUntil(size_t file) const { return static_cast<double>(quantizer_->needed_until(file)); }
+  val finishInto(ModelFilesHandle& files) {
+    return guarded([&] {
+      files.files().add(kfembed::kInt8WeightsFile, quantizer_->finish());
+      std::vector<uint8_t>().swap(buffer_);
+      return val(true);
+    });
+  }
+
+ private:
+  size_t checked(size_t length) const {
+    if (length > buffer_.size())
+      kfembed::fail("streaming quantizer", std::to_string(length) + " bytes exceed its buffer");
+    return length;
+  }
+  std::unique_ptr<kfembed::StreamingQuantizer> quantizer_;
+  std::vector<uint8_t> buffer_;
 };
 
 class EncoderHandle {
@@ -232,6 +324,18 @@ EMSCRIPTEN_BINDINGS(kfembed) {
       .function("allocate", &ModelFilesHandle::allocate)
       .function("has", &ModelFilesHandle::has)
       .function("release", &ModelFilesHandle::release);
+  class_<QuantizerHandle>("StreamingQuantizer")
+      .class_function("create", &QuantizerHandle::create)
+      .function("buffer", &QuantizerHandle::buffer)
+      .function("headerSize", &QuantizerHandle::headerSize)
+      .function("addHeader", &QuantizerHandle::addHeader)
+      .function("steeringRanges", &QuantizerHandle::steeringRanges)
+      .function("provide", &QuantizerHandle::provide)
+      .function("plan", &QuantizerHandle::plan)
+      .function("push", &QuantizerHandle::push)
+      .function("consumed", &QuantizerHandle::consumed)
+      .function("neededUntil", &QuantizerHandle::neededUntil)
+      .function("finishInto", &QuantizerHandle::finishInto);
   class_<EncoderHandle>("Encoder")
       .class_function("load", &EncoderHandle::load)
       .function("dim", &EncoderHandle::dim)

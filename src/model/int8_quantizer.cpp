@@ -27,9 +27,8 @@ float median_of(std::vector<float> v) {
   return v[v.size() / 2];
 }
 
-// Symmetric 4-bit values in [-7, 7] for one group, with the scale (rounded to f16) that minimises the
-// squared error over a few clipping ratios: for spread-out values clipping the extremes a little beats
-// amax/7.
+}  // namespace
+
 uint16_t quantize_group_int4(const float* x, size_t count, int8_t* q) {
   float amax = 0.0f;
   for (size_t i = 0; i < count; ++i) amax = std::max(amax, std::fabs(x[i]));
@@ -54,6 +53,29 @@ uint16_t quantize_group_int4(const float* x, size_t count, int8_t* q) {
     q[i] = s > 0.0f ? static_cast<int8_t>(std::min(7.0f, std::max(-7.0f, std::nearbyint(x[i] / s)))) : 0;
   return best_half;
 }
+
+std::map<std::string, std::string> int8_package_metadata(const Int8Options& options,
+                                                         const std::vector<size_t>& wide_columns) {
+  std::map<std::string, std::string> meta = {
+      {"format", kInt8Format},
+      {"version", kInt8PackageVersion},
+      {"scheme", kInt8Scheme},
+      {"layout", i8_packed_nr4kr8::kName},
+      {"layout_doc", i8_packed_nr4kr8::kDoc},
+      {"smoothing", smoothing_name(options.smoothing)},
+      {"embeddings", embeddings_name(options.embeddings)},
+      {"source", options.source},
+  };
+  std::string cols;
+  for (size_t c : wide_columns) cols += (cols.empty() ? "" : ",") + std::to_string(c);
+  meta["embeddings_wide_columns"] = cols;
+  meta["embeddings_doc"] = kEmbeddingsDoc;
+  meta["embeddings_group"] =
+      std::to_string(options.embeddings == EmbeddingQuant::kInt4 ? kInt4Group : kInt8Group);
+  return meta;
+}
+
+namespace {
 
 class PackageBuilder {
  public:
@@ -211,23 +233,7 @@ class PackageBuilder {
   }
 
   std::vector<uint8_t> finish() const {
-    std::map<std::string, std::string> meta = {
-        {"format", kInt8Format},
-        {"version", kInt8PackageVersion},
-        {"scheme", kInt8Scheme},
-        {"layout", i8_packed_nr4kr8::kName},
-        {"layout_doc", i8_packed_nr4kr8::kDoc},
-        {"smoothing", smoothing_name(options_.smoothing)},
-        {"embeddings", embeddings_name(options_.embeddings)},
-        {"source", options_.source},
-    };
-    std::string cols;
-    for (size_t c : wide_) cols += (cols.empty() ? "" : ",") + std::to_string(c);
-    meta["embeddings_wide_columns"] = cols;
-    meta["embeddings_doc"] = kEmbeddingsDoc;
-    meta["embeddings_group"] =
-        std::to_string(options_.embeddings == EmbeddingQuant::kInt4 ? kInt4Group : kInt8Group);
-    return write_safetensors(tensors_, meta);
+    return write_safetensors(tensors_, int8_package_metadata(options_, wide_));
   }
 
  private:

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,15 @@ struct Int8Options {
 // sqrt(max_i |W_ij| / a_j), normalised to median 1.
 std::vector<float> smoothing_factors(Smoothing mode, const float* gamma, const float* beta, const float* w,
                                      size_t n, size_t k);
+
+// Symmetric 4-bit values q[0..count) in [-7, 7] for one group of int4 embeddings, with the scale (returned
+// as f16 bits) that minimises the squared error over a few clipping ratios: for spread-out values clipping
+// the extremes a little beats amax/7.
+uint16_t quantize_group_int4(const float* x, size_t count, int8_t* q);
+
+// The package's __metadata__ (int8_format.h) for these options and wide word-embedding columns.
+std::map<std::string, std::string> int8_package_metadata(const Int8Options& options,
+                                                         const std::vector<size_t>& wide_columns);
 
 // Builds model.int8.safetensors from a float model (F32/F16/BF16; single file or shards). Errors name the
 // file and tensor (missing, wrong shape, unsupported dtype). `sources_read`, when given, runs once every

@@ -67,20 +67,25 @@ void TensorView::to_float(size_t first, size_t count, float* out) const {
   if (first > numel() || count > numel() - first)
     fail(file, "tensor " + name + ": elements [" + std::to_string(first) + ", " +
                    std::to_string(first + count) + ") are outside its " + std::to_string(numel()));
+  if (!convert_to_float(dtype, data + dtype_size(dtype) * first, count, out))
+    fail(file, "tensor " + name + " has dtype " + dtype_name(dtype) + ", expected F32, F16 or BF16");
+}
+
+bool convert_to_float(DType dtype, const uint8_t* data, size_t count, float* out) {
   switch (dtype) {
     case DType::F32:
-      if (count) std::memcpy(out, data + 4 * first, count * 4);  // little-endian hosts only (x86, ARM, WASM)
-      return;
+      if (count) std::memcpy(out, data, count * 4);  // little-endian hosts only (x86, ARM, WASM)
+      return true;
     case DType::F16:
       for (size_t i = 0; i < count; ++i)
-        out[i] = half_to_float(static_cast<uint16_t>(load_u16(data + 2 * (first + i))));
-      return;
+        out[i] = half_to_float(static_cast<uint16_t>(load_u16(data + 2 * i)));
+      return true;
     case DType::BF16:
       for (size_t i = 0; i < count; ++i)
-        out[i] = bfloat16_to_float(static_cast<uint16_t>(load_u16(data + 2 * (first + i))));
-      return;
+        out[i] = bfloat16_to_float(static_cast<uint16_t>(load_u16(data + 2 * i)));
+      return true;
     default:
-      fail(file, "tensor " + name + " has dtype " + dtype_name(dtype) + ", expected F32, F16 or BF16");
+      return false;
   }
 }
 
@@ -90,24 +95,41 @@ std::vector<float> TensorView::to_float() const {
   return out;
 }
 
+uint64_t safetensors_header_size(const uint8_t* first8, uint64_t file_size, const std::string& file_name) {
+  const std::string& f = file_name;
+  if (file_size < 8)
+    fail(f, "truncated: " + std::to_string(file_size) + " bytes, shorter than the 8-byte header length");
+  uint64_t header_len = 0;
+  for (int i = 7; i >= 0; --i) header_len = header_len << 8 | first8[i];
+  if (header_len > kMaxHeaderBytes)
+    fail(f, "header length " + std::to_string(header_len) + " exceeds the 100 MB limit");
+  if (header_len > file_size - 8)
+    fail(f,
+         "header length " + std::to_string(header_len) + " exceeds file size " + std::to_string(file_size));
+  return 8 + header_len;
+}
+
 SafetensorsFile SafetensorsFile::parse(const uint8_t* data, size_t size, const std::string& file_name) {
+  SafetensorsFile file = parse_header(data, size, size, file_name);
+  for (auto& t : file.tensors_) t.second.data = data + t.second.offset;
+  return file;
+}
+
+SafetensorsFile SafetensorsFile::parse_header(const uint8_t* data, size_t prefix_size, uint64_t size,
+                                              const std::string& file_name) {
   SafetensorsFile file;
   file.file_name_ = file_name;
   const std::string& f = file_name;
-  if (size < 8)
-    fail(f, "truncated: " + std::to_string(size) + " bytes, shorter than the 8-byte header length");
-  uint64_t header_len = 0;
-  for (int i = 7; i >= 0; --i) header_len = header_len << 8 | data[i];
-  if (header_len > kMaxHeaderBytes)
-    fail(f, "header length " + std::to_string(header_len) + " exceeds the 100 MB limit");
-  if (header_len > size - 8)
-    fail(f, "header length " + std::to_string(header_len) + " exceeds file size " + std::to_string(size));
+  if (prefix_size < 8 && size >= 8) fail(f, "header: fewer than 8 bytes given");
+  const uint64_t header_len = safetensors_header_size(data, size, f) - 8;
+  if (prefix_size < 8 + header_len)
+    fail(f, "header: " + std::to_string(prefix_size) + " bytes given, it needs " +
+                std::to_string(8 + header_len));
   const char* header = reinterpret_cast<const char*>(data + 8);
   auto json = nlohmann::json::parse(header, header + header_len, nullptr, false);
   if (json.is_discarded()) fail(f, "header is not valid JSON");
   if (!json.is_object()) fail(f, "header is not a JSON object");
 
-  const uint8_t* body = data + 8 + header_len;
   const uint64_t body_size = size - 8 - header_len;
   struct Range {
     uint64_t begin, end;
@@ -164,7 +186,7 @@ SafetensorsFile SafetensorsFile::parse(const uint8_t* data, size_t size, const s
       fail(f, where + ": shape " + shape_string(view.shape) + " of " + dtype + " needs " +
                   std::to_string(numel * dt->size) + " bytes but data_offsets span " +
                   std::to_string(end - begin));
-    view.data = body + begin;
+    view.offset = 8 + header_len + begin;
     view.nbytes = static_cast<size_t>(end - begin);
     auto inserted = file.tensors_.emplace(name, std::move(view));
     ranges.push_back({begin, end, &inserted.first->first});
@@ -234,6 +256,22 @@ SafetensorsModel SafetensorsModel::from_file(SafetensorsFile file) {
   model.files_.push_back(std::move(file));
   for (const auto& t : model.files_[0].tensors()) model.where_[t.first] = 0;
   return model;
+}
+
+SafetensorsModel SafetensorsModel::from_files(std::vector<SafetensorsFile> files,
+                                              const std::string& description) {
+  SafetensorsModel model;
+  model.description_ = description;
+  model.files_ = std::move(files);
+  for (size_t i = 0; i < model.files_.size(); ++i)
+    for (const auto& t : model.files_[i].tensors()) model.where_.emplace(t.first, i);
+  return model;
+}
+
+size_t SafetensorsModel::file_of(const std::string& name) const {
+  auto it = where_.find(name);
+  if (it == where_.end()) fail(description_, "tensor " + name + " missing");
+  return it->second;
 }
 
 bool SafetensorsModel::has(const std::string& name) const {

@@ -22,8 +22,9 @@ struct TensorView {
   std::string file;  // the file it lives in, for error messages
   DType dtype = DType::F32;
   std::vector<size_t> shape;
-  const uint8_t* data = nullptr;  // raw little-endian bytes, not necessarily aligned
+  const uint8_t* data = nullptr;  // raw little-endian bytes, not necessarily aligned; null from parse_header
   size_t nbytes = 0;
+  uint64_t offset = 0;  // of its first byte in the file (8 + header length + data_offsets begin)
 
   size_t numel() const;
   bool is_float() const { return dtype == DType::F32 || dtype == DType::F16 || dtype == DType::BF16; }
@@ -36,12 +37,23 @@ struct TensorView {
 
 std::string shape_string(const std::vector<size_t>& shape);
 
+// `count` F32/F16/BF16 values at `data` (little-endian, any alignment) as floats; false for another dtype.
+bool convert_to_float(DType dtype, const uint8_t* data, size_t count, float* out);
+
+// The size of a file's header, 8 + its length field, from the first 8 bytes of the file (checked against the
+// same limits as parse; errors name `file_name`).
+uint64_t safetensors_header_size(const uint8_t* first8, uint64_t file_size, const std::string& file_name);
+
 class SafetensorsFile {
  public:
   // Validates the whole header (see the .cpp); the buffer must outlive this object.
   static SafetensorsFile parse(const uint8_t* data, size_t size, const std::string& file_name);
   // Tensors another reader found (torch_checkpoint.h), already checked against their buffer.
   static SafetensorsFile from_views(const std::string& file_name, std::map<std::string, TensorView> tensors);
+  // The header alone (`prefix`: at least the file's first safetensors_header_size bytes) of a file of
+  // `file_size` bytes, checked as parse does; the views have offsets but no data (streaming readers).
+  static SafetensorsFile parse_header(const uint8_t* prefix, size_t prefix_size, uint64_t file_size,
+                                      const std::string& file_name);
 
   const std::string& file_name() const { return file_name_; }
   bool has(const std::string& name) const { return tensors_.count(name) != 0; }
@@ -62,6 +74,11 @@ class SafetensorsModel {
   static SafetensorsModel open(const ModelFiles& files, const std::string& base_name = "model.safetensors");
   // A model of one already parsed file (its buffer must outlive the model).
   static SafetensorsModel from_file(SafetensorsFile file);
+  // The tensors of several files (shards), each name taken from the first file that has it; `description`
+  // names the whole in messages.
+  static SafetensorsModel from_files(std::vector<SafetensorsFile> files, const std::string& description);
+  // Which of the files holds tensor `name` (Error when none).
+  size_t file_of(const std::string& name) const;
 
   bool has(const std::string& name) const;
   const TensorView& get(const std::string& name) const;  // Error naming the file(s) and the tensor

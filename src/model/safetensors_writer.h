@@ -28,6 +28,19 @@ std::vector<uint8_t> bytes_of(const T* data, size_t count) {
   return out;
 }
 
+// What the header says of one tensor (its bytes follow the previous tensor's).
+struct TensorEntry {
+  std::string name;
+  DType dtype = DType::F32;
+  std::vector<size_t> shape;
+  size_t nbytes = 0;
+};
+
+// The file's first bytes: the 8-byte length and the space-padded JSON header of `tensors` laid out back to
+// back in the order given (the data section follows, 64-byte aligned).
+std::vector<uint8_t> safetensors_header(const std::vector<TensorEntry>& tensors,
+                                        const std::map<std::string, std::string>& metadata);
+
 std::vector<uint8_t> write_safetensors(const std::vector<OutputTensor>& tensors,
                                        const std::map<std::string, std::string>& metadata);
 

@@ -1,4 +1,4 @@
-// kfembed-convert MODEL_DIR OUT_DIR [--embeddings int8|int4] [--smoothing none|gamma|sqrt]
+// kfembed-convert MODEL_DIR OUT_DIR [--embeddings int8|int4] [--smoothing none|gamma|sqrt] [--source TEXT]
 // Turns a Hugging Face / sentence-transformers DeBERTa-v2 directory into a kfembed int8 package: the same
 // layout with the weights replaced by model.int8.safetensors (int8_format.h) and a manifest.json listing
 // every file with its size and SHA-256. Atomic: the package is written into a temporary directory beside
@@ -31,16 +31,20 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: kfembed-convert MODEL_DIR OUT_DIR [--embeddings int8|int4] [--smoothing none|gamma|sqrt]\n"
+    "                      [--source TEXT]\n"
     "  MODEL_DIR     Hugging Face / sentence-transformers model directory (config.json, model.safetensors, "
     "...)\n"
     "  OUT_DIR       new package directory (must not exist, or be empty)\n"
     "  --embeddings  word embeddings as int8 rows (default) or int4 (groups of 128 with f16 scales; the\n"
     "                columns of outlier LayerNorm gamma at int8)\n"
-    "  --smoothing   outlier smoothing of LayerNorm-fed layers (default gamma)\n";
+    "  --smoothing   outlier smoothing of LayerNorm-fed layers (default gamma)\n"
+    "  --source      what the package's __metadata__ \"source\" records (default MODEL_DIR; the loader's "
+    "own\n"
+    "                conversions record \"quantized at load\")\n";
 
 struct Arguments {
   std::string model_dir, out_dir;
-  kfembed::Int8Options int8;
+  kfembed::Int8Options int8;  // int8.source: --source, else MODEL_DIR
 };
 
 Arguments parse_arguments(int argc, char** argv) {
@@ -59,6 +63,8 @@ Arguments parse_arguments(int argc, char** argv) {
       args.int8.embeddings = kfembed::parse_embeddings(value(), a);
     } else if (a == "--smoothing") {
       args.int8.smoothing = kfembed::parse_smoothing(value(), a);
+    } else if (a == "--source") {
+      args.int8.source = value();
     } else if (a.size() > 2 && a.compare(0, 2, "--") == 0) {
       kfembed::fail(a, "unknown option");
     } else {
@@ -100,7 +106,7 @@ void convert(const Arguments& args, const fs::path& tmp) {
     const SafetensorsModel weights = SafetensorsModel::open(files);
     for (const auto& name : weights.file_names()) weight_files.insert(name);
     Int8Options options = args.int8;
-    options.source = args.model_dir;
+    if (options.source.empty()) options.source = args.model_dir;
     package = build_int8_safetensors(config, weights, options);
   } catch (const Error& e) {
     throw Error(dir + e.what());  // "<dir>/model.safetensors: <reason>"

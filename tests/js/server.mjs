@@ -6,7 +6,8 @@
 //   server.requests  // [{ method, path, range, status }]
 //   await server.close();
 //
-// Faults (each applies to the next `times` requests of that path, default 1):
+// Faults (each applies to the next `times` requests of that path, default 1; with `fullOnly: true` only to
+// requests without a Range header, e.g. the streaming GET after a loader's Range reads of a header):
 //   { type: 'reset', after }          send headers + `after` bytes of the body, then destroy the socket
 //   { type: 'ignore-range' }          answer 200 with the whole file even when Range was asked
 //   { type: 'status', status }        answer with that status and a short text body
@@ -53,8 +54,8 @@ export async function startServer(mounts, { extraHeaders = {} } = {}) {
   const sockets = new Set();
   const timers = new Set();
 
-  const takeFault = (urlPath) => {
-    const i = faults.findIndex((f) => f.path === urlPath);
+  const takeFault = (urlPath, req) => {
+    const i = faults.findIndex((f) => f.path === urlPath && !(f.fullOnly && req.headers.range));
     if (i < 0) return null;
     const fault = faults[i];
     if (--fault.times <= 0) faults.splice(i, 1);
@@ -70,8 +71,12 @@ export async function startServer(mounts, { extraHeaders = {} } = {}) {
       res.writeHead(status, { 'cache-control': 'no-store', ...extraHeaders, ...headers });
       res.end(body);
     };
+    if (req.method === 'OPTIONS') {
+      // CORS preflight (pages on another origin: extraHeaders carry Access-Control-Allow-Origin).
+      return send(204, { 'access-control-allow-headers': 'range', 'access-control-allow-methods': 'GET, HEAD' }, '');
+    }
     const file = resolveFile(mounts, urlPath);
-    const fault = takeFault(urlPath);
+    const fault = takeFault(urlPath, req);
     if (fault?.type === 'status') return send(fault.status, { 'content-type': 'text/plain' }, `injected ${fault.status}`);
     let stat;
     try {

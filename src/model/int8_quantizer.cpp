@@ -94,6 +94,11 @@ class PackageBuilder {
   void linear(const LinearSpec& spec) {
     const DenseF32 d = source_.dense(spec, 0, spec.out);
     const size_t n = spec.out, k = spec.in;
+    if (kept_f32(options_, spec)) {
+      add_f32(spec.name + ".weight", d.weight, {n, k});
+      add_f32(spec.name + ".bias", d.bias, {n});
+      return;
+    }
     std::vector<float> smooth;
     std::vector<size_t> outliers;
     if (spec.input_norm) {

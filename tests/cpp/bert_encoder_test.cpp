@@ -110,10 +110,11 @@ TEST_P(BertGolden, Int8LoadTimeQuantization) {
   EncoderOptions options;
   options.dtype = EncoderOptions::DType::kInt8;
   const Worst w = compare_embeddings(model, kBertDir + model, options);
-  // Issue 17 asks 0.999. tiny-bert measures 0.99823 (one 7-token text whose pooled outlier dimension is a
-  // near-cancellation of ±20 values, so every int8 error shows): the bound is what is measured until the
-  // quantizer improves (tiny-roberta: 0.99917).
-  EXPECT_GE(w.min_cos, model == "tiny-bert" ? 0.998 : 0.999);
+  // Issue 17 asks 0.999. The tiny models' worst texts are short ones whose pooled vector is a
+  // near-cancellation (norm ~3.5 against ~14 typical), so every error shows; with every linear int8 tiny-bert
+  // measured 0.99823. Linears under 256 inputs stay f32 in the package (int8_format.h): tiny-bert 0.99974,
+  // tiny-roberta 0.99940 (bench/fidelity/README.md).
+  EXPECT_GE(w.min_cos, 0.999);
   std::printf("%s int8: 202 vectors, min cosine %.6f\n", model.c_str(), w.min_cos);
 }
 
@@ -269,7 +270,7 @@ TEST(Bert, LayoutNamesBertProjections) {
 // The real geometry (768 hidden, 12 heads, 3072 FFN, 2 layers; bench/encoder/make_bert_model.py with the
 // reference weights' LayerNorm outliers, made once per build tree with Debian's numpy): int8 quantized at
 // load against our own float32 (which the tiny models tie to PyTorch) on the 202 golden texts. Issue 17's
-// bound 0.999 holds here with a wide margin; see the tiny-bert note above.
+// bound 0.999 holds here with a wide margin, every linear int8; see the tiny-bert note above.
 TEST(Bert, Int8AtBaseGeometry) {
   namespace fs = std::filesystem;
   for (const std::string arch : {"bert", "roberta"}) {
@@ -289,6 +290,13 @@ TEST(Bert, Int8AtBaseGeometry) {
     EncoderOptions int8;
     int8.dtype = EncoderOptions::DType::kInt8;
     SentenceEncoder f32 = SentenceEncoder::load(f32_files), i8 = SentenceEncoder::load(i8_files, int8);
+    // Every linear of a 768-wide model is int8 (only linears under 256 inputs are kept f32).
+    const std::vector<uint8_t>& package = *i8.int8_package();
+    const auto file = SafetensorsFile::parse(package.data(), package.size(), "pkg");
+    EncoderLayout::of(i8.config())
+        .visit(
+            [](const TensorSpec&) {},
+            [&](const LinearSpec& l) { EXPECT_EQ(file.get(l.name + ".weight").dtype, DType::I8) << l.name; });
     const auto golden = read_json(kBertDir + "golden/tiny-" + arch + "-embed-dev.json");
     double min_cos = 1, sum = 0;
     size_t n = 0;

@@ -1,9 +1,10 @@
 // StreamingQuantizer: the package built while the float checkpoint streams equals, byte for byte, what
 // build_int8_safetensors (kfembed-convert) writes from the whole checkpoint in memory: tiny and base2, F32
-// and F16 sources (tiny also BF16), odd chunk sizes, the norms after the linears they steer (they come by
-// steering_ranges), shards, a "deberta." prefix, int4 embeddings and no smoothing; a download restarted in
-// the middle of a tensor gives the same bytes; a stream that stops early, a changed header and sqrt smoothing
-// are Errors naming the file and the reason. BERT and RoBERTa (tiny-bert, tiny-roberta of
+// and F16 sources (tiny also BF16; its linears kept F32 as small, and quantized), odd chunk sizes, the norms
+// after the linears they steer (they come by steering_ranges), shards, a "deberta." prefix, int4 embeddings
+// and no smoothing; a download restarted in the middle of a tensor gives the same bytes; a stream that stops
+// early, a changed header and sqrt smoothing are Errors naming the file and the reason. BERT and RoBERTa
+// (tiny-bert, tiny-roberta of
 // ../shared/reference/bert) stream through the same layout walk, also sharded, F16 and "bert." / "roberta."
 // prefixed.
 #include "model/streaming_quantizer.h"
@@ -160,12 +161,15 @@ TEST(StreamingQuantizer, NormsAfterLinearsShardsPrefixF16Bf16Int4NoSmoothing) {
       const auto files = rewrite(m, dtype, shards == 1 ? "deberta." : "", shards);
       for (EmbeddingQuant e : {EmbeddingQuant::kInt8, EmbeddingQuant::kInt4}) {
         for (Smoothing s : {Smoothing::kGamma, Smoothing::kNone}) {
-          SCOPED_TRACE(std::string(dtype_name(dtype)) + " shards " + std::to_string(shards) + " " +
-                       embeddings_name(e) + " " + smoothing_name(s));
-          Int8Options options;
-          options.embeddings = e;
-          options.smoothing = s;
-          expect_same_bytes(streamed(m, files, options, 9973), converted(m, files, options));
+          for (size_t min_inputs : {kMinInt8LinearInputs, size_t{0}}) {  // 0: tiny's 64-input linears int8
+            SCOPED_TRACE(std::string(dtype_name(dtype)) + " shards " + std::to_string(shards) + " " +
+                         embeddings_name(e) + " " + smoothing_name(s) + " min " + std::to_string(min_inputs));
+            Int8Options options;
+            options.embeddings = e;
+            options.smoothing = s;
+            options.min_int8_inputs = min_inputs;
+            expect_same_bytes(streamed(m, files, options, 9973), converted(m, files, options));
+          }
         }
       }
     }

@@ -9,9 +9,9 @@
 #include <vector>
 
 #include "model/config.h"
-#include "model/encoder_layout.h"
 #include "model/embedding_table.h"
 #include "model/encoder.h"
+#include "model/encoder_layout.h"
 #include "model/linear.h"
 #include "model/relative_position.h"
 

@@ -59,7 +59,7 @@ EncoderLayout EncoderLayout::of(const EncoderConfig& config) {
 }
 
 void EncoderLayout::visit(const std::function<void(const TensorSpec&)>& on_tensor,
-                            const std::function<void(const LinearSpec&)>& on_linear) const {
+                          const std::function<void(const LinearSpec&)>& on_linear) const {
   auto norm = [&](const LayerNormSpec& n) {
     on_tensor(n.weight);
     on_tensor(n.bias);

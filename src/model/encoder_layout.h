@@ -1,10 +1,10 @@
 // The tensors of an encoder (DeBERTa-v2, BERT or RoBERTa), as its config implies them: one description, read
-// by every loader (float checkpoint, int8 package) and walked by the int8 quantizer, so a tensor's name, shape
-// and role are stated once. The architectures differ only in what the description holds (DeBERTa's relative
-// tables and position projections, the names of Q/K/V), never in how it is walked: everything that reads
-// weights goes through EncoderLayout::of and visit, with no per-architecture code. Names are those of a bare
-// model (sentence-transformers' layout); a checkpoint saved from a task head prefixes them with "deberta.",
-// "bert." or "roberta." (checkpoint_prefix).
+// by every loader (float checkpoint, int8 package) and walked by the int8 quantizer, so a tensor's name,
+// shape and role are stated once. The architectures differ only in what the description holds (DeBERTa's
+// relative tables and position projections, the names of Q/K/V), never in how it is walked: everything that
+// reads weights goes through EncoderLayout::of and visit, with no per-architecture code. Names are those of a
+// bare model (sentence-transformers' layout); a checkpoint saved from a task head prefixes them with
+// "deberta.", "bert." or "roberta." (checkpoint_prefix).
 #pragma once
 #include <cstddef>
 #include <functional>

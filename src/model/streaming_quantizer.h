@@ -13,8 +13,9 @@
 //      needs no streaming.
 //   4. push(file, offset, bytes) for each file's bytes in order, in chunks of any size: each row of a linear
 //      or of the embedding table is quantized as soon as its bytes are in, straight into the package; float
-//      tensors (and the weights of linears kept f32, kept_f32) are converted as they pass. Bytes before consumed(file) are skipped, so a download that
-//      resumes or restarts from byte 0 needs no care; the header bytes must come back unchanged.
+//      tensors (and the weights of linears kept f32, kept_f32) are converted as they pass. Bytes before
+//      consumed(file) are skipped, so a download that resumes or restarts from byte 0 needs no care; the
+//      header bytes must come back unchanged.
 //   5. finish(): the package (model.int8.safetensors).
 //
 // Buffers: a partial row per tensor, a block of converted rows, the wide word-embedding columns (vocab × at

@@ -6,8 +6,8 @@
 #include <memory>
 #include <vector>
 
-#include "model/encoder_layout.h"
 #include "model/embedding_table.h"
+#include "model/encoder_layout.h"
 #include "model/linear.h"
 
 namespace kfembed {

@@ -20,6 +20,8 @@ constexpr char32_t kVowelCount = 21, kTrailCount = 28, kHangulCount = 11172;
 namespace detail {
 const uint16_t* const kFlagsStage1 = kFlags_stage1;
 const uint8_t* const kFlagsStage2 = kFlags_stage2;
+const uint16_t* const kNormFlagsStage1 = kNormFlags_stage1;
+const uint8_t* const kNormFlagsStage2 = kNormFlags_stage2;
 }  // namespace detail
 
 GeneralCategory general_category(char32_t cp) {
@@ -75,11 +77,9 @@ void append_canonical_decomposition(char32_t cp, std::vector<char32_t>& out) {
   out.push_back(cp);
 }
 
-void append_nfd(const char32_t* begin, const char32_t* end, std::vector<char32_t>& out) {
-  const size_t start = out.size();
-  for (const char32_t* p = begin; p != end; ++p) append_canonical_decomposition(*p, out);
-  // Canonical ordering: stable sort of every run of non-starters by combining class. Runs are short, so an
-  // insertion sort on the run is both simplest and fastest.
+void canonical_order(std::vector<char32_t>& out, size_t start) {
+  // Stable sort of every run of non-starters by combining class. Runs are short, so an insertion sort on the
+  // run is both simplest and fastest.
   for (size_t i = start + 1; i < out.size(); ++i) {
     const uint8_t cc = combining_class(out[i]);
     if (cc == 0) continue;
@@ -93,6 +93,37 @@ void append_nfd(const char32_t* begin, const char32_t* end, std::vector<char32_t
     }
     out[j] = c;
   }
+}
+
+void append_nfd(const char32_t* begin, const char32_t* end, std::vector<char32_t>& out) {
+  const size_t start = out.size();
+  for (const char32_t* p = begin; p != end; ++p) append_canonical_decomposition(*p, out);
+  canonical_order(out, start);
+}
+
+void append_compatibility_decomposition(char32_t cp, std::vector<char32_t>& out) {
+  if (norm_flags(cp) & kNfkdTable) {
+    if (const uint32_t* row = find_row(kCompatibilityDecompositionIndex, cp)) {
+      out.insert(out.end(), kCompatibilityDecompositionPool + row[1],
+                 kCompatibilityDecompositionPool + row[1] + row[2]);
+      return;
+    }
+  }
+  append_canonical_decomposition(cp, out);
+}
+
+char32_t compose_pair(char32_t first, char32_t second) {
+  if (first >= kLeadBase && first < kLeadBase + 19 && second >= kVowelBase && second < kVowelBase + kVowelCount) {
+    return kHangulBase + ((first - kLeadBase) * kVowelCount + (second - kVowelBase)) * kTrailCount;
+  }
+  if (first >= kHangulBase && first < kHangulBase + kHangulCount && (first - kHangulBase) % kTrailCount == 0 &&
+      second > kTrailBase && second < kTrailBase + kTrailCount) {
+    return first + (second - kTrailBase);
+  }
+  const uint64_t key = (static_cast<uint64_t>(first) << 21) | second;
+  const uint64_t* end = kCompositionKeys + sizeof(kCompositionKeys) / sizeof(kCompositionKeys[0]);
+  const uint64_t* it = std::lower_bound(kCompositionKeys, end, key);
+  return (it != end && *it == key) ? kCompositionValues[it - kCompositionKeys] : 0;
 }
 
 }  // namespace kfembed::unicode

@@ -1,0 +1,95 @@
+// The SentencePiece (Unigram) tokenizer against Hugging Face's ids for 13,145 texts (KorSTS + Unicode edge
+// cases), made by tokenizers 0.23.2 / transformers 5.17 from tests/fixtures/spm/tokenizer/.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "test_files.h"
+#include "tokenizer/tokenizer.h"
+
+namespace kfembed {
+namespace {
+
+struct GoldenRow {
+  std::string text;
+  std::vector<int32_t> ids;
+};
+
+const std::vector<GoldenRow>& golden_rows() {
+  static const std::vector<GoldenRow> rows = [] {
+    std::vector<GoldenRow> out;
+    std::ifstream in(std::string(KF_FIXTURES_DIR) + "/spm/spm-tokenize-dev.jsonl");
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.empty()) continue;
+      const auto j = nlohmann::json::parse(line);
+      out.push_back({j["text"].get<std::string>(), j["ids"].get<std::vector<int32_t>>()});
+    }
+    return out;
+  }();
+  return rows;
+}
+
+const std::string kDir = std::string(KF_FIXTURES_DIR) + "/spm/tokenizer/";
+
+Tokenizer via_tokenizer_json() {
+  return Tokenizer::from_tokenizer_json(read_text(kDir + "tokenizer.json"),
+                                        read_text(kDir + "tokenizer_config.json"));
+}
+
+void expect_all_rows_match(const Tokenizer& tok) {
+  const auto& rows = golden_rows();
+  ASSERT_EQ(rows.size(), 13145u);
+  size_t mismatches = 0;
+  std::ostringstream examples;
+  TokenizerWorkspace ws;
+  std::vector<int32_t> ids;
+  for (const GoldenRow& row : rows) {
+    tok.encode_into(row.text, 0, ws, ids);
+    if (ids == row.ids) continue;
+    if (++mismatches <= 10) {
+      examples << "\n  text=" << nlohmann::json(row.text).dump()
+               << "\n    want=" << nlohmann::json(row.ids).dump()
+               << "\n    got =" << nlohmann::json(ids).dump();
+    }
+  }
+  EXPECT_EQ(mismatches, 0u) << mismatches << " of " << rows.size() << " rows differ:" << examples.str();
+}
+
+TEST(UnigramGolden, AllRowsViaTokenizerJson) {
+  expect_all_rows_match(via_tokenizer_json());
+}
+
+TEST(UnigramGolden, TokensAreThePieces) {
+  const Tokenizer tok = via_tokenizer_json();
+  EXPECT_TRUE(tok.is_unigram());
+  EXPECT_EQ(tok.vocab_size(), 8001u);  // 8,000 pieces + [MASK]
+  EXPECT_EQ(tok.cls_id(), 1);
+  EXPECT_EQ(tok.sep_id(), 2);
+  EXPECT_EQ(tok.pad_id(), 0);
+  EXPECT_EQ(tok.unk_id(), 3);
+  EXPECT_EQ(tok.token_to_id("[MASK]"), 8000);
+  EXPECT_EQ(tok.model_max_length(), 512u);
+  EXPECT_EQ(tok.tokens("x"), (std::vector<std::string>{"[CLS]", "\xE2\x96\x81", "x", "[SEP]"}));
+}
+
+// Truncation keeps [CLS] … [SEP] and a prefix of the pieces.
+TEST(UnigramGolden, TruncationKeepsAPrefix) {
+  const Tokenizer tok = via_tokenizer_json();
+  size_t checked = 0;
+  for (const GoldenRow& row : golden_rows()) {
+    if (row.ids.size() < 12) continue;
+    std::vector<int32_t> want(row.ids.begin(), row.ids.begin() + 9);
+    want.push_back(2);
+    EXPECT_EQ(tok.encode(row.text, 10), want) << row.text;
+    if (++checked == 200) break;
+  }
+  EXPECT_EQ(checked, 200u);
+}
+
+}  // namespace
+}  // namespace kfembed

@@ -44,14 +44,18 @@ class Tokenizer {
   // vocab.txt + tokenizer_config.json (config may be empty -> BERT defaults: lowercase true as BertTokenizer
   // does).
   static Tokenizer from_vocab(std::string_view vocab_txt, std::string_view tokenizer_config_json = {});
-  // The files a tokenizer is built from: the first of sources() present (tokenizer.json, else vocab.txt),
-  // with tokenizer_config.json beside it when present.
+  // spm.model (a SentencePiece Unigram model) + tokenizer_config.json (may be empty), as transformers'
+  // DebertaV2Tokenizer converts it: the ids equal those of the tokenizer.json it would write.
+  static Tokenizer from_sentencepiece(std::string_view spm_model, std::string_view tokenizer_config_json = {});
+  // The files a tokenizer is built from: the first of sources() present (tokenizer.json, else vocab.txt, else
+  // spm.model), with tokenizer_config.json beside it when present.
   static constexpr const char* kJsonFile = "tokenizer.json";
   static constexpr const char* kVocabFile = "vocab.txt";
   static constexpr const char* kConfigFile = "tokenizer_config.json";
+  static constexpr const char* kSentencePieceFile = "spm.model";
   static const std::vector<std::string>& sources();
   // `read(name)`: the text of that file of the model directory, or nullopt when it has none. Errors name
-  // `dir` + the file ("<dir>tokenizer.json: file missing (and no vocab.txt either)").
+  // `dir` + the file ("<dir>tokenizer.json: file missing (and no vocab.txt or spm.model either)").
   using ReadFile = std::function<std::optional<std::string_view>(const std::string& name)>;
   static Tokenizer from_files(const ReadFile& read, const std::string& dir = "");
   [[noreturn]] static void fail_no_source(const std::string& dir);

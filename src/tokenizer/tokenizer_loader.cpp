@@ -10,6 +10,7 @@
 #include "common/error.h"
 #include "common/json_fields.h"
 #include "text/utf8.h"
+#include "tokenizer/sentencepiece_model.h"
 #include "tokenizer/tokenizer.h"
 #include "tokenizer/tokenizer_json_stages.h"
 
@@ -22,6 +23,7 @@ namespace {
 constexpr const char* kTokenizerJson = Tokenizer::kJsonFile;
 constexpr const char* kTokenizerConfig = Tokenizer::kConfigFile;
 constexpr const char* kVocabTxt = Tokenizer::kVocabFile;
+constexpr const char* kSpmModel = Tokenizer::kSentencePieceFile;
 
 json parse_json(std::string_view text, const char* file) {
   try {
@@ -429,8 +431,80 @@ Tokenizer Tokenizer::from_vocab(std::string_view vocab_txt, std::string_view tok
   }
 }
 
+// transformers 5's DebertaV2Tokenizer (the class DeBERTa-v3 repositories name) built from spm.model: Unigram over
+// the model's pieces and scores (byte_fallback off), Lowercase (do_lower_case) + Replace(\s{2,}|[\n\r\t] -> " ")
+// + NFC + Strip(right), Punctuation (split_by_punct) + Metaspace (prepend "always" with add_prefix_space, else
+// "first"), "[CLS] $A [SEP]"; its special tokens added as tokenizer_config.json names them.
+Tokenizer Tokenizer::from_sentencepiece(std::string_view spm_model, std::string_view tokenizer_config_json) {
+  const json config =
+      tokenizer_config_json.empty() ? json::object() : parse_json(tokenizer_config_json, kTokenizerConfig);
+  const SentencePieceModel spm = SentencePieceModel::parse(spm_model, kSpmModel);
+  if (spm.model_type != SentencePieceModel::ModelType::kUnigram) {
+    fail(kSpmModel, "trainer_spec.model_type " + std::to_string(static_cast<int>(spm.model_type)) +
+                        " is not supported (1, Unigram)");
+  }
+  try {
+    if (!config.is_object()) fail(kTokenizerConfig, "top level must be a JSON object");
+    const JsonFields c(config, kTokenizerConfig);
+    const std::string tokenizer_class = c.string("tokenizer_class", "DebertaV2Tokenizer");
+    if (tokenizer_class != "DebertaV2Tokenizer" && tokenizer_class != "DebertaV2TokenizerFast") {
+      fail(kTokenizerConfig, "tokenizer_class '" + tokenizer_class + "' is not supported with " + kSpmModel +
+                                 " (DebertaV2Tokenizer)");
+    }
+    TokenizerBuilder b;
+    b.model_file = kSpmModel;
+    b.unigram = true;
+    b.pieces.reserve(spm.pieces.size());
+    for (size_t i = 0; i < spm.pieces.size(); ++i) {
+      b.pieces.emplace_back(spm.pieces[i].text, static_cast<double>(spm.pieces[i].score));
+      b.model_vocab.insert(spm.pieces[i].text, static_cast<int32_t>(i));
+    }
+    // DebertaV2Tokenizer: the unk id is the index of (unk_token, 0.0) in the vocab, else the unk_id argument.
+    const auto unk = config_token(config, "unk_token");
+    b.unk_token = unk ? unk->content : "[UNK]";
+    int64_t unk_id = -1;
+    for (size_t i = 0; i < b.pieces.size() && unk_id < 0; ++i) {
+      if (b.pieces[i].first == b.unk_token && b.pieces[i].second == 0.0) unk_id = static_cast<int64_t>(i);
+    }
+    if (unk_id < 0) unk_id = c.integer("unk_id", 1);
+    if (unk_id < 0 || static_cast<size_t>(unk_id) >= b.pieces.size()) {
+      fail(kTokenizerConfig, "unk_id " + std::to_string(unk_id) + " is not a piece id of " + kSpmModel + " (" +
+                                 std::to_string(b.pieces.size()) + " pieces)");
+    }
+    b.unigram_unk = static_cast<int32_t>(unk_id);
+    b.byte_fallback = false;
+
+    if (c.boolean("do_lower_case", false)) b.tok.normalizer_.add(LowercaseNormalizer{});
+    b.tok.normalizer_.add(ReplaceNormalizer::regex("\\s{2,}|[\\n\\r\\t]", " ", kSpmModel));
+    b.tok.normalizer_.add(UnicodeNormalizer{unicode::NormalizationForm::kNfc});
+    b.tok.normalizer_.add(StripNormalizer{false, true});
+    if (c.boolean("split_by_punct", false)) b.tok.pre_tokenizer_.add({PreTokenizer::Kind::kPunctuationIsolated, {}});
+    MetaspaceOptions metaspace;
+    metaspace.prepend = c.boolean("add_prefix_space", true) ? MetaspaceOptions::Prepend::kAlways
+                                                             : MetaspaceOptions::Prepend::kFirst;
+    b.tok.pre_tokenizer_.add({PreTokenizer::Kind::kMetaspace, metaspace});
+
+    b.apply_config(config);
+    b.add_config_tokens(config, /*only_missing=*/false);
+    // DebertaV2Tokenizer's defaults for the special tokens the config does not name.
+    for (const auto& [key, content] : {std::pair<const char*, const char*>{"unk_token", "[UNK]"},
+                                       {"sep_token", "[SEP]"}, {"pad_token", "[PAD]"},
+                                       {"cls_token", "[CLS]"}, {"mask_token", "[MASK]"}}) {
+      if (config.find(key) == config.end()) b.add_token(AddedToken{content, -1, false, false, false, false, true});
+    }
+    const int32_t cls = b.lookup(b.cls_name);
+    const int32_t sep = b.lookup(b.sep_name);
+    if (cls < 0 || sep < 0) fail(kTokenizerConfig, "cls_token / sep_token have no id");
+    b.tok.template_.prefix = {cls};
+    b.tok.template_.suffix = {sep};
+    return b.finish();
+  } catch (const json::exception& e) {
+    fail(kTokenizerConfig, std::string("unexpected JSON content: ") + e.what());
+  }
+}
+
 const std::vector<std::string>& Tokenizer::sources() {
-  static const std::vector<std::string> files = {kTokenizerJson, kVocabTxt};
+  static const std::vector<std::string> files = {kTokenizerJson, kVocabTxt, kSpmModel};
   return files;
 }
 
@@ -439,13 +513,14 @@ Tokenizer Tokenizer::from_files(const ReadFile& read, const std::string& dir) {
   for (const std::string& name : sources()) {
     const std::optional<std::string_view> text = read(name);
     if (!text) continue;
-    return name == kTokenizerJson ? from_tokenizer_json(*text, config) : from_vocab(*text, config);
+    if (name == kTokenizerJson) return from_tokenizer_json(*text, config);
+    return name == kVocabTxt ? from_vocab(*text, config) : from_sentencepiece(*text, config);
   }
   fail_no_source(dir);
 }
 
 void Tokenizer::fail_no_source(const std::string& dir) {
-  fail(dir + kTokenizerJson, std::string("file missing (and no ") + kVocabTxt + " either)");
+  fail(dir + kTokenizerJson, std::string("file missing (and no ") + kVocabTxt + " or " + kSpmModel + " either)");
 }
 
 Tokenizer Tokenizer::from_directory(const std::string& dir) {

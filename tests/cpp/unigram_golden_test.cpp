@@ -4,6 +4,7 @@
 
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -41,6 +42,11 @@ Tokenizer via_tokenizer_json() {
                                         read_text(kDir + "tokenizer_config.json"));
 }
 
+Tokenizer via_spm_model() {
+  return Tokenizer::from_sentencepiece(read_text(kDir + "spm.model"),
+                                       read_text(kDir + "tokenizer_config.json"));
+}
+
 void expect_all_rows_match(const Tokenizer& tok) {
   const auto& rows = golden_rows();
   ASSERT_EQ(rows.size(), 13145u);
@@ -62,6 +68,39 @@ void expect_all_rows_match(const Tokenizer& tok) {
 
 TEST(UnigramGolden, AllRowsViaTokenizerJson) {
   expect_all_rows_match(via_tokenizer_json());
+}
+
+TEST(UnigramGolden, AllRowsViaSpmModelAndConfig) {
+  expect_all_rows_match(via_spm_model());
+}
+
+// from_files picks spm.model when the directory has neither tokenizer.json nor vocab.txt.
+TEST(UnigramGolden, AllRowsViaFilesWithoutTokenizerJson) {
+  const std::string spm = read_text(kDir + "spm.model");
+  const std::string config = read_text(kDir + "tokenizer_config.json");
+  const Tokenizer tok =
+      Tokenizer::from_files([&](const std::string& name) -> std::optional<std::string_view> {
+        if (name == "spm.model") return spm;
+        if (name == "tokenizer_config.json") return config;
+        return std::nullopt;
+      });
+  expect_all_rows_match(tok);
+}
+
+// Both ways build the same vocabulary, special tokens and limits.
+TEST(UnigramGolden, SpmModelGivesTheSameVocabulary) {
+  const Tokenizer a = via_tokenizer_json();
+  const Tokenizer b = via_spm_model();
+  ASSERT_EQ(a.vocab_size(), b.vocab_size());
+  for (size_t id = 0; id < a.vocab_size(); ++id) {
+    ASSERT_EQ(a.id_to_token(static_cast<int32_t>(id)), b.id_to_token(static_cast<int32_t>(id))) << id;
+  }
+  EXPECT_EQ(a.added_tokens().size(), b.added_tokens().size());
+  EXPECT_EQ(b.cls_id(), 1);
+  EXPECT_EQ(b.sep_id(), 2);
+  EXPECT_EQ(b.pad_id(), 0);
+  EXPECT_EQ(b.unk_id(), 3);
+  EXPECT_EQ(b.model_max_length(), 512u);
 }
 
 TEST(UnigramGolden, TokensAreThePieces) {

@@ -82,10 +82,37 @@ bool read_escape(PatternReader& r, char32_t& c, bool& white_space) {
 
 }  // namespace
 
-bool ReplaceNormalizer::CharClass::contains(char32_t c) const {
+bool ReplaceNormalizer::CharClass::contains_slow(char32_t c) const {
   bool in = white_space && unicode::is_white_space(c);
   for (const auto& [lo, hi] : ranges) in = in || (c >= lo && c <= hi);
   return in != negated;
+}
+
+void ReplaceNormalizer::CharClass::finish() {
+  ascii[0] = ascii[1] = 0;
+  ascii_ranges_only = !negated;
+  for (const auto& range : ranges) ascii_ranges_only = ascii_ranges_only && range.second < 0x80;
+  for (char32_t c = 0; c < 0x80; ++c) {
+    if (contains_slow(c)) ascii[c >> 6] |= uint64_t{1} << (c & 63);
+  }
+}
+
+void ReplaceNormalizer::finish() {
+  // first_: the union of the alternatives' first characters (a negated class makes it "anything").
+  for (Alternative& alt : alternatives_) {
+    if (!alt.literal.empty()) {
+      first_.ranges.push_back({alt.literal[0], alt.literal[0]});
+      continue;
+    }
+    alt.cls.finish();
+    if (alt.cls.negated) {
+      first_.ranges.push_back({0, 0x10FFFF});
+    } else {
+      first_.white_space = first_.white_space || alt.cls.white_space;
+      first_.ranges.insert(first_.ranges.end(), alt.cls.ranges.begin(), alt.cls.ranges.end());
+    }
+  }
+  first_.finish();
 }
 
 ReplaceNormalizer ReplaceNormalizer::literal(std::string_view pattern, std::string_view content,
@@ -96,6 +123,7 @@ ReplaceNormalizer ReplaceNormalizer::literal(std::string_view pattern, std::stri
   if (alt.literal.empty()) fail(what, "the pattern is empty");
   r.alternatives_.push_back(std::move(alt));
   r.content_ = decode_utf8(content);
+  r.finish();
   return r;
 }
 
@@ -209,6 +237,7 @@ ReplaceNormalizer ReplaceNormalizer::regex(std::string_view pattern, std::string
     if (r.done()) break;
     ++r.pos;  // '|'
   }
+  result.finish();
   return result;
 }
 
@@ -233,6 +262,10 @@ void ReplaceNormalizer::normalize(const char32_t* begin, const char32_t* end, st
   size_t i = 0;
   while (i < n) {
     size_t len = 0;
+    if (!first_.contains(begin[i])) {
+      out.push_back(begin[i++]);
+      continue;
+    }
     for (const Alternative& alt : alternatives_) {  // leftmost-first: the first alternative that matches
       len = match(alt, begin, i, n);
       if (len) break;

@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "text/unicode.h"
+
 namespace kfembed {
 
 class ReplaceNormalizer {
@@ -28,7 +30,15 @@ class ReplaceNormalizer {
     std::vector<std::pair<char32_t, char32_t>> ranges;
     bool white_space = false;
     bool negated = false;
-    bool contains(char32_t c) const;
+    uint64_t ascii[2] = {0, 0};      // membership of U+0000..U+007F, filled by finish()
+    bool ascii_ranges_only = false;  // no range reaches past U+007F (and not negated), filled by finish()
+    void finish();
+    bool contains(char32_t c) const {
+      if (c < 0x80) return (ascii[c >> 6] >> (c & 63)) & 1;
+      if (ascii_ranges_only) return white_space && unicode::is_white_space(c);
+      return contains_slow(c);
+    }
+    bool contains_slow(char32_t c) const;
   };
   struct Alternative {
     std::vector<char32_t> literal;  // non-empty: a literal string (no class)
@@ -41,6 +51,9 @@ class ReplaceNormalizer {
 
   std::vector<Alternative> alternatives_;
   std::vector<char32_t> content_;
+  // Characters some alternative can start with: a quick "no match here" for most of the text.
+  CharClass first_;
+  void finish();
 };
 
 }  // namespace kfembed

@@ -15,10 +15,8 @@ constexpr double kUnkPenalty = 10.0;  // tokenizers' K_UNK_PENALTY (sentencepiec
 Unigram::Unigram(const std::vector<std::pair<std::string, double>>& pieces, int32_t unk_id,
                  bool byte_fallback)
     : unk_id_(unk_id), byte_fallback_(byte_fallback) {
-  edge_keys_.assign(1024, kEmpty);
-  edge_children_.assign(1024, -1);
+  edges_.assign(1024, Edge{kEmpty, -1, -1});
   mask_ = 1023;
-  node_piece_.push_back(-1);  // root
   scores_.reserve(pieces.size());
   double min_score = std::numeric_limits<double>::infinity();
   std::vector<char32_t> cps;
@@ -30,11 +28,12 @@ Unigram::Unigram(const std::vector<std::pair<std::string, double>>& pieces, int3
     decode_utf8(text, cps);
     if (cps.empty()) continue;  // HF's trie holds it, but an empty key is never a prefix match
     int32_t node = 0;
-    for (char32_t c : cps) {
-      int32_t next = child(node, c);
-      node = next >= 0 ? next : add_child(node, c);
+    for (size_t k = 0; k < cps.size(); ++k) {
+      const Edge* existing = edge(node, cps[k]);
+      Edge& e = existing ? const_cast<Edge&>(*existing) : add_child(node, cps[k]);
+      if (k + 1 == cps.size()) e.piece = static_cast<int32_t>(id);  // a later duplicate wins
+      node = e.child;
     }
-    node_piece_[static_cast<size_t>(node)] = static_cast<int32_t>(id);
   }
   unk_score_ = min_score - kUnkPenalty;
   for (int b = 0; b < 256; ++b) {
@@ -45,40 +44,37 @@ Unigram::Unigram(const std::vector<std::pair<std::string, double>>& pieces, int3
   }
 }
 
-int32_t Unigram::add_child(int32_t node, char32_t c) {
-  if ((edges_ + 1) * 2 > edge_keys_.size()) grow_edges();
-  const auto id = static_cast<int32_t>(node_piece_.size());
-  node_piece_.push_back(-1);
+Unigram::Edge& Unigram::add_child(int32_t node, char32_t c) {
+  if ((edge_count_ + 1) * 2 > edges_.size()) grow_edges();
   const uint64_t key = (static_cast<uint64_t>(node) << 21) | c;
   size_t slot = hash(key) & mask_;
-  while (edge_keys_[slot] != kEmpty) slot = (slot + 1) & mask_;
-  edge_keys_[slot] = key;
-  edge_children_[slot] = id;
-  ++edges_;
-  return id;
+  while (edges_[slot].key != kEmpty) slot = (slot + 1) & mask_;
+  edges_[slot] = Edge{key, node_count_++, -1};
+  ++edge_count_;
+  return edges_[slot];
 }
 
 void Unigram::grow_edges() {
-  std::vector<uint64_t> keys(edge_keys_.size() * 2, kEmpty);
-  std::vector<int32_t> children(keys.size(), -1);
-  const size_t mask = keys.size() - 1;
-  for (size_t i = 0; i < edge_keys_.size(); ++i) {
-    if (edge_keys_[i] == kEmpty) continue;
-    size_t slot = hash(edge_keys_[i]) & mask;
-    while (keys[slot] != kEmpty) slot = (slot + 1) & mask;
-    keys[slot] = edge_keys_[i];
-    children[slot] = edge_children_[i];
+  std::vector<Edge> edges(edges_.size() * 2, Edge{kEmpty, -1, -1});
+  const size_t mask = edges.size() - 1;
+  for (const Edge& e : edges_) {
+    if (e.key == kEmpty) continue;
+    size_t slot = hash(e.key) & mask;
+    while (edges[slot].key != kEmpty) slot = (slot + 1) & mask;
+    edges[slot] = e;
   }
-  edge_keys_ = std::move(keys);
-  edge_children_ = std::move(children);
+  edges_ = std::move(edges);
   mask_ = mask;
 }
 
 int32_t Unigram::find(const char32_t* word, size_t n) const {
-  if (n == 0 || edge_keys_.empty()) return -1;
-  int32_t node = 0;
-  for (size_t i = 0; i < n && node >= 0; ++i) node = child(node, word[i]);
-  return node >= 0 ? node_piece_[static_cast<size_t>(node)] : -1;
+  if (n == 0 || edges_.empty()) return -1;
+  const Edge* e = nullptr;
+  for (size_t i = 0; i < n; ++i) {
+    e = edge(i == 0 ? 0 : e->child, word[i]);
+    if (!e) return -1;
+  }
+  return e->piece;
 }
 
 void Unigram::push_unknown(const char32_t* text, size_t n, std::vector<int32_t>& ids) const {
@@ -103,18 +99,23 @@ void Unigram::push_unknown(const char32_t* text, size_t n, std::vector<int32_t>&
 
 void Unigram::tokenize(const char32_t* word, size_t n, UnigramScratch& s, std::vector<int32_t>& ids) const {
   if (n == 0) return;
-  s.score.assign(n + 1, 0.0);
+  // score[i] and id[i] are meaningful once start[i] >= 0, so only start needs filling.
+  if (s.score.size() < n + 1) {
+    s.score.resize(n + 1);
+    s.id.resize(n + 1);
+  }
   s.start.assign(n + 1, -1);
-  s.id.assign(n + 1, -1);
+  s.score[0] = 0.0;
   for (size_t i = 0; i < n; ++i) {
     if (i > 0 && s.start[i] < 0) continue;  // unreachable (cannot happen: every character has a node)
     const double base = s.score[i];
     bool has_single = false;
     int32_t node = 0;
     for (size_t j = i; j < n; ++j) {
-      node = child(node, word[j]);
-      if (node < 0) break;
-      const int32_t piece = node_piece_[static_cast<size_t>(node)];
+      const Edge* e = edge(node, word[j]);
+      if (!e) break;
+      node = e->child;
+      const int32_t piece = e->piece;
       if (piece < 0) continue;
       const double candidate = base + scores_[static_cast<size_t>(piece)];
       const size_t end = j + 1;

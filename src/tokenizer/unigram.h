@@ -36,26 +36,35 @@ class Unigram {
   int32_t find(const char32_t* word, size_t n) const;
 
  private:
-  // Trie over code points: edges in one open-addressing table keyed by (node << 21 | code point).
-  int32_t child(int32_t node, char32_t c) const {
+  // Trie over code points: edges in one open-addressing table keyed by (node << 21 | code point). An edge
+  // also holds its child's piece id, so a lookup touches one slot.
+  struct Edge {
+    uint64_t key;
+    int32_t child;  // -1 in an empty slot
+    int32_t piece;  // piece id spelled by the path to child, -1 if none
+  };
+  const Edge* edge(int32_t node, char32_t c) const {
     const uint64_t key = (static_cast<uint64_t>(node) << 21) | c;
     for (size_t slot = hash(key) & mask_;; slot = (slot + 1) & mask_) {
-      const uint64_t k = edge_keys_[slot];
-      if (k == key) return edge_children_[slot];
-      if (k == kEmpty) return -1;
+      const Edge& e = edges_[slot];
+      if (e.key == key) return &e;
+      if (e.key == kEmpty) return nullptr;
     }
   }
+  int32_t child(int32_t node, char32_t c) const {
+    const Edge* e = edge(node, c);
+    return e ? e->child : -1;
+  }
   static size_t hash(uint64_t key) { return static_cast<size_t>((key * 0x9E3779B97F4A7C15ull) >> 29); }
-  int32_t add_child(int32_t node, char32_t c);
+  Edge& add_child(int32_t node, char32_t c);
   void grow_edges();
   void push_unknown(const char32_t* text, size_t n, std::vector<int32_t>& ids) const;
 
   static constexpr uint64_t kEmpty = ~uint64_t{0};
-  std::vector<uint64_t> edge_keys_;
-  std::vector<int32_t> edge_children_;
+  std::vector<Edge> edges_;
   size_t mask_ = 0;
-  size_t edges_ = 0;
-  std::vector<int32_t> node_piece_;  // piece id spelled by the path to each node, -1 if none
+  size_t edge_count_ = 0;
+  int32_t node_count_ = 1;  // the root is node 0
   std::vector<double> scores_;
   int32_t unk_id_ = -1;
   double unk_score_ = 0;

@@ -211,6 +211,20 @@ for (let c = 0; c < MAX_CP; c++) {
   normFlags[c] = f;
 }
 
+// --- Grapheme_Cluster_Break (UAX #29, this UCD) + Extended_Pictographic, for extended grapheme clusters -------
+// Low 4 bits: the break property (order must match GraphemeBreak in graphemes.h); bit 4: Extended_Pictographic.
+const GCB_NAMES = ['Other', 'CR', 'LF', 'Control', 'Extend', 'ZWJ', 'Regional_Indicator', 'Prepend', 'SpacingMark',
+  'L', 'V', 'T', 'LV', 'LVT'];
+const graphemeBreak = new Uint8Array(MAX_CP);
+parseRanges(read('auxiliary/GraphemeBreakProperty.txt'), (a, b, v) => {
+  const k = GCB_NAMES.indexOf(v);
+  if (k < 0) throw new Error(`unknown Grapheme_Cluster_Break ${v}`);
+  for (let c = a; c <= b; c++) graphemeBreak[c] = k;
+});
+parseRanges(read('emoji/emoji-data.txt'), (a, b, v) => {
+  if (v === 'Extended_Pictographic') for (let c = a; c <= b; c++) graphemeBreak[c] |= 16;
+});
+
 const gcValues = new Uint8Array(MAX_CP);
 for (let c = 0; c < MAX_CP; c++) gcValues[c] = GC_NAMES.indexOf(gc[c]);
 
@@ -220,6 +234,8 @@ out += `// Flag bits: ${JSON.stringify(FLAG)}\n`;
 out += `// General category order: ${GC_NAMES.join(' ')}\n`;
 out += twoLevel(flags, 'kFlags', 'uint8_t');
 out += twoLevel(gcValues, 'kGeneralCategory', 'uint8_t');
+out += `// Grapheme_Cluster_Break order: ${GCB_NAMES.join(' ')}; bit 4: Extended_Pictographic\n`;
+out += twoLevel(graphemeBreak, 'kGraphemeBreak', 'uint8_t');
 out += `// Normalization flag bits: ${JSON.stringify(NORM_FLAG)}\n`;
 out += twoLevel(normFlags, 'kNormFlags', 'uint8_t');
 

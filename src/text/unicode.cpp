@@ -30,6 +30,11 @@ GeneralCategory general_category(char32_t cp) {
       kGeneralCategory_stage2[(static_cast<size_t>(kGeneralCategory_stage1[cp >> 8]) << 8) | (cp & 0xFF)]);
 }
 
+uint8_t grapheme_break_bits(char32_t cp) {
+  if (cp >= 0x110000) return 0;
+  return kGraphemeBreak_stage2[(static_cast<size_t>(kGraphemeBreak_stage1[cp >> 8]) << 8) | (cp & 0xFF)];
+}
+
 char32_t simple_lowercase(char32_t cp) {
   if (!has_flag(cp, kHasLowercase)) return cp;
   const uint32_t* row = find_row(kSimpleLowercase, cp);

@@ -55,6 +55,10 @@ inline bool is_white_space(char32_t cp) { return has_flag(cp, kWhiteSpace); }
 void append_lowercase(char32_t cp, std::vector<char32_t>& out);
 char32_t simple_lowercase(char32_t cp);
 
+// Grapheme_Cluster_Break of cp in the low 4 bits (the order of GraphemeBreak in graphemes.h), bit 4 set when cp
+// is Extended_Pictographic; this UCD (15.0).
+uint8_t grapheme_break_bits(char32_t cp);
+
 // Canonical combining class under Unicode 9.0 (0 for characters unassigned then).
 uint8_t combining_class(char32_t cp);
 // Appends the full canonical decomposition of cp under Unicode 9.0, Hangul syllables included (no reordering).

@@ -1,11 +1,13 @@
 // The normalizer of a tokenizer: the steps of tokenizer.json's "normalizer" (a Sequence, or one step),
-// applied in order. Steps: BertNormalizer, Replace, NFC/NFD/NFKC/NFKD, Strip, Lowercase.
+// applied in order. Steps: BertNormalizer, Replace, NFC/NFD/NFKC/NFKD, Strip, Lowercase,
+// Precompiled (SentencePiece's charsmap).
 #pragma once
 #include <variant>
 #include <vector>
 
 #include "text/normalization.h"
 #include "tokenizer/bert_normalizer.h"
+#include "tokenizer/precompiled_normalizer.h"
 #include "tokenizer/replace_normalizer.h"
 
 namespace kfembed {
@@ -39,7 +41,7 @@ struct NormalizerScratch {
 class Normalizer {
  public:
   using Step = std::variant<BertNormalizer, ReplaceNormalizer, UnicodeNormalizer, StripNormalizer,
-                            LowercaseNormalizer>;
+                            LowercaseNormalizer, PrecompiledNormalizer>;
   Normalizer() = default;  // no step: the text unchanged
   void add(Step step) { steps_.push_back(std::move(step)); }
   bool empty() const { return steps_.empty(); }

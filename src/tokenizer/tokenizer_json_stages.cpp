@@ -12,6 +12,42 @@ using nlohmann::json;
 
 namespace {
 
+// Standard base64 (with or without padding), as tokenizers serializes precompiled_charsmap.
+std::string base64_decode(std::string_view text, const std::string& file, const std::string& path) {
+  std::string out;
+  out.reserve(text.size() / 4 * 3);
+  uint32_t acc = 0;
+  int bits = 0;
+  size_t padding = 0;
+  for (char ch : text) {
+    int v;
+    if (ch >= 'A' && ch <= 'Z')
+      v = ch - 'A';
+    else if (ch >= 'a' && ch <= 'z')
+      v = ch - 'a' + 26;
+    else if (ch >= '0' && ch <= '9')
+      v = ch - '0' + 52;
+    else if (ch == '+')
+      v = 62;
+    else if (ch == '/')
+      v = 63;
+    else if (ch == '=') {
+      ++padding;
+      continue;
+    } else {
+      fail(file, path + " is not base64");
+    }
+    if (padding) fail(file, path + " is not base64 (data after '=')");
+    acc = (acc << 6) | static_cast<uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>((acc >> bits) & 0xFF));
+    }
+  }
+  return out;
+}
+
 void add_normalizer(const json& j, const std::string& file, const std::string& path, Normalizer& out) {
   if (!j.is_object()) fail(file, path + " must be an object");
   const JsonFields f(j, file, path + ".");
@@ -39,6 +75,10 @@ void add_normalizer(const json& j, const std::string& file, const std::string& p
     out.add(StripNormalizer{f.boolean("strip_left", true), f.boolean("strip_right", true)});
   } else if (type == "Lowercase") {
     out.add(LowercaseNormalizer{});
+  } else if (type == "Precompiled") {
+    const std::string field = path + ".precompiled_charsmap";
+    const std::string charsmap = base64_decode(f.string("precompiled_charsmap", ""), file, field);
+    out.add(PrecompiledNormalizer(charsmap, file + ": " + field));
   } else if (type == "Replace") {
     const std::string content = f.string("content", "");
     auto pattern = j.find("pattern");
@@ -54,10 +94,10 @@ void add_normalizer(const json& j, const std::string& file, const std::string& p
       fail(file, path + ".pattern must hold Regex or String");
     }
   } else {
-    fail(
-        file,
-        path + ".type '" + type +
-            "' is not supported (Sequence, BertNormalizer, Replace, NFC, NFD, NFKC, NFKD, Strip, Lowercase)");
+    fail(file,
+         path + ".type '" + type +
+             "' is not supported (Sequence, BertNormalizer, Replace, NFC, NFD, NFKC, NFKD, Strip, Lowercase, "
+             "Precompiled)");
   }
 }
 

@@ -83,20 +83,32 @@ void append_canonical_decomposition(char32_t cp, std::vector<char32_t>& out) {
 }
 
 void canonical_order(std::vector<char32_t>& out, size_t start) {
-  // Stable sort of every run of non-starters by combining class. Runs are short, so an insertion sort on the
-  // run is both simplest and fastest.
-  for (size_t i = start + 1; i < out.size(); ++i) {
-    const uint8_t cc = combining_class(out[i]);
-    if (cc == 0) continue;
-    size_t j = i;
-    const char32_t c = out[i];
-    while (j > start) {
-      const uint8_t prev = combining_class(out[j - 1]);
-      if (prev == 0 || prev <= cc) break;
-      out[j] = out[j - 1];
-      --j;
+  // Stable sort of every run of non-starters by combining class. Runs are short in real text, so an insertion
+  // sort is simplest and fastest there; a long run (hostile input) gets an O(n log n) stable sort.
+  size_t i = start;
+  while (i < out.size()) {
+    if (combining_class(out[i]) == 0) {
+      ++i;
+      continue;
     }
-    out[j] = c;
+    size_t end = i + 1;
+    while (end < out.size() && combining_class(out[end]) != 0) ++end;
+    auto by_class = [](char32_t a, char32_t b) { return combining_class(a) < combining_class(b); };
+    if (end - i > 32) {
+      std::stable_sort(out.begin() + static_cast<std::ptrdiff_t>(i), out.begin() + static_cast<std::ptrdiff_t>(end),
+                       by_class);
+    } else {
+      for (size_t k = i + 1; k < end; ++k) {
+        const char32_t c = out[k];
+        size_t j = k;
+        while (j > i && by_class(c, out[j - 1])) {
+          out[j] = out[j - 1];
+          --j;
+        }
+        out[j] = c;
+      }
+    }
+    i = end;
   }
 }
 

@@ -93,5 +93,25 @@ TEST(UnicodeNormalization, CharactersAfterUnicode9AreLeftAlone) {
   EXPECT_EQ(normalized(Form::kNfkc, {0xFF21, 0x2460, 0x3000}), (std::vector<char32_t>{0x41, 0x31, 0x20}));
 }
 
+// A long run of combining marks in alternating classes (hostile input) is ordered like a short one, stably.
+TEST(UnicodeNormalization, LongRunsOfCombiningMarks) {
+  std::vector<char32_t> text = {'a'};
+  for (int k = 0; k < 200000; ++k) {
+    text.push_back(0x0301);  // ccc 230
+    text.push_back(0x0316);  // ccc 220
+  }
+  const std::vector<char32_t> nfd = normalized(Form::kNfd, text);
+  ASSERT_EQ(nfd.size(), text.size());
+  EXPECT_EQ(nfd[0], U'a');
+  for (size_t k = 1; k <= 200000; ++k) ASSERT_EQ(nfd[k], 0x0316u) << k;
+  for (size_t k = 200001; k < nfd.size(); ++k) ASSERT_EQ(nfd[k], 0x0301u) << k;
+  // NFC: the first U+0301 is not blocked by marks of a lower class, so it composes with 'a' (U+00E1).
+  const std::vector<char32_t> nfc = normalized(Form::kNfc, text);
+  ASSERT_EQ(nfc.size(), text.size() - 1);
+  EXPECT_EQ(nfc[0], 0x00E1u);
+  EXPECT_EQ(nfc[1], 0x0316u);
+  EXPECT_EQ(nfc.back(), 0x0301u);
+}
+
 }  // namespace
 }  // namespace kfembed::unicode

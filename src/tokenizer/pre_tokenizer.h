@@ -16,7 +16,7 @@ struct PreTokenizerScratch {
 
 class PreTokenizer {
  public:
-  enum class Kind { kBert, kMetaspace, kPunctuationIsolated };
+  enum class Kind { kBert, kMetaspace, kPunctuationIsolated, kWhitespaceSplit };
   struct Step {
     Kind kind;
     MetaspaceOptions metaspace;
@@ -70,6 +70,17 @@ class PreTokenizer {
           word_start = i + 1;
         }
         return run(k + 1, text + word_start, n - word_start, at_start && word_start == 0, scratch, on_word);
+      }
+      case Kind::kWhitespaceSplit: {
+        size_t word_start = 0;
+        for (size_t i = 0; i <= n; ++i) {
+          if (i < n && !unicode::is_white_space(text[i])) continue;
+          if (word_start < i &&
+              !run(k + 1, text + word_start, i - word_start, at_start && word_start == 0, scratch, on_word))
+            return false;
+          word_start = i + 1;
+        }
+        return true;
       }
     }
     return true;

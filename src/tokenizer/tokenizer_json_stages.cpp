@@ -125,13 +125,16 @@ void add_pre_tokenizer(const json& j, const std::string& file, const std::string
                                                       : MetaspaceOptions::Prepend::kNever;
     }
     out.add({PreTokenizer::Kind::kMetaspace, o});
+  } else if (type == "WhitespaceSplit") {
+    out.add({PreTokenizer::Kind::kWhitespaceSplit, {}});
   } else if (type == "Punctuation") {
     const std::string behavior = f.string("behavior", "Isolated");
     if (behavior != "Isolated") fail(file, path + ".behavior '" + behavior + "' is not supported (Isolated)");
     out.add({PreTokenizer::Kind::kPunctuationIsolated, {}});
   } else {
     fail(file,
-         path + ".type '" + type + "' is not supported (Sequence, BertPreTokenizer, Metaspace, Punctuation)");
+         path + ".type '" + type +
+             "' is not supported (Sequence, BertPreTokenizer, Metaspace, Punctuation, WhitespaceSplit)");
   }
 }
 

@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "test_files.h"
+#include "text/unicode.h"
+#include "text/utf8.h"
 #include "tokenizer/tokenizer.h"
 
 namespace kfembed {
@@ -101,6 +103,33 @@ TEST(UnigramGolden, SpmModelGivesTheSameVocabulary) {
   EXPECT_EQ(b.pad_id(), 0);
   EXPECT_EQ(b.unk_id(), 3);
   EXPECT_EQ(b.model_max_length(), 512u);
+}
+
+// XLM-R-style files split on whitespace before Metaspace: the same ids as Metaspace alone on every row whose
+// only whitespace is ' ', \t, \n, \r (Replace turns those into single spaces; other White_Space stays in a
+// word there, and is removed by WhitespaceSplit).
+TEST(UnigramGolden, WhitespaceSplitBeforeMetaspace) {
+  auto j = nlohmann::json::parse(read_text(kDir + "tokenizer.json"));
+  j["pre_tokenizer"]["pretokenizers"].insert(j["pre_tokenizer"]["pretokenizers"].begin(),
+                                             nlohmann::json{{"type", "WhitespaceSplit"}});
+  const Tokenizer tok = Tokenizer::from_tokenizer_json(j.dump(), read_text(kDir + "tokenizer_config.json"));
+  size_t compared = 0, differ = 0;
+  for (const GoldenRow& row : golden_rows()) {
+    bool other_space = false;
+    for (char32_t c : decode_utf8(row.text)) {
+      other_space =
+          other_space || (unicode::is_white_space(c) && c != ' ' && c != '\t' && c != '\n' && c != '\r');
+    }
+    if (other_space) continue;
+    ++compared;
+    if (tok.encode(row.text) != row.ids && ++differ <= 5) ADD_FAILURE() << row.text;
+  }
+  EXPECT_GT(compared, 13100u);
+  EXPECT_EQ(differ, 0u);
+  // Other whitespace is removed: "a\u3000b" tokenizes as "a b".
+  EXPECT_EQ(tok.encode("a\xE3\x80\x80"
+                       "b"),
+            tok.encode("a b"));
 }
 
 TEST(UnigramGolden, TokensAreThePieces) {

@@ -30,6 +30,7 @@ import {
   poolingConfigFile,
   SHARD_INDEX_FILE,
   shardFiles,
+  SPM_MODEL_FILE,
   TEXT_FILES,
   TOKENIZER_JSON_FILE,
   tokenizerFile,
@@ -303,6 +304,13 @@ export class FileLoader {
     if (corrupt.length) throw new CorruptCacheError(`${corrupt.join(', ')}: cached copy is corrupt; deleted`);
   }
 
+  /** A copy of the bytes of a loaded file, or null when it was not loaded. */
+  bytes(name) {
+    const entry = this.loaded.get(name);
+    if (!entry) return null;
+    return this.memory.heap().slice(entry.address, entry.address + entry.size);
+  }
+
   /** The text of a loaded file (decoded from WASM memory), or null when it was not loaded. */
   text(name) {
     const entry = this.loaded.get(name);
@@ -395,6 +403,8 @@ export async function gatherModelFiles(loader, { cacheFloatLayout = true, quanti
   if (!cacheFloatLayout) loader.cache = null;
 
   for (const name of TEXT_FILES) await loader.load(name, { optional: name !== CONFIG_FILE });
+  // spm.model (binary) only when the text files hold no tokenizer source.
+  if (!tokenizerFile((name) => loader.loaded.has(name))) await loader.load(SPM_MODEL_FILE, { optional: true });
   if (!tokenizerFile((name) => loader.loaded.has(name))) throw noTokenizerError(await loader.location(TOKENIZER_JSON_FILE));
   await loader.load(poolingConfigFile(loader.text(MODULES_FILE), await loader.location(MODULES_FILE)), { optional: true });
 

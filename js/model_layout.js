@@ -8,6 +8,8 @@ export const MODULES_FILE = 'modules.json';
 export const TOKENIZER_JSON_FILE = 'tokenizer.json';
 export const VOCAB_FILE = 'vocab.txt';
 export const TOKENIZER_CONFIG_FILE = 'tokenizer_config.json';
+/** A SentencePiece model (binary): the tokenizer of DeBERTa-v3-family repositories that ship no tokenizer.json. */
+export const SPM_MODEL_FILE = 'spm.model';
 export const WEIGHTS_FILE = 'model.safetensors';
 export const SHARD_INDEX_FILE = 'model.safetensors.index.json';
 export const INT8_WEIGHTS_FILE = 'model.int8.safetensors';
@@ -24,19 +26,21 @@ export const WEIGHT_FILES = Object.freeze([WEIGHTS_FILE, SHARD_INDEX_FILE, INT8_
 /** Files a package carries along although the encoder never reads them. */
 export const CARRIED_FILES = Object.freeze(['config_sentence_transformers.json']);
 
-/** What the tokenizer is built from, in order of preference (tokenizer_config.json beside either). */
-export const TOKENIZER_SOURCES = Object.freeze([TOKENIZER_JSON_FILE, VOCAB_FILE]);
+/** What the tokenizer is built from, in order of preference (tokenizer_config.json beside any). */
+export const TOKENIZER_SOURCES = Object.freeze([TOKENIZER_JSON_FILE, VOCAB_FILE, SPM_MODEL_FILE]);
 /** Every file a tokenizer may read. */
-export const TOKENIZER_FILES = Object.freeze([TOKENIZER_JSON_FILE, TOKENIZER_CONFIG_FILE, VOCAB_FILE]);
+export const TOKENIZER_FILES = Object.freeze([TOKENIZER_JSON_FILE, TOKENIZER_CONFIG_FILE, VOCAB_FILE, SPM_MODEL_FILE]);
+/** Tokenizer files that are bytes, not text. */
+export const isBinaryTokenizerFile = (name) => name === SPM_MODEL_FILE;
 
 /** The first of TOKENIZER_SOURCES that `has(name)`; null when none. */
 export function tokenizerFile(has) {
   return TOKENIZER_SOURCES.find(has) ?? null;
 }
 
-/** The error when neither tokenizer source exists; `location(name)` is where that file would be. */
+/** The error when no tokenizer source exists; `location(name)` is where that file would be. */
 export function noTokenizerError(location) {
-  return new Error(`${location}: file not found, and no ${VOCAB_FILE} beside it either`);
+  return new Error(`${location}: file not found, and no ${VOCAB_FILE} or ${SPM_MODEL_FILE} beside it either`);
 }
 
 /**
@@ -95,7 +99,8 @@ export function shardFiles(indexJson, where = SHARD_INDEX_FILE) {
 
 /**
  * The files of a model directory that its layout names (what C++ ModelFiles::from_directory reads): the fixed
- * files that exist, the shards of the index, and the Pooling module's config.
+ * files that exist, spm.model when they hold no other tokenizer source, the shards of the index, and the
+ * Pooling module's config.
  * @param {{ exists(name: string): boolean, readText(name: string): string, location?(name: string): string }} dir
  */
 export function directoryFiles({ exists, readText, location = (name) => name }) {
@@ -103,6 +108,7 @@ export function directoryFiles({ exists, readText, location = (name) => name }) 
   const add = (name) => {
     if (!files.includes(name) && exists(name)) files.push(name);
   };
+  if (!tokenizerFile((name) => files.includes(name))) add(SPM_MODEL_FILE);
   if (files.includes(SHARD_INDEX_FILE)) {
     for (const shard of shardFiles(readText(SHARD_INDEX_FILE), location(SHARD_INDEX_FILE))) add(shard);
   }

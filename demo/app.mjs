@@ -411,6 +411,12 @@ $('open-settings').addEventListener('click', () => {
   $('settings').scrollIntoView({ behavior: 'smooth', block: 'start' });
 });
 $('model-url').value = config.model;
+// The picker fills the URL field with one of the card's models (or leaves a typed URL alone).
+const picked = [...$('model-pick').options].find((o) => o.value && o.value === config.model);
+$('model-pick').value = picked ? picked.value : '';
+$('model-pick').addEventListener('change', () => {
+  if ($('model-pick').value) $('model-url').value = $('model-pick').value;
+});
 $('opt-int8').checked = config.int8;
 $('opt-worker').checked = config.worker;
 $('settings-form').addEventListener('submit', (e) => {

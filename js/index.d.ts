@@ -109,7 +109,7 @@ export declare class Tokenizer {
   readonly maxLength: number;
   /** Token ids with [CLS] … [SEP]. */
   encode(text: string): Int32Array;
-  /** Token strings of encode(text). */
+  /** Token strings of encode(text): the vocabulary's entries (WordPiece "##" pieces, SentencePiece "▁" pieces). */
   tokens(text: string): string[];
   dispose(): void;
 }
@@ -122,6 +122,10 @@ export declare class Tokenizer {
 export declare const DEFAULT_SOURCE: string;
 /** Loads a model; without a source, DEFAULT_SOURCE (the original hub repository, quantized while it streams). */
 export declare function load(source?: Source | null, options?: LoadOptions): Promise<SentenceModel>;
+/**
+ * Loads the tokenizer of a model directory: tokenizer.json (WordPiece or SentencePiece Unigram), else vocab.txt
+ * (BERT WordPiece), else spm.model (DeBERTa-v3 family), with tokenizer_config.json beside any.
+ */
 export declare function loadTokenizer(source: Source, options?: TokenizerOptions): Promise<Tokenizer>;
 /** Cosine similarity of two equal-length vectors. */
 export declare function similarity(a: ArrayLike<number>, b: ArrayLike<number>): number;

@@ -30,9 +30,11 @@ import {
   poolingConfigFile,
   SHARD_INDEX_FILE,
   shardFiles,
+  SPM_MODEL_FILE,
   TEXT_FILES,
   TOKENIZER_JSON_FILE,
   tokenizerFile,
+  TORCH_WEIGHTS_FILE,
   WEIGHTS_FILE,
 } from './model_layout.js';
 import { progressReporter, throwIfAborted } from './progress.js';
@@ -303,6 +305,13 @@ export class FileLoader {
     if (corrupt.length) throw new CorruptCacheError(`${corrupt.join(', ')}: cached copy is corrupt; deleted`);
   }
 
+  /** A copy of the bytes of a loaded file, or null when it was not loaded. */
+  bytes(name) {
+    const entry = this.loaded.get(name);
+    if (!entry) return null;
+    return this.memory.heap().slice(entry.address, entry.address + entry.size);
+  }
+
   /** The text of a loaded file (decoded from WASM memory), or null when it was not loaded. */
   text(name) {
     const entry = this.loaded.get(name);
@@ -353,7 +362,8 @@ async function readManifest(loader) {
 /**
  * The float weights of a Hugging Face layout quantized while they stream (stream_quantize.js) into
  * `quantize.fileSet` as model.int8.safetensors: model.safetensors, else the shards of its index. Returns the
- * weight files it read, or null when the source cannot serve byte ranges (then nothing was loaded).
+ * weight files it read, or null when the source cannot serve byte ranges or has no safetensors (then no weights
+ * were loaded).
  */
 async function streamWeights(loader, quantize) {
   const { source, signal, onProgress } = loader;
@@ -361,10 +371,9 @@ async function streamWeights(loader, quantize) {
   const options = { ...quantize, source, configText: loader.text(CONFIG_FILE), onProgress, signal, provenance: loader.provenance };
   try {
     if (await streamQuantize({ ...options, names: [WEIGHTS_FILE], optional: true })) return [WEIGHTS_FILE];
-    const index = await loader.load(SHARD_INDEX_FILE, { optional: true });
-    if (!index) {
-      throw new Error(`${await loader.location(WEIGHTS_FILE)}: file not found, and no ${SHARD_INDEX_FILE} either`);
-    }
+    // No safetensors at all (a pytorch_model.bin-only repository): that file is loaded whole and quantized in
+    // memory below.
+    if (!(await loader.load(SHARD_INDEX_FILE, { optional: true }))) return null;
     const shards = shardFiles(loader.text(SHARD_INDEX_FILE), await loader.location(SHARD_INDEX_FILE));
     await streamQuantize({ ...options, names: shards });
     return [SHARD_INDEX_FILE, ...shards];
@@ -395,6 +404,8 @@ export async function gatherModelFiles(loader, { cacheFloatLayout = true, quanti
   if (!cacheFloatLayout) loader.cache = null;
 
   for (const name of TEXT_FILES) await loader.load(name, { optional: name !== CONFIG_FILE });
+  // spm.model (binary) only when the text files hold no tokenizer source.
+  if (!tokenizerFile((name) => loader.loaded.has(name))) await loader.load(SPM_MODEL_FILE, { optional: true });
   if (!tokenizerFile((name) => loader.loaded.has(name))) throw noTokenizerError(await loader.location(TOKENIZER_JSON_FILE));
   await loader.load(poolingConfigFile(loader.text(MODULES_FILE), await loader.location(MODULES_FILE)), { optional: true });
 
@@ -404,9 +415,13 @@ export async function gatherModelFiles(loader, { cacheFloatLayout = true, quanti
   }
 
   if (await loader.load(WEIGHTS_FILE, { optional: true })) return { manifest: null, weightFiles: [WEIGHTS_FILE] };
-  const index = await loader.load(SHARD_INDEX_FILE, { optional: true });
+  const index = loader.loaded.has(SHARD_INDEX_FILE) || (await loader.load(SHARD_INDEX_FILE, { optional: true }));
   if (!index) {
-    throw new Error(`${await loader.location(WEIGHTS_FILE)}: file not found, and no ${SHARD_INDEX_FILE} either`);
+    // Older repositories ship only PyTorch's checkpoint.
+    if (await loader.load(TORCH_WEIGHTS_FILE, { optional: true })) return { manifest: null, weightFiles: [TORCH_WEIGHTS_FILE] };
+    throw new Error(
+      `${await loader.location(WEIGHTS_FILE)}: file not found, and no ${SHARD_INDEX_FILE} or ${TORCH_WEIGHTS_FILE} either`,
+    );
   }
   const shards = shardFiles(loader.text(SHARD_INDEX_FILE), await loader.location(SHARD_INDEX_FILE));
   for (const shard of shards) await loader.load(shard);

@@ -1,4 +1,4 @@
-// load(): the sentence encoder (tokenizer + DeBERTa-v2 + pooling) in its own WASM instance.
+// load(): the sentence encoder (tokenizer + DeBERTa-v2 / BERT / RoBERTa + pooling) in its own WASM instance.
 import { openModelCache } from './cache.js';
 import {
   CachedPackageSource,
@@ -10,7 +10,7 @@ import {
 } from './converted_cache.js';
 import { isNode, resolveThreads } from './env.js';
 import { CorruptCacheError, FileLoader, gatherModelFiles } from './loader.js';
-import { INT8_WEIGHTS_FILE } from './model_layout.js';
+import { INT8_WEIGHTS_FILE, isBinaryTokenizerFile } from './model_layout.js';
 import { throwIfAborted } from './progress.js';
 import { check, instantiateRuntime, releaseRuntime, writeUtf8, writeUtf8Batch } from './runtime.js';
 import { normalize as normalizeInPlace } from './similarity.js';
@@ -109,8 +109,8 @@ export class SentenceModel {
 }
 
 /**
- * The in-thread load (also what the Worker runs). `keepTexts`: files whose text is returned alongside the
- * model (the worker client builds its main-thread tokenizer from them).
+ * The in-thread load (also what the Worker runs). `keepTexts`: files whose text (bytes for spm.model) is
+ * returned alongside the model (the worker client builds its main-thread tokenizer from them).
  *
  * With a cache, an int8 load of a Hugging Face layout (float weights, quantized at load) caches the converted
  * package instead of the float files, and the next int8 load of that URL runs from it (converted_cache.js).
@@ -186,7 +186,7 @@ async function build(source, { runtime, store, onProgress, signal, keepTexts, ma
   try {
     const after = await gather(loader, fileSet);
     throwIfAborted(signal);
-    const texts = Object.fromEntries(keepTexts.map((name) => [name, loader.text(name)]));
+    const texts = Object.fromEntries(keepTexts.map((name) => [name, isBinaryTokenizerFile(name) ? loader.bytes(name) : loader.text(name)]));
     handle = check(runtime.Encoder.load(fileSet, maxSeqLength, dtype, runtime.relaxedWired, threads), source.describe());
     await loader.verifyDeferred(); // cached copies hashed by WebCrypto while the encoder was built
     await after?.(handle);

@@ -8,33 +8,39 @@ export const MODULES_FILE = 'modules.json';
 export const TOKENIZER_JSON_FILE = 'tokenizer.json';
 export const VOCAB_FILE = 'vocab.txt';
 export const TOKENIZER_CONFIG_FILE = 'tokenizer_config.json';
+/** A SentencePiece model (binary): the tokenizer of DeBERTa-v3-family repositories that ship no tokenizer.json. */
+export const SPM_MODEL_FILE = 'spm.model';
 export const WEIGHTS_FILE = 'model.safetensors';
 export const SHARD_INDEX_FILE = 'model.safetensors.index.json';
 export const INT8_WEIGHTS_FILE = 'model.int8.safetensors';
+/** PyTorch's checkpoint, read (restricted unpickler, src/model/torch_checkpoint.h) when there is no safetensors. */
+export const TORCH_WEIGHTS_FILE = 'pytorch_model.bin';
 export const POOLING_TYPE = 'sentence_transformers.models.Pooling';
 export const DEFAULT_POOLING_DIR = '1_Pooling';
 
 /** The small files the encoder reads, config.json first (the only one required). */
 export const TEXT_FILES = Object.freeze([CONFIG_FILE, TOKENIZER_JSON_FILE, TOKENIZER_CONFIG_FILE, VOCAB_FILE,
   'special_tokens_map.json', MODULES_FILE, 'sentence_bert_config.json']);
-/** Weight files at the top level: float weights, their shard index, a package's int8 weights. */
-export const WEIGHT_FILES = Object.freeze([WEIGHTS_FILE, SHARD_INDEX_FILE, INT8_WEIGHTS_FILE]);
+/** Weight files at the top level: float weights, their shard index, a package's int8 weights, PyTorch's file. */
+export const WEIGHT_FILES = Object.freeze([WEIGHTS_FILE, SHARD_INDEX_FILE, INT8_WEIGHTS_FILE, TORCH_WEIGHTS_FILE]);
 /** Files a package carries along although the encoder never reads them. */
 export const CARRIED_FILES = Object.freeze(['config_sentence_transformers.json']);
 
-/** What the tokenizer is built from, in order of preference (tokenizer_config.json beside either). */
-export const TOKENIZER_SOURCES = Object.freeze([TOKENIZER_JSON_FILE, VOCAB_FILE]);
+/** What the tokenizer is built from, in order of preference (tokenizer_config.json beside any). */
+export const TOKENIZER_SOURCES = Object.freeze([TOKENIZER_JSON_FILE, VOCAB_FILE, SPM_MODEL_FILE]);
 /** Every file a tokenizer may read. */
-export const TOKENIZER_FILES = Object.freeze([TOKENIZER_JSON_FILE, TOKENIZER_CONFIG_FILE, VOCAB_FILE]);
+export const TOKENIZER_FILES = Object.freeze([TOKENIZER_JSON_FILE, TOKENIZER_CONFIG_FILE, VOCAB_FILE, SPM_MODEL_FILE]);
+/** Tokenizer files that are bytes, not text. */
+export const isBinaryTokenizerFile = (name) => name === SPM_MODEL_FILE;
 
 /** The first of TOKENIZER_SOURCES that `has(name)`; null when none. */
 export function tokenizerFile(has) {
   return TOKENIZER_SOURCES.find(has) ?? null;
 }
 
-/** The error when neither tokenizer source exists; `location(name)` is where that file would be. */
+/** The error when no tokenizer source exists; `location(name)` is where that file would be. */
 export function noTokenizerError(location) {
-  return new Error(`${location}: file not found, and no ${VOCAB_FILE} beside it either`);
+  return new Error(`${location}: file not found, and no ${VOCAB_FILE} or ${SPM_MODEL_FILE} beside it either`);
 }
 
 /**
@@ -93,7 +99,8 @@ export function shardFiles(indexJson, where = SHARD_INDEX_FILE) {
 
 /**
  * The files of a model directory that its layout names (what C++ ModelFiles::from_directory reads): the fixed
- * files that exist, the shards of the index, and the Pooling module's config.
+ * files that exist, spm.model when they hold no other tokenizer source, the shards of the index, and the
+ * Pooling module's config.
  * @param {{ exists(name: string): boolean, readText(name: string): string, location?(name: string): string }} dir
  */
 export function directoryFiles({ exists, readText, location = (name) => name }) {
@@ -101,6 +108,7 @@ export function directoryFiles({ exists, readText, location = (name) => name }) 
   const add = (name) => {
     if (!files.includes(name) && exists(name)) files.push(name);
   };
+  if (!tokenizerFile((name) => files.includes(name))) add(SPM_MODEL_FILE);
   if (files.includes(SHARD_INDEX_FILE)) {
     for (const shard of shardFiles(readText(SHARD_INDEX_FILE), location(SHARD_INDEX_FILE))) add(shard);
   }

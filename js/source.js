@@ -1,6 +1,6 @@
 // Where model and tokenizer files come from: a filesystem directory (Node), a file: URL (Node) or an http(s)
 // base URL (everywhere). Every error names the file's full location and the reason.
-// Both sources offer readText(file) for small files and fetchInto(file, sink) for streaming a file into memory
+// Both sources offer readText(file) / readBytes(file) for small files and fetchInto(file, sink) for streaming a file into memory
 // owned elsewhere (WASM); HTTP downloads resume dropped connections (fetch_resume.js).
 import { isNode, nodeModule } from './env.js';
 import { downloadResumable, fetchRange, validatorsOf } from './fetch_resume.js';
@@ -17,7 +17,7 @@ function withSlash(s) {
   return s.endsWith('/') ? s : `${s}/`;
 }
 
-/** A sink that keeps the bytes in JS (small text files). */
+/** A sink that keeps the bytes in JS (small files). */
 class TextSink {
   chunks = [];
   begin() {
@@ -27,7 +27,7 @@ class TextSink {
     this.chunks.push(bytes.slice());
   }
   end() {}
-  text() {
+  bytes() {
     const total = this.chunks.reduce((n, c) => n + c.length, 0);
     const all = new Uint8Array(total);
     let at = 0;
@@ -35,7 +35,10 @@ class TextSink {
       all.set(c, at);
       at += c.length;
     }
-    return new TextDecoder().decode(all);
+    return all;
+  }
+  text() {
+    return new TextDecoder().decode(this.bytes());
   }
 }
 
@@ -52,10 +55,16 @@ class FileSystemSource {
     return path.join(this.dir, file);
   }
   async readText(file, { optional = false } = {}) {
+    const bytes = await this.readBytes(file, { optional });
+    return bytes === null ? null : new TextDecoder().decode(bytes);
+  }
+  /** Small file as bytes (Uint8Array); null when `optional` and absent. */
+  async readBytes(file, { optional = false } = {}) {
     const fs = await nodeModule('fs/promises');
     const where = await this.location(file);
     try {
-      return await fs.readFile(where, 'utf8');
+      const buffer = await fs.readFile(where);
+      return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
     } catch (e) {
       if (optional && e.code === 'ENOENT') return null;
       throw new Error(`${where}: ${e.code === 'ENOENT' ? 'file not found' : e.message}`);
@@ -147,9 +156,14 @@ class HttpSource {
    * `revalidate`: ask caches on the way to revalidate (manifest.json).
    */
   async readText(file, { optional = false, signal, revalidate = false } = {}) {
+    const bytes = await this.readBytes(file, { optional, signal, revalidate });
+    return bytes === null ? null : new TextDecoder().decode(bytes);
+  }
+  /** Small file as bytes (Uint8Array), like readText(). */
+  async readBytes(file, { optional = false, signal, revalidate = false } = {}) {
     const sink = new TextSink();
     const length = await this.fetchInto(file, sink, { optional, signal, init: { cache: revalidate ? 'no-cache' : 'no-store' } });
-    return length === null ? null : sink.text();
+    return length === null ? null : sink.bytes();
   }
   /**
    * Bytes [begin, end) of a file by a Range request, and its size: { bytes, size }; null when `optional` and

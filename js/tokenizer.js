@@ -1,7 +1,9 @@
-// loadTokenizer(): the WordPiece tokenizer alone, running in its own WASM instance.
+// loadTokenizer(): the tokenizer alone (WordPiece or SentencePiece Unigram), running in its own WASM instance.
 import { check, instantiateRuntime, writeUtf8 } from './runtime.js';
 import {
+  isBinaryTokenizerFile,
   noTokenizerError,
+  SPM_MODEL_FILE,
   TOKENIZER_CONFIG_FILE,
   TOKENIZER_JSON_FILE,
   TOKENIZER_SOURCES,
@@ -10,19 +12,19 @@ import {
 import { openSource } from './source.js';
 import { checkMaxLength, checkText, live } from './validate.js';
 
-const BUILDERS = { [TOKENIZER_JSON_FILE]: 'fromJson', [VOCAB_FILE]: 'fromVocab' };
+const BUILDERS = { [TOKENIZER_JSON_FILE]: 'fromJson', [VOCAB_FILE]: 'fromVocab', [SPM_MODEL_FILE]: 'fromSentencePiece' };
 
 /**
- * Reads tokenizer.json or, when absent, vocab.txt (model_layout.js), with tokenizer_config.json beside either.
- * Returns the runtime's Tokenizer handle (caller owns it).
+ * Reads tokenizer.json or, when absent, vocab.txt, else spm.model (model_layout.js), with tokenizer_config.json
+ * beside any. Returns the runtime's Tokenizer handle (caller owns it).
  */
 export async function createTokenizerHandle(runtime, source, { signal } = {}) {
-  const read = (name) => source.readText(name, { optional: true, signal });
+  const read = (name) => (isBinaryTokenizerFile(name) ? source.readBytes : source.readText).call(source, name, { optional: true, signal });
   for (const file of TOKENIZER_SOURCES) {
-    const text = await read(file);
-    if (text === null) continue;
+    const content = await read(file);
+    if (content === null) continue;
     const config = (await read(TOKENIZER_CONFIG_FILE)) ?? '';
-    return check(runtime.Tokenizer[BUILDERS[file]](text, config), source.describe());
+    return check(runtime.Tokenizer[BUILDERS[file]](content, config), source.describe());
   }
   throw noTokenizerError(await source.location(TOKENIZER_JSON_FILE));
 }
@@ -82,7 +84,7 @@ export class Tokenizer {
 }
 
 /**
- * @param {string | URL} source directory with tokenizer.json or vocab.txt (+ tokenizer_config.json)
+ * @param {string | URL} source directory with tokenizer.json, vocab.txt or spm.model (+ tokenizer_config.json)
  * @param {{ maxLength?: number, signal?: AbortSignal }} [options]
  */
 export async function loadTokenizer(source, options = {}) {

@@ -14,9 +14,9 @@ function toError({ name, message }) {
   return new ErrorType(message);
 }
 
-/** A source over texts already in memory, for createTokenizerHandle(). */
+/** A source over texts (bytes for spm.model) already in memory, for createTokenizerHandle(). */
 function memorySource(texts, where) {
-  return {
+  const memory = {
     describe: () => where,
     location: async (file) => new URL(file, where).href,
     readText: async (file, { optional = false } = {}) => {
@@ -24,7 +24,9 @@ function memorySource(texts, where) {
       if (text === null && !optional) throw new Error(`${new URL(file, where).href}: file not found`);
       return text;
     },
+    readBytes: async (file, options) => memory.readText(file, options), // spm.model arrives as bytes
   };
+  return memory;
 }
 
 class WorkerConnection {

@@ -11,6 +11,7 @@ packages=(
   libsimde-dev                               # wasm_simd128 intrinsics for native builds
   nlohmann-json3-dev                         # JSON (header-only)
   unicode-data                               # UCD 15.0: Unicode tables are generated from it at build time
+  libsentencepiece-dev sentencepiece         # second oracle for the Unigram tokenizer (native test only)
   python3 python3-numpy                      # ../shared/reference/make_model.py (base2 reference model)
   chromium                                   # headless browser tests (playwright-core drives /usr/bin/chromium)
   fonts-nanum                                # Korean glyphs for the demo screenshots (tests/e2e)

@@ -68,6 +68,12 @@ class TokenizerHandle {
       return val(TokenizerHandle(kfembed::Tokenizer::from_vocab(vocab_txt, tokenizer_config_json)));
     });
   }
+  // spm_model: the file's bytes (a Uint8Array from JS).
+  static val fromSentencePiece(std::string spm_model, std::string tokenizer_config_json) {
+    return guarded([&] {
+      return val(TokenizerHandle(kfembed::Tokenizer::from_sentencepiece(spm_model, tokenizer_config_json)));
+    });
+  }
 
   val inputBuffer(size_t bytes) { return input_.reserve(bytes); }
   // Tokenizes the first `bytes` of the input buffer into the ids buffer and returns the id count (the hot
@@ -120,7 +126,7 @@ class QuantizerHandle {
       options.source = "quantized at load";  // as SentenceEncoder::load records it
       QuantizerHandle handle;
       handle.quantizer_ = std::make_unique<kfembed::StreamingQuantizer>(
-          kfembed::DebertaV2Config::parse(config_json), options, std::move(names));
+          kfembed::EncoderConfig::parse(config_json), options, std::move(names));
       return val(std::move(handle));
     });
   }
@@ -317,6 +323,7 @@ EMSCRIPTEN_BINDINGS(kfembed) {
   class_<TokenizerHandle>("Tokenizer")
       .class_function("fromJson", &TokenizerHandle::fromJson)
       .class_function("fromVocab", &TokenizerHandle::fromVocab)
+      .class_function("fromSentencePiece", &TokenizerHandle::fromSentencePiece)
       .function("inputBuffer", &TokenizerHandle::inputBuffer)
       .function("encodeInput", &TokenizerHandle::encodeInput)
       .function("idsPointer", &TokenizerHandle::idsPointer)

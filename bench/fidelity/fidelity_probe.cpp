@@ -34,7 +34,7 @@
 #include "common/error.h"
 #include "model/config.h"
 #include "model/deberta_v2.h"
-#include "model/deberta_v2_layout.h"
+#include "model/encoder_layout.h"
 #include "model/float_checkpoint.h"
 #include "model/int8_package.h"
 #include "model/int8_quantizer.h"
@@ -353,10 +353,10 @@ class Probe {
  public:
   Probe(const std::string& dir, size_t max_len, bool with_int4) : max_len_(max_len) {
     files_ = kf::ModelFiles::from_directory(dir);
-    config_ = kf::DebertaV2Config::parse(files_.text("config.json"));
+    config_ = kf::EncoderConfig::parse(files_.text("config.json"));
     weights_ = std::make_unique<kf::SafetensorsModel>(kf::SafetensorsModel::open(files_));
     fp_ = std::make_unique<kf::FloatCheckpoint>(*weights_);
-    layout_ = kf::DebertaV2Layout::of(config_);
+    layout_ = kf::EncoderLayout::of(config_);
     auto build = [&](kf::EmbeddingQuant e) {
       kf::Int8Options o;
       o.embeddings = e;
@@ -384,7 +384,7 @@ class Probe {
     }
   }
 
-  const kf::DebertaV2Config& config() const { return config_; }
+  const kf::EncoderConfig& config() const { return config_; }
   const kf::FloatCheckpoint& fp() const { return *fp_; }
   const kf::Int8Package& pkg(EmbBase e) const { return e == EmbBase::kInt4 ? *pkg4_ : *pkg8_; }
   const std::vector<size_t>& wide_columns() const { return wide_; }
@@ -461,7 +461,7 @@ class Probe {
       for (size_t j = 0; j < spec.in; ++j) p->gamma_abs[j] = std::fabs(g[j]) + std::fabs(b[j]);
     }
     p->exact = pkg8_->linear(spec);
-    const kf::DebertaV2LayerSpec& ls = layout_.layers[layer];
+    const kf::EncoderLayerSpec& ls = layout_.layers[layer];
     if (kind == Kind::kAttnOut || kind == Kind::kFfnOut) {
       const auto g = fp_->floats(kind == Kind::kAttnOut ? ls.attention_norm.weight : ls.output_norm.weight);
       p->out_wide = kf::outlier_channels(g.data(), g.size());
@@ -473,10 +473,10 @@ class Probe {
 
   size_t max_len_;
   kf::ModelFiles files_;
-  kf::DebertaV2Config config_;
+  kf::EncoderConfig config_;
   std::unique_ptr<kf::SafetensorsModel> weights_;
   std::unique_ptr<kf::FloatCheckpoint> fp_;
-  kf::DebertaV2Layout layout_;
+  kf::EncoderLayout layout_;
   std::unique_ptr<kf::Int8Package> pkg8_, pkg4_;
   std::vector<std::unique_ptr<ProbeLinear>> linears_;
   std::map<std::string, ProbeLinear*> by_name_;

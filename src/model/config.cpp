@@ -33,19 +33,9 @@ std::vector<std::string> split_bar(const std::string& s) {
   return parts;
 }
 
-}  // namespace
-
-// Defaults follow transformers' DebertaV2Config / getattr fallbacks in modeling_deberta_v2.py; the geometry
-// keys have no sensible default and are required.
-DebertaV2Config DebertaV2Config::parse(std::string_view text, const std::string& file_name) {
-  const json j = parse_json_object(text, file_name);
-  const JsonFields r(j, file_name);
-  DebertaV2Config c;
-
-  const std::string model_type = r.string("model_type", "");
-  if (model_type != "deberta-v2")
-    r.bad("model_type", "\"" + model_type + "\" is not supported (only \"deberta-v2\")");
-
+// The keys every architecture shares: geometry, activation, LayerNorm epsilon, absolute positions, token
+// types. Defaults are `eps_default` and transformers' config classes.
+void parse_common(const JsonFields& r, EncoderConfig& c, double eps_default) {
   c.vocab_size = r.positive("vocab_size");
   c.hidden_size = r.positive("hidden_size");
   c.num_hidden_layers = r.positive("num_hidden_layers");
@@ -63,15 +53,40 @@ DebertaV2Config DebertaV2Config::parse(std::string_view text, const std::string&
   const std::string act = r.string("hidden_act", "gelu");
   if (act != "gelu")
     r.bad("hidden_act", "\"" + act + "\" is not supported (only \"gelu\", the exact erf GELU)");
-  c.layer_norm_eps = static_cast<float>(r.number("layer_norm_eps", 1e-7));
+  c.layer_norm_eps = static_cast<float>(r.number("layer_norm_eps", eps_default));
   if (!(c.layer_norm_eps > 0)) r.bad("layer_norm_eps", "must be positive");
   c.max_position_embeddings = r.positive("max_position_embeddings", 512);
   const int64_t type_vocab = r.integer("type_vocab_size", 0);
   if (type_vocab < 0) r.bad("type_vocab_size", "must not be negative");
   c.type_vocab_size = static_cast<size_t>(type_vocab);
-  c.position_biased_input = r.boolean("position_biased_input", true);
   c.pad_token_id = static_cast<int>(r.integer("pad_token_id", 0));
+}
 
+// transformers' BertConfig / RobertaConfig: absolute positions, post-LN layers, no relative attention.
+void parse_bert(const JsonFields& r, EncoderConfig& c) {
+  parse_common(r, c, 1e-12);
+  if (!r.present("type_vocab_size")) c.type_vocab_size = 2;  // BertConfig's default
+  const std::string positions = r.string("position_embedding_type", "absolute");
+  if (positions != "absolute")
+    r.bad("position_embedding_type", "\"" + positions + "\" is not supported (only \"absolute\")");
+  if (r.boolean("is_decoder", false)) r.bad("is_decoder", "true is not supported (encoders only)");
+  if (r.boolean("add_cross_attention", false))
+    r.bad("add_cross_attention", "true is not supported (encoders only)");
+  if (c.architecture == Architecture::kRoberta) {
+    if (c.pad_token_id < 0) r.bad("pad_token_id", "must not be negative for RoBERTa positions");
+    c.position_offset = static_cast<size_t>(c.pad_token_id) + 1;
+    if (c.max_position_embeddings <= c.position_offset)
+      r.bad("max_position_embeddings", std::to_string(c.max_position_embeddings) +
+                                           " leaves no position after pad_token_id " +
+                                           std::to_string(c.pad_token_id));
+  }
+}
+
+// Defaults follow transformers' DebertaV2Config / getattr fallbacks in modeling_deberta_v2.py; the geometry
+// keys have no sensible default and are required.
+void parse_deberta_v2(const JsonFields& r, EncoderConfig& c) {
+  parse_common(r, c, 1e-7);
+  c.position_biased_input = r.boolean("position_biased_input", true);
   if (r.present("embedding_size") && static_cast<size_t>(r.integer("embedding_size", 0)) != c.hidden_size)
     r.bad("embedding_size", std::to_string(r.integer("embedding_size", 0)) +
                                 " != hidden_size is not supported (no embed_proj)");
@@ -120,6 +135,32 @@ DebertaV2Config DebertaV2Config::parse(std::string_view text, const std::string&
     } else if (t != "none") {
       r.bad("norm_rel_ebd", "\"" + t + "\" is not supported (only layer_norm or none)");
     }
+  }
+}
+
+}  // namespace
+
+const char* EncoderConfig::model_type() const {
+  switch (architecture) {
+    case Architecture::kBert: return "bert";
+    case Architecture::kRoberta: return "roberta";
+    case Architecture::kDebertaV2: break;
+  }
+  return "deberta-v2";
+}
+
+EncoderConfig EncoderConfig::parse(std::string_view text, const std::string& file_name) {
+  const json j = parse_json_object(text, file_name);
+  const JsonFields r(j, file_name);
+  EncoderConfig c;
+  const std::string model_type = r.string("model_type", "");
+  if (model_type == "deberta-v2") {
+    parse_deberta_v2(r, c);
+  } else if (model_type == "bert" || model_type == "roberta") {
+    c.architecture = model_type == "bert" ? Architecture::kBert : Architecture::kRoberta;
+    parse_bert(r, c);
+  } else {
+    r.bad("model_type", "\"" + model_type + "\" is not supported (only \"deberta-v2\", \"bert\", \"roberta\")");
   }
   return c;
 }

@@ -1,5 +1,7 @@
-// config.json of a Hugging Face DeBERTa-v2 model: the architecture knobs the encoder implements. Anything the
-// encoder does not implement is rejected here, with an Error naming config.json and the key.
+// config.json of a Hugging Face encoder — DeBERTa-v2 (model_type "deberta-v2"), BERT ("bert") or RoBERTa
+// ("roberta") — as the knobs the encoders implement. Anything they do not implement is rejected here, with an
+// Error naming config.json and the key. The architecture decides which encoder (encoder.h) and which tensor
+// names (encoder_layout.h) a model gets; everything else reads the fields below.
 #pragma once
 #include <cstddef>
 #include <string>
@@ -7,7 +9,10 @@
 
 namespace kfembed {
 
-struct DebertaV2Config {
+enum class Architecture { kDebertaV2, kBert, kRoberta };
+
+struct EncoderConfig {
+  Architecture architecture = Architecture::kDebertaV2;
   size_t vocab_size = 0;
   size_t hidden_size = 0;
   size_t num_hidden_layers = 0;
@@ -19,7 +24,14 @@ struct DebertaV2Config {
   size_t type_vocab_size = 0;         // > 0: token type 0 embedding added to every token (single sentences)
   bool position_biased_input = true;  // absolute position embeddings added to the word embeddings
   int pad_token_id = 0;
+  // RoBERTa numbers positions after the padding index (padding_idx + cumsum(ids != pad)): the first token's
+  // position is pad_token_id + 1, and pad tokens themselves get pad_token_id. 0 for BERT and DeBERTa.
+  size_t position_offset = 0;
 
+  // The longest sequence the position table serves: max_position_embeddings − position_offset.
+  size_t max_positions() const { return max_position_embeddings - position_offset; }
+
+  // DeBERTa-v2's disentangled attention (all off for BERT and RoBERTa).
   bool relative_attention = false;
   bool share_att_key = false;         // position projections reuse key_proj / query_proj
   bool c2p = false;                   // content → position term
@@ -36,7 +48,10 @@ struct DebertaV2Config {
   // 1 + number of relative attention terms; scores are divided by sqrt(head_size · scale_factor).
   size_t scale_factor() const { return 1 + (c2p ? 1 : 0) + (p2c ? 1 : 0); }
 
-  static DebertaV2Config parse(std::string_view json, const std::string& file_name = "config.json");
+  // "deberta-v2", "bert" or "roberta" (the model_type it was parsed from).
+  const char* model_type() const;
+
+  static EncoderConfig parse(std::string_view json, const std::string& file_name = "config.json");
 };
 
 }  // namespace kfembed

@@ -5,7 +5,6 @@
 #include <cstring>
 
 #include "common/error.h"
-#include "kernels/gelu.h"
 #include "kernels/layer_norm.h"
 #include "kernels/matmul_f32.h"
 #include "kernels/softmax.h"
@@ -28,8 +27,10 @@ void transpose_in_place(std::vector<float>& m, size_t rows, size_t cols) {
 
 }  // namespace
 
-DebertaV2Encoder DebertaV2Encoder::load(const DebertaV2Config& config, const WeightSource& weights,
+DebertaV2Encoder DebertaV2Encoder::load(const EncoderConfig& config, const WeightSource& weights,
                                         size_t max_seq_length) {
+  if (config.architecture != Architecture::kDebertaV2)
+    fail("config.json", std::string("model_type \"") + config.model_type() + "\" is not DeBERTa-v2");
   if (max_seq_length == 0) fail("config.json", "max_seq_length must be positive");
   DebertaV2Encoder e;
   e.config_ = config;
@@ -37,7 +38,7 @@ DebertaV2Encoder DebertaV2Encoder::load(const DebertaV2Config& config, const Wei
   e.storage_ = weights.storage();
   e.scratch_ = weights.scratch();
   const size_t hidden = config.hidden_size, ah = config.all_head_size();
-  const DebertaV2Layout layout = DebertaV2Layout::of(config);
+  const EncoderLayout layout = EncoderLayout::of(config);
   auto norm = [&](const LayerNormSpec& spec) {
     return Norm{weights.floats(spec.weight), weights.floats(spec.bias)};
   };
@@ -62,7 +63,7 @@ DebertaV2Encoder DebertaV2Encoder::load(const DebertaV2Config& config, const Wei
     LinearF32(d.weight.data(), d.bias.data(), ah, hidden).apply(rel.data(), rows, out.data());
     transpose_in_place(out, rows, ah);
   };
-  for (const DebertaV2LayerSpec& spec : layout.layers) {
+  for (const EncoderLayerSpec& spec : layout.layers) {
     Layer layer;
     layer.qkv = weights.linear(spec.qkv);
     if (config.relative_attention) {
@@ -81,7 +82,7 @@ DebertaV2Encoder DebertaV2Encoder::load(const DebertaV2Config& config, const Wei
 }
 
 std::vector<float> DebertaV2Encoder::relative_embeddings(const WeightSource& weights,
-                                                         const DebertaV2Layout& layout) {
+                                                         const EncoderLayout& layout) {
   // LayerNorm (norm_rel_ebd) of only the rows reachable at max_seq_length.
   std::vector<float> rel;
   const size_t hidden = config_.hidden_size, span = config_.att_span();
@@ -127,28 +128,14 @@ void DebertaV2Encoder::size_head_scratch(HeadScratch& hs) const {
   hs.rel.resize(kRelBlock * (n + kRelBlock));
 }
 
-void DebertaV2Encoder::set_threads(size_t threads) {
-  threads = std::min(std::max<size_t>(threads, 1), ThreadPool::max_threads());
-  if (threads == this->threads()) return;
-  pool_.reset();
-  if (threads == 1) return;
-  pool_ = std::make_unique<ThreadPool>(threads);
+void DebertaV2Encoder::reserve_threads(size_t threads) {
   const size_t n = max_seq_length_, hidden = config_.hidden_size, ah = config_.all_head_size();
   if (scratch_)
     scratch_->reserve(n, std::max(config_.intermediate_size, std::max(hidden, ah)),
-                      std::max(config_.intermediate_size, std::max(hidden, 3 * ah)), pool_->size());
+                      std::max(config_.intermediate_size, std::max(hidden, 3 * ah)), threads);
   const size_t old = ws_.heads.size();
-  ws_.heads.resize(std::max(old, pool_->size()));
+  ws_.heads.resize(std::max(old, threads));
   for (size_t t = old; t < ws_.heads.size(); ++t) size_head_scratch(ws_.heads[t]);
-}
-
-template <class Body>
-void DebertaV2Encoder::for_row_blocks(size_t n, size_t align, Body&& body) {
-  const size_t blocks = threads();
-  parallel_for(pool_.get(), blocks, [&](size_t b, size_t) {
-    const BlockRange r = block_range(n, blocks, align, b);
-    if (r.begin < r.end) body(r.begin, r.end - r.begin);
-  });
 }
 
 size_t DebertaV2Encoder::weight_bytes() const {
@@ -192,11 +179,7 @@ void DebertaV2Encoder::attention(const Layer& layer, const float* x, const size_
                                  size_t total) {
   const size_t ah = config_.all_head_size(), heads = config_.num_attention_heads;
   // q, k, v rows of all packed sequences, side by side in one [total, 3·ah] buffer.
-  if (pool_) {
-    layer.qkv->apply_parallel(x, total, ws_.qkv.data(), *pool_);
-  } else {
-    layer.qkv->apply(x, total, ws_.qkv.data());
-  }
+  apply(*layer.qkv, x, total, ws_.qkv.data());
   const float* q = ws_.qkv.data();
   const float* k = q + ah;
   const float* v = q + 2 * ah;
@@ -204,7 +187,7 @@ void DebertaV2Encoder::attention(const Layer& layer, const float* x, const size_
   size_t* first_row = ws_.first_row.data();
   for (size_t s = 0, row = 0; s < count; row += lengths[s++]) first_row[s] = row;
   // One task per (sequence, head): each writes its own columns of its own context rows.
-  parallel_for(pool_.get(), count * heads, [&](size_t task, size_t thread) {
+  parallel_for(pool(), count * heads, [&](size_t task, size_t thread) {
     const size_t s = task / heads, h = task % heads, row = first_row[s];
     attend_head(layer, q + row * stride, k + row * stride, v + row * stride, stride, lengths[s], h,
                 ws_.context.data() + row * ah, ws_.heads[thread]);
@@ -295,31 +278,15 @@ const float* DebertaV2Encoder::run(const int32_t* ids, const size_t* lengths, si
   };
   embed(ids, lengths, count, n, x);
   record(x);
-  auto linear = [&](const Linear& l, const float* in, float* out) {
-    if (pool_) {
-      l.apply_parallel(in, n, out, *pool_);
-    } else {
-      l.apply(in, n, out);
-    }
-  };
-  // out = LayerNorm(a + residual), row by row.
-  auto norm = [&](const Norm& nm, const float* a, const float* residual, float* out) {
-    for_row_blocks(n, 1, [&](size_t r0, size_t rows) {
-      layer_norm(a + r0 * hidden, residual + r0 * hidden, nm.gamma.data(), nm.beta.data(), rows, hidden,
-                 config_.layer_norm_eps, out + r0 * hidden);
-    });
-  };
   float* ffn = ws_.ffn.data();
   for (const Layer& layer : layers_) {
     attention(layer, x, lengths, count, n);
-    linear(*layer.attention_output, ws_.context.data(), tmp);
-    norm(layer.attention_norm, tmp, x, attn);
-    linear(*layer.intermediate, attn, ffn);
-    // Element blocks start at multiples of 16, so each element takes the same SIMD path as in one call.
-    for_row_blocks(n * config_.intermediate_size, 16,
-                   [&](size_t e0, size_t count_e) { gelu(ffn + e0, count_e, ffn + e0); });
-    linear(*layer.output, ffn, tmp);
-    norm(layer.output_norm, tmp, attn, x);
+    apply(*layer.attention_output, ws_.context.data(), n, tmp);
+    layer_norm_rows(tmp, x, layer.attention_norm.gamma, layer.attention_norm.beta, n, attn);
+    apply(*layer.intermediate, attn, n, ffn);
+    gelu_values(ffn, n * config_.intermediate_size);
+    apply(*layer.output, ffn, n, tmp);
+    layer_norm_rows(tmp, attn, layer.output_norm.gamma, layer.output_norm.beta, n, x);
     record(x);
   }
   return x;

@@ -9,48 +9,41 @@
 #include <vector>
 
 #include "model/config.h"
-#include "model/deberta_v2_layout.h"
 #include "model/embedding_table.h"
+#include "model/encoder.h"
+#include "model/encoder_layout.h"
 #include "model/linear.h"
 #include "model/relative_position.h"
-#include "parallel/thread_pool.h"
 
 namespace kfembed {
 
 struct I8Scratch;
 class WeightSource;
 
-class DebertaV2Encoder {
+class DebertaV2Encoder final : public Encoder {
  public:
-  // Reads every tensor of DebertaV2Layout::of(config) from `weights` (a float checkpoint or an int8 package,
+  // Reads every tensor of EncoderLayout::of(config) from `weights` (a float checkpoint or an int8 package,
   // which decides what runs each layer; the encoder keeps alive whatever the source's layers use in place)
   // and precomputes what depends on weights only: the key/query projections of the normalised relative
   // embeddings, for the rows that sequences of up to max_seq_length tokens reach. Also sizes the workspace
   // for max_seq_length.
-  static DebertaV2Encoder load(const DebertaV2Config& config, const WeightSource& weights,
+  static DebertaV2Encoder load(const EncoderConfig& config, const WeightSource& weights,
                                size_t max_seq_length);
 
-  const DebertaV2Config& config() const { return config_; }
-  size_t max_seq_length() const { return max_seq_length_; }
-  size_t hidden_size() const { return config_.hidden_size; }
+  const EncoderConfig& config() const override { return config_; }
+  size_t max_seq_length() const override { return max_seq_length_; }
 
   // Runs ids[0..n), 1 <= n <= max_seq_length. Returns the last hidden states [n, hidden], valid until the
   // next call. `all_states`, when given, receives the embeddings output and each layer's output (tests).
-  const float* forward(const int32_t* ids, size_t n, std::vector<std::vector<float>>* all_states = nullptr);
+  const float* forward(const int32_t* ids, size_t n,
+                       std::vector<std::vector<float>>* all_states = nullptr) override;
   // Runs `count` sequences packed one after another: ids[0..total), total = Σ lengths, every length >= 1,
   // total <= max_seq_length. The linear layers, LayerNorms and GELU run on all rows at once (they are
   // row-wise, and larger GEMMs are faster); positions and attention are per sequence. Rows of sequence s
   // equal forward() of that sequence alone, bit for bit. Returns [total, hidden], valid until the next call.
-  const float* forward_packed(const int32_t* ids, const size_t* lengths, size_t count);
+  const float* forward_packed(const int32_t* ids, const size_t* lengths, size_t count) override;
 
-  size_t weight_bytes() const;
-
-  // Runs later passes on `threads` threads (the caller's included; 1 = none started, capped at
-  // ThreadPool::max_threads()): GEMM column blocks, attention per (sequence, head), LayerNorm and GELU per
-  // block of rows. The hidden states are bit-identical for every thread count. Sizes the per-thread
-  // workspace once; allocates nothing per pass.
-  void set_threads(size_t threads);
-  size_t threads() const { return pool_ ? pool_->size() : 1; }
+  size_t weight_bytes() const override;
 
  private:
   struct Norm {
@@ -82,12 +75,10 @@ class DebertaV2Encoder {
                    std::vector<std::vector<float>>* all_states);
   void embed(const int32_t* ids, const size_t* lengths, size_t count, size_t total, float* out) const;
   // LayerNorm-ed relative embeddings rows reachable at max_seq_length (empty without relative attention).
-  std::vector<float> relative_embeddings(const WeightSource& weights, const DebertaV2Layout& layout);
+  std::vector<float> relative_embeddings(const WeightSource& weights, const EncoderLayout& layout);
   void size_workspace();
   void size_head_scratch(HeadScratch& hs) const;
-  // body(first_row, row_count) over blocks of the n rows, one per thread.
-  template <class Body>
-  void for_row_blocks(size_t n, size_t align, Body&& body);
+  void reserve_threads(size_t threads) override;
   // Writes the attention context of every packed sequence into ws_.context ([total, all_head_size]).
   void attention(const Layer& layer, const float* x, const size_t* lengths, size_t count, size_t total);
   // Head h of one sequence of n tokens: q, k, v rows with row stride `stride`; writes the head's columns of
@@ -95,7 +86,7 @@ class DebertaV2Encoder {
   void attend_head(const Layer& layer, const float* q, const float* k, const float* v, size_t stride, size_t n,
                    size_t h, float* context, HeadScratch& hs) const;
 
-  DebertaV2Config config_;
+  EncoderConfig config_;
   size_t max_seq_length_ = 0;
   EmbeddingTable word_embeddings_;
   std::vector<float> position_embeddings_, token_type_embedding_;
@@ -105,7 +96,6 @@ class DebertaV2Encoder {
   std::vector<Layer> layers_;
   RelativePositionTable rel_table_;
   Workspace ws_;
-  std::unique_ptr<ThreadPool> pool_;  // null: one thread
 };
 
 }  // namespace kfembed

@@ -39,9 +39,10 @@ void check_int8_metadata(const std::map<std::string, std::string>& metadata, con
   };
   if (value("format") != kInt8Format)
     fail(file, "__metadata__ format is '" + value("format") + "', expected '" + kInt8Format + "'");
-  if (value("version") != kInt8PackageVersion)
-    fail(file, "package version '" + value("version") + "' is not read by this kfembed (it reads version " +
-                   kInt8PackageVersion + "): convert the model again with this kfembed-convert");
+  if (value("version") != kInt8PackageVersion && value("version") != kInt8ReadableOlderVersion)
+    fail(file, "package version '" + value("version") + "' is not read by this kfembed (it reads versions " +
+                   kInt8ReadableOlderVersion + " and " + kInt8PackageVersion +
+                   "): convert the model again with this kfembed-convert");
   if (value("layout") != i8_packed_nr4kr8::kName)
     fail(file, "unsupported weight layout '" + value("layout") + "'");
 }

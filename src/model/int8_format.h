@@ -13,6 +13,9 @@
 //   <linear>.outlier_columns  I32 [K]  (linears fed by a LayerNorm) that norm's outlier channels
 //   <linear>.outlier_weight   F32 [K, n]  their columns of W, run in f32: y += x[:, cols] * outlier_weight
 //   Q/K/V of a layer are fused along the output dim: encoder.layer.L.attention.self.qkv_proj ([3*H, H]).
+//   A linear too small for int8 to pay (fewer than kMinInt8LinearInputs inputs) is stored instead as
+//   <linear>.weight           F32 [n, k]  W as in the source (fused the same way), run by the f32 GEMM
+//   <linear>.bias             F32 [n]     and nothing else.
 //   Word embeddings: the K "wide" columns (outlier_channels of embeddings.LayerNorm's |gamma|, which
 //   amplifies their error into the network) apart at int16 per column; the other columns
 //     int8:  .weight        I8 [V, H] (0 in the wide columns)
@@ -23,7 +26,8 @@
 //     .wide_columns  I32 [K] ascending;  .wide_weight  I16 [V, K];  .wide_scale  F32 [K]
 //                    (per column: value = wide_weight * wide_scale). Absent when K = 0.
 //   LayerNorms, rel_embeddings, position / token type embeddings: F32 as in the source.
-// __metadata__: format, version ("3"; packages of older versions must be converted again), scheme, layout
+// __metadata__: format, version ("4"; "3" is read too: the same format without f32 linears; older ones
+// must be converted again), scheme, layout
 // (+ its layout_doc), smoothing, embeddings, embeddings_group, embeddings_wide_columns, embeddings_doc,
 // source: the constants below.
 //
@@ -42,7 +46,9 @@ namespace kfembed {
 
 constexpr const char* kInt8WeightsFile = "model.int8.safetensors";
 constexpr const char* kInt8Format = "kfembed-int8";
-constexpr const char* kInt8PackageVersion = "3";
+constexpr const char* kInt8PackageVersion = "4";
+// Versions this build reads besides its own: version 3 packages are version 4 without f32 linears.
+constexpr const char* kInt8ReadableOlderVersion = "3";
 // The weights' packed layout is the int8 GEMM's own: kernels/i8_packed_nr4kr8.h (kName, kDoc).
 constexpr const char* kInt8Scheme =
     "linear weights: symmetric int8 per output channel (f32 weight_scale) of W / input_smooth; activations: "
@@ -54,6 +60,11 @@ constexpr const char* kEmbeddingsDoc =
 constexpr size_t kInt4Group = 128;          // int4 embedding values per f16 scale
 constexpr size_t kInt8Group = 128;          // int8 embedding values per f32 scale
 constexpr size_t kMaxOutlierChannels = 16;  // at most this many outlier channels / wide embedding columns
+// Linears with fewer inputs stay f32 in the package (Int8Options::min_int8_inputs): a few KB to a few tens
+// of KB of weights, where int8 saves next to nothing in bytes or time (0.8-1.8x the f32 GEMM at in = 64,
+// against 2-3x at 768) and its error is not worth taking (bench/fidelity/README.md). No real encoder has one
+// (768 wide and up), so their packages hold int8 linears only.
+constexpr size_t kMinInt8LinearInputs = 256;
 
 enum class Smoothing { kNone, kGamma, kSqrt };
 enum class EmbeddingQuant { kInt8, kInt4 };

@@ -8,7 +8,7 @@
 #include "common/half_float.h"
 #include "kernels/i8_packed_nr4kr8.h"
 #include "kernels/quantize.h"
-#include "model/deberta_v2_layout.h"
+#include "model/encoder_layout.h"
 #include "model/float_checkpoint.h"
 #include "model/int8_format.h"
 #include "model/safetensors.h"
@@ -94,6 +94,11 @@ class PackageBuilder {
   void linear(const LinearSpec& spec) {
     const DenseF32 d = source_.dense(spec, 0, spec.out);
     const size_t n = spec.out, k = spec.in;
+    if (kept_f32(options_, spec)) {
+      add_f32(spec.name + ".weight", d.weight, {n, k});
+      add_f32(spec.name + ".bias", d.bias, {n});
+      return;
+    }
     std::vector<float> smooth;
     std::vector<size_t> outliers;
     if (spec.input_norm) {
@@ -267,10 +272,10 @@ std::vector<float> smoothing_factors(Smoothing mode, const float* gamma, const f
   return c;
 }
 
-std::vector<uint8_t> build_int8_safetensors(const DebertaV2Config& config, const SafetensorsModel& weights,
+std::vector<uint8_t> build_int8_safetensors(const EncoderConfig& config, const SafetensorsModel& weights,
                                             const Int8Options& options,
                                             const std::function<void()>& sources_read) {
-  const DebertaV2Layout layout = DebertaV2Layout::of(config);
+  const EncoderLayout layout = EncoderLayout::of(config);
   PackageBuilder b(weights, options);
   b.word_embeddings(layout.word_embeddings, layout.embeddings_norm);
   layout.visit([&](const TensorSpec& t) { b.copy(t); }, [&](const LinearSpec& l) { b.linear(l); });

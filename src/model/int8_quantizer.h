@@ -1,7 +1,9 @@
 // The quantizer that writes a kfembed int8 package (int8_format.h) from a float checkpoint: kfembed-convert
 // writes its bytes to disk, SentenceEncoder::load builds the very same bytes in memory when int8 is asked of
-// a float model, so both paths run bit-identical weights. It walks DebertaV2Layout in file order.
+// a float model, so both paths run bit-identical weights. It walks EncoderLayout (any architecture) in file
+// order.
 //
+// A linear with fewer than options.min_int8_inputs inputs is stored in f32 as it is (kept_f32).
 // A linear whose input is a LayerNorm output keeps that norm's outlier channels in f32 (outlier_channels) and
 // may smooth the others (data-free, SmoothQuant-style) by per-input-channel powers of two from |gamma| +
 // |beta|: x·c and W/c are exact in f32, so smoothing changes nothing but the rounding of the quantization.
@@ -14,6 +16,7 @@
 #include <vector>
 
 #include "model/config.h"
+#include "model/encoder_layout.h"
 #include "model/int8_format.h"
 
 namespace kfembed {
@@ -24,7 +27,15 @@ struct Int8Options {
   Smoothing smoothing = Smoothing::kGamma;  // the most faithful on base2 (bench/encoder/README.md)
   EmbeddingQuant embeddings = EmbeddingQuant::kInt8;
   std::string source;  // recorded in __metadata__ ("source")
+  // Linears with fewer inputs are stored in f32 (int8_format.h); tests set 0 to quantize tiny models' too.
+  size_t min_int8_inputs = kMinInt8LinearInputs;
 };
+
+// Whether the package stores the linear in f32 (<linear>.weight F32 [out, in], <linear>.bias) under
+// `options`.
+inline bool kept_f32(const Int8Options& options, const LinearSpec& linear) {
+  return linear.in < options.min_int8_inputs;
+}
 
 // Per-input-channel factors (powers of two) for a linear W [n, k] fed by a LayerNorm (gamma, beta [k]).
 // kNone → all 1. kGamma: 1 / max(1, a_j / median a) with a = |gamma| + |beta|. kSqrt (SmoothQuant, α = ½):
@@ -46,7 +57,7 @@ std::map<std::string, std::string> int8_package_metadata(const Int8Options& opti
 // source tensor has been read and before the package is assembled: the caller may free the float files
 // then, so the assembled package can reuse their memory (in WASM, where memory never shrinks, that sets the
 // peak of a quantize-at-load).
-std::vector<uint8_t> build_int8_safetensors(const DebertaV2Config& config, const SafetensorsModel& weights,
+std::vector<uint8_t> build_int8_safetensors(const EncoderConfig& config, const SafetensorsModel& weights,
                                             const Int8Options& options,
                                             const std::function<void()>& sources_read = {});
 

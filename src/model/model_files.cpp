@@ -77,6 +77,9 @@ ModelFiles ModelFiles::from_directory(const std::string& dir) {
     for (const std::string& name : *list) try_add(name);
   if (!files.has(layout::kConfigFile))
     fail(base + layout::kConfigFile, "file missing (not a model directory?)");
+  // spm.model (binary) only when the text files hold no tokenizer source.
+  if (!layout::tokenizer_file([&](const std::string& name) { return files.has(name); }))
+    try_add(Tokenizer::kSentencePieceFile);
 
   // Shards named by the index, and the Pooling module's config where modules.json puts it.
   if (files.has(layout::kShardIndexFile))

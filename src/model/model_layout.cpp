@@ -7,6 +7,7 @@
 #include "common/error.h"
 #include "model/int8_format.h"
 #include "model/model_files.h"
+#include "model/torch_checkpoint.h"
 
 namespace kfembed::layout {
 
@@ -37,7 +38,8 @@ const std::vector<std::string>& text_files() {
 }
 
 const std::vector<std::string>& weight_files() {
-  static const std::vector<std::string> files = {"model.safetensors", kShardIndexFile, kInt8WeightsFile};
+  static const std::vector<std::string> files = {"model.safetensors", kShardIndexFile, kInt8WeightsFile,
+                                                 kTorchCheckpointFile};
   return files;
 }
 

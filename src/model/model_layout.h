@@ -35,7 +35,8 @@ const std::vector<std::string>& weight_files();
 const std::vector<std::string>& carried_files();
 
 // What the tokenizer is built from, in order of preference: Tokenizer::sources() (tokenizer.json, else
-// vocab.txt; tokenizer_config.json beside either).
+// vocab.txt, else spm.model; tokenizer_config.json beside any). spm.model is read only when the text files
+// hold neither of the others.
 const std::vector<std::string>& tokenizer_sources();
 // The first of tokenizer_sources() that `has(name)`; nullptr when none.
 template <class Has>

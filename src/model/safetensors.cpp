@@ -7,6 +7,7 @@
 #include "common/error.h"
 #include "common/half_float.h"
 #include "model/model_files.h"
+#include "model/torch_checkpoint.h"
 
 namespace kfembed {
 
@@ -197,6 +198,13 @@ SafetensorsFile SafetensorsFile::parse_header(const uint8_t* data, size_t prefix
   return file;
 }
 
+SafetensorsFile SafetensorsFile::from_views(const std::string& file_name, std::map<std::string, TensorView> tensors) {
+  SafetensorsFile file;
+  file.file_name_ = file_name;
+  file.tensors_ = std::move(tensors);
+  return file;
+}
+
 const TensorView& SafetensorsFile::get(const std::string& name) const {
   auto it = tensors_.find(name);
   if (it == tensors_.end()) fail(file_name_, "tensor " + name + " missing");
@@ -231,8 +239,12 @@ SafetensorsModel SafetensorsModel::open(const ModelFiles& files, const std::stri
       model.where_[it.key()] = shard_index[shard];
     }
     return model;
+  } else if (base_name == "model.safetensors" && files.has(kTorchCheckpointFile)) {
+    const auto& bytes = files.get(kTorchCheckpointFile);
+    model.description_ = kTorchCheckpointFile;
+    model.files_.push_back(read_torch_checkpoint(bytes.data(), bytes.size(), kTorchCheckpointFile));
   } else {
-    fail(base_name, "file missing (nor " + index_name + ")");
+    fail(base_name, std::string("file missing (nor ") + index_name + ", nor " + kTorchCheckpointFile + ")");
   }
   for (const auto& t : model.files_[0].tensors()) model.where_[t.first] = 0;
   return model;

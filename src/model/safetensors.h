@@ -48,6 +48,8 @@ class SafetensorsFile {
  public:
   // Validates the whole header (see the .cpp); the buffer must outlive this object.
   static SafetensorsFile parse(const uint8_t* data, size_t size, const std::string& file_name);
+  // Tensors another reader found (torch_checkpoint.h), already checked against their buffer.
+  static SafetensorsFile from_views(const std::string& file_name, std::map<std::string, TensorView> tensors);
   // The header alone (`prefix`: at least the file's first safetensors_header_size bytes) of a file of
   // `file_size` bytes, checked as parse does; the views have offsets but no data (streaming readers).
   static SafetensorsFile parse_header(const uint8_t* prefix, size_t prefix_size, uint64_t file_size,
@@ -66,7 +68,7 @@ class SafetensorsFile {
 };
 
 // All tensors of a model: "model.safetensors", or "model.safetensors.index.json" and the shards of its
-// weight_map.
+// weight_map, or else PyTorch's "pytorch_model.bin" (torch_checkpoint.h), as older repositories ship it.
 class SafetensorsModel {
  public:
   static SafetensorsModel open(const ModelFiles& files, const std::string& base_name = "model.safetensors");

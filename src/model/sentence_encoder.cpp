@@ -23,13 +23,14 @@ Tokenizer load_tokenizer(const ModelFiles& files) {
 
 }  // namespace
 
-SentenceEncoder::SentenceEncoder(Tokenizer tokenizer, DebertaV2Encoder encoder, SentenceTransformerConfig st)
+SentenceEncoder::SentenceEncoder(Tokenizer tokenizer, std::unique_ptr<Encoder> encoder,
+                                 SentenceTransformerConfig st)
     : tokenizer_(std::move(tokenizer)), encoder_(std::move(encoder)), st_(std::move(st)) {
-  dim_ = pooled_dim(st_.pooling, encoder_.hidden_size());
+  dim_ = pooled_dim(st_.pooling, encoder_->hidden_size());
 }
 
 SentenceEncoder SentenceEncoder::load(ModelFiles& files, const EncoderOptions& options) {
-  const DebertaV2Config config = DebertaV2Config::parse(files.text("config.json"));
+  const EncoderConfig config = EncoderConfig::parse(files.text("config.json"));
   SentenceTransformerConfig st = SentenceTransformerConfig::load(files);
   if (st.do_lower_case)
     fail("sentence_bert_config.json", "do_lower_case: true is not supported (kf-deberta is cased)");
@@ -42,11 +43,11 @@ SentenceEncoder SentenceEncoder::load(ModelFiles& files, const EncoderOptions& o
   size_t max_len = options.max_seq_length;
   if (max_len == 0) max_len = st.max_seq_length;
   if (max_len == 0) max_len = tokenizer.model_max_length();
-  if (max_len == 0 || max_len > config.max_position_embeddings) max_len = config.max_position_embeddings;
+  if (max_len == 0 || max_len > config.max_positions()) max_len = config.max_positions();
   // [CLS] and [SEP] alone take two tokens.
   if (max_len < 2) fail("max_seq_length", std::to_string(max_len) + " is too small (at least 2)");
 
-  DebertaV2Encoder encoder;
+  std::unique_ptr<Encoder> encoder;
   std::shared_ptr<const std::vector<uint8_t>> int8_package;
   if (files.has(kInt8WeightsFile)) {
     if (options.dtype != EncoderOptions::DType::kInt8)
@@ -70,14 +71,14 @@ SentenceEncoder SentenceEncoder::load(ModelFiles& files, const EncoderOptions& o
   if (int8_package) {
     const Int8Package package = Int8Package::open(int8_package);
     package.scratch()->gemm = options.int8_gemm;
-    encoder = DebertaV2Encoder::load(config, package, max_len);
+    encoder = Encoder::load(config, package, max_len);
   } else {
     const SafetensorsModel weights = SafetensorsModel::open(files);
-    encoder = DebertaV2Encoder::load(config, FloatCheckpoint(weights), max_len);
+    encoder = Encoder::load(config, FloatCheckpoint(weights), max_len);
     if (options.release_weight_files)
       for (const auto& name : weights.file_names()) files.release(name);
   }
-  encoder.set_threads(options.threads);
+  encoder->set_threads(options.threads);
   SentenceEncoder result(std::move(tokenizer), std::move(encoder), std::move(st));
   result.int8_package_ = std::move(int8_package);
   return result;
@@ -88,8 +89,8 @@ std::vector<int32_t> SentenceEncoder::tokenize(std::string_view text) const {
 }
 
 void SentenceEncoder::embed_ids(const int32_t* ids, size_t n, float* out) {
-  const float* hidden = encoder_.forward(ids, n);
-  pool(st_.pooling, hidden, n, encoder_.hidden_size(), out);
+  const float* hidden = encoder_->forward(ids, n);
+  pool(st_.pooling, hidden, n, encoder_->hidden_size(), out);
   if (st_.normalize) l2_normalize(out, dim_);
 }
 
@@ -98,7 +99,7 @@ void SentenceEncoder::embed_ids(const int32_t* ids, size_t n, float* out) {
 constexpr size_t kPackTokens = 128;
 
 void SentenceEncoder::embed_batch(const int32_t* ids, const size_t* lengths, size_t count, float* out) {
-  const size_t max_len = encoder_.max_seq_length(), hidden = encoder_.hidden_size();
+  const size_t max_len = encoder_->max_seq_length(), hidden = encoder_->hidden_size();
   const size_t budget = max_len < kPackTokens ? max_len : kPackTokens;
   for (size_t s = 0; s < count; ++s)
     if (lengths[s] == 0 || lengths[s] > max_len)
@@ -108,7 +109,7 @@ void SentenceEncoder::embed_batch(const int32_t* ids, const size_t* lengths, siz
     size_t last = first, tokens = 0;  // the pass runs sequences [first, last)
     // At least one sequence per pass (it may alone exceed the budget, never max_len).
     while (last < count && (last == first || tokens + lengths[last] <= budget)) tokens += lengths[last++];
-    const float* states = encoder_.forward_packed(ids, lengths + first, last - first);
+    const float* states = encoder_->forward_packed(ids, lengths + first, last - first);
     for (size_t s = first; s < last; ++s) {
       float* o = out + s * dim_;
       pool(st_.pooling, states, lengths[s], hidden, o);
@@ -129,7 +130,7 @@ std::vector<float> SentenceEncoder::encode(std::string_view text) {
 
 std::vector<std::vector<float>> SentenceEncoder::hidden_states(const int32_t* ids, size_t n) {
   std::vector<std::vector<float>> states;
-  encoder_.forward(ids, n, &states);
+  encoder_->forward(ids, n, &states);
   return states;
 }
 

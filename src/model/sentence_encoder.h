@@ -1,4 +1,5 @@
-// The whole sentence-embedding pipeline of one model directory: tokenizer → DeBERTa-v2 encoder → pooling
+// The whole sentence-embedding pipeline of one model directory: tokenizer → encoder (encoder.h: DeBERTa-v2,
+// BERT or RoBERTa, as config.json says) → pooling
 // (→ L2 normalisation when modules.json asks for it), as sentence-transformers' encode() computes it.
 #pragma once
 #include <cstddef>
@@ -8,7 +9,7 @@
 #include <vector>
 
 #include "kernels/gemm_i8_f32_nr4kr8.h"
-#include "model/deberta_v2.h"
+#include "model/encoder.h"
 #include "model/int8_quantizer.h"
 #include "model/model_files.h"
 #include "model/pooling.h"
@@ -19,7 +20,7 @@ namespace kfembed {
 
 struct EncoderOptions {
   // 0 → sentence_bert_config.json, else the tokenizer's model_max_length; always capped at the config's
-  // max_position_embeddings (512 for kf-deberta).
+  // config's max_positions() (512 for kf-deberta, BERT and RoBERTa).
   size_t max_seq_length = 0;
   // Free the safetensors buffers in ModelFiles once the weights are packed (halves peak memory in the
   // browser).
@@ -33,7 +34,7 @@ struct EncoderOptions {
   // kInt8: the GEMM of every int8 linear layer when not the built-in SIMD128 family (the relaxed-SIMD
   // kernels, chosen by wasm/relaxed_gemm.cpp's probe). Same vectors bit for bit either way.
   I8GemmKernel int8_gemm = nullptr;
-  // Threads of each pass, the caller's included (DebertaV2Encoder::set_threads): same vectors for any count.
+  // Threads of each pass, the caller's included (Encoder::set_threads): same vectors for any count.
   size_t threads = 1;
 };
 
@@ -44,12 +45,12 @@ class SentenceEncoder {
   static SentenceEncoder load(ModelFiles& files, const EncoderOptions& options = {});
 
   size_t dim() const { return dim_; }
-  size_t max_seq_length() const { return encoder_.max_seq_length(); }
+  size_t max_seq_length() const { return encoder_->max_seq_length(); }
   const Tokenizer& tokenizer() const { return tokenizer_; }
-  const DebertaV2Config& config() const { return encoder_.config(); }
+  const EncoderConfig& config() const { return encoder_->config(); }
   const SentenceTransformerConfig& st_config() const { return st_; }
   // The threads that run each pass (1 where the build has none, whatever was asked).
-  size_t threads() const { return encoder_.threads(); }
+  size_t threads() const { return encoder_->threads(); }
 
   // [CLS] … [SEP], truncated to max_seq_length (the [SEP] stays last).
   std::vector<int32_t> tokenize(std::string_view text) const;
@@ -57,7 +58,7 @@ class SentenceEncoder {
   void embed_ids(const int32_t* ids, size_t n, float* out);
   // Pooled vectors of `count` sequences (count × dim() floats): lengths[0] ids, then lengths[1] ids, … from
   // `ids`, each 1 <= length <= max_seq_length. Consecutive sequences share passes of up to max_seq_length
-  // tokens (DebertaV2Encoder::forward_packed): the same vectors as embed_ids() one by one, bit for bit, with
+  // tokens (Encoder::forward_packed): the same vectors as embed_ids() one by one, bit for bit, with
   // larger, faster matrix products for short sentences. No allocation.
   void embed_batch(const int32_t* ids, const size_t* lengths, size_t count, float* out);
   std::vector<float> encode(std::string_view text);
@@ -69,10 +70,10 @@ class SentenceEncoder {
   const std::vector<uint8_t>* int8_package() const { return int8_package_.get(); }
 
  private:
-  SentenceEncoder(Tokenizer tokenizer, DebertaV2Encoder encoder, SentenceTransformerConfig st);
+  SentenceEncoder(Tokenizer tokenizer, std::unique_ptr<Encoder> encoder, SentenceTransformerConfig st);
 
   Tokenizer tokenizer_;
-  DebertaV2Encoder encoder_;
+  std::unique_ptr<Encoder> encoder_;
   SentenceTransformerConfig st_;
   size_t dim_ = 0;
   std::shared_ptr<const std::vector<uint8_t>> int8_package_;

@@ -39,9 +39,9 @@ void store_f32(uint8_t* at, float v) {
 
 }  // namespace
 
-StreamingQuantizer::StreamingQuantizer(const DebertaV2Config& config, const Int8Options& options,
+StreamingQuantizer::StreamingQuantizer(const EncoderConfig& config, const Int8Options& options,
                                        std::vector<std::string> files)
-    : config_(config), options_(options), layout_(DebertaV2Layout::of(config)) {
+    : config_(config), options_(options), layout_(EncoderLayout::of(config)) {
   if (options_.smoothing == Smoothing::kSqrt)
     fail("int8 options.smoothing", "sqrt needs whole weight columns and cannot be applied while streaming");
   if (files.empty()) fail("streaming quantizer", "no weight files");
@@ -59,7 +59,7 @@ StreamingQuantizer::StreamingQuantizer(const DebertaV2Config& config, const Int8
   add(layout_.embeddings_norm.weight);
   add(layout_.embeddings_norm.bias);
   auto visit_linear = [&](const LinearSpec& l) {
-    if (!l.input_norm) return;
+    if (!l.input_norm || kept_f32(options_, l)) return;
     add(l.input_norm->weight);
     add(l.input_norm->bias);
   };
@@ -206,6 +206,22 @@ size_t StreamingQuantizer::plan() {
           routes.push_back({&t, {}, Kind::kCopy, at, 0, 0});
       },
       [&](const LinearSpec& l) {
+        const size_t part_out = l.out / l.parts.size();  // equal slices of `out`, stacked in order
+        if (kept_f32(options_, l)) {  // f32 as in the source: its parts' rows are copied as they pass
+          const size_t weight_at = add(l.name + ".weight", DType::F32, {l.out, l.in});
+          const size_t bias_at = add(l.name + ".bias", DType::F32, {l.out});
+          for (size_t i = 0; i < l.parts.size(); ++i) {
+            routes.push_back({nullptr,
+                              {l.parts[i] + ".weight", {part_out, l.in}},
+                              Kind::kCopy,
+                              weight_at + 4 * i * part_out * l.in,
+                              0,
+                              0});
+            routes.push_back(
+                {nullptr, {l.parts[i] + ".bias", {part_out}}, Kind::kCopy, bias_at + 4 * i * part_out, 0, 0});
+          }
+          return;
+        }
         LinearPlan p;
         p.spec = &l;
         p.n = l.out;
@@ -234,8 +250,7 @@ size_t StreamingQuantizer::plan() {
               {index, add(l.name + ".outlier_columns", DType::I32, {p.outliers.size()})});
           p.outlier_weight_at = add(l.name + ".outlier_weight", DType::F32, {p.outliers.size(), p.n});
         }
-        // The parts are equal slices of `out`, stacked in order (FloatCheckpoint::dense).
-        const size_t part_out = p.n / l.parts.size();
+        // The parts are stacked as FloatCheckpoint::dense does.
         for (size_t i = 0; i < l.parts.size(); ++i) {
           routes.push_back({nullptr,
                             {l.parts[i] + ".weight", {part_out, p.k}},

@@ -13,8 +13,9 @@
 //      needs no streaming.
 //   4. push(file, offset, bytes) for each file's bytes in order, in chunks of any size: each row of a linear
 //      or of the embedding table is quantized as soon as its bytes are in, straight into the package; float
-//      tensors are converted as they pass. Bytes before consumed(file) are skipped, so a download that
-//      resumes or restarts from byte 0 needs no care; the header bytes must come back unchanged.
+//      tensors (and the weights of linears kept f32, kept_f32) are converted as they pass. Bytes before
+//      consumed(file) are skipped, so a download that resumes or restarts from byte 0 needs no care; the
+//      header bytes must come back unchanged.
 //   5. finish(): the package (model.int8.safetensors).
 //
 // Buffers: a partial row per tensor, a block of converted rows, the wide word-embedding columns (vocab × at
@@ -29,7 +30,7 @@
 #include <vector>
 
 #include "model/config.h"
-#include "model/deberta_v2_layout.h"
+#include "model/encoder_layout.h"
 #include "model/int8_quantizer.h"
 #include "model/safetensors.h"
 
@@ -44,8 +45,7 @@ struct FileRange {
 class StreamingQuantizer {
  public:
   // `files`: the checkpoint's file names (model.safetensors, or the shards in any order), for messages.
-  StreamingQuantizer(const DebertaV2Config& config, const Int8Options& options,
-                     std::vector<std::string> files);
+  StreamingQuantizer(const EncoderConfig& config, const Int8Options& options, std::vector<std::string> files);
   // It points into its own layout: neither copied nor moved.
   StreamingQuantizer(const StreamingQuantizer&) = delete;
   StreamingQuantizer& operator=(const StreamingQuantizer&) = delete;
@@ -107,9 +107,9 @@ class StreamingQuantizer {
   void linear_row(const LinearPlan& l, size_t r, const float* x);
   void embedding_row(size_t r, const float* v);
 
-  DebertaV2Config config_;
+  EncoderConfig config_;
   Int8Options options_;
-  DebertaV2Layout layout_;
+  EncoderLayout layout_;
   std::vector<FileState> files_;
   std::optional<SafetensorsModel> model_;  // the headers, once all are in
   std::string prefix_;                     // checkpoint_prefix

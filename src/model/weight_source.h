@@ -1,13 +1,13 @@
-// Where DebertaV2Encoder::load reads its weights: a float checkpoint (float_checkpoint.h) or a kfembed int8
-// package (int8_package.h). The encoder asks for each tensor of DebertaV2Layout by its spec; the source
+// Where an Encoder (encoder.h) reads its weights: a float checkpoint (float_checkpoint.h) or a kfembed int8
+// package (int8_package.h). The encoder asks for each tensor of EncoderLayout by its spec; the source
 // decides how it is stored and what runs it (f32 or int8 linear layers, float or quantized embeddings).
 #pragma once
 #include <cstddef>
 #include <memory>
 #include <vector>
 
-#include "model/deberta_v2_layout.h"
 #include "model/embedding_table.h"
+#include "model/encoder_layout.h"
 #include "model/linear.h"
 
 namespace kfembed {

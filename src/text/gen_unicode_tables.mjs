@@ -6,7 +6,8 @@
 // (0.23) runs and byte-exact tokenization is the goal:
 //  - is_other / is_punctuation / is_mark_nonspacing come from the crate unicode_categories 0.1.1, whose tables
 //    are Unicode 8.0 general categories (is_other = Cc|Cf|Co; Cn and Cs are not included).
-//  - NFD (strip_accents) comes from unicode-normalization-alignments 0.1.12, built on Unicode 9.0.
+//  - NFD (strip_accents) and the NFC/NFKC/NFKD normalizers come from unicode-normalization-alignments 0.1.12,
+//    built on Unicode 9.0.
 //  - White_Space, lowercase mapping and \w (Rust std / regex) are recent Unicode: taken from this UCD as is.
 // Older versions are reconstructed from this UCD with DerivedAge.txt (characters assigned after the version are
 // left out); decompositions and combining classes never change for assigned characters (normalization
@@ -41,6 +42,7 @@ const gc = new Array(MAX_CP).fill('Cn');
 const ccc = new Map();
 const canonicalDecomposition = new Map();
 const simpleLower = new Map();
+const compatibilityDecomposition = new Map();  // <tag> mappings only
 {
   let rangeStart = -1;
   for (const line of read('UnicodeData.txt').split('\n')) {
@@ -55,6 +57,9 @@ const simpleLower = new Map();
     for (let c = first; c <= cp; c++) gc[c] = f[2];
     if (f[3] !== '0') ccc.set(cp, parseInt(f[3], 10));
     if (f[5] && !f[5].startsWith('<')) canonicalDecomposition.set(cp, f[5].split(' ').map((h) => parseInt(h, 16)));
+    if (f[5] && f[5].startsWith('<')) {
+      compatibilityDecomposition.set(cp, f[5].replace(/^<[^>]*> /, '').split(' ').map((h) => parseInt(h, 16)));
+    }
     if (f[13]) simpleLower.set(cp, parseInt(f[13], 16));
   }
 }
@@ -71,6 +76,10 @@ parseRanges(read('PropList.txt'), (a, b, v) => {
     if (v === 'White_Space') whiteSpace[c] = 1;
     if (v === 'Join_Control') joinControl[c] = 1;
   }
+});
+const fullCompositionExclusion = new Uint8Array(MAX_CP);
+parseRanges(read('DerivedNormalizationProps.txt'), (a, b, v) => {
+  if (v === 'Full_Composition_Exclusion') for (let c = a; c <= b; c++) fullCompositionExclusion[c] = 1;
 });
 const alphabetic = new Uint8Array(MAX_CP);
 parseRanges(read('DerivedCoreProperties.txt'), (a, b, v) => {
@@ -117,6 +126,36 @@ for (const c of canonicalDecomposition.keys()) {
 }
 const nfdCcc = new Map([...ccc].filter(([c]) => age[c] <= NFD_AGE));
 
+// --- NFKD and canonical composition at Unicode 9.0 (Hangul is algorithmic, in unicode.cpp) ----------------
+function fullCompatibilityDecomposition(c) {
+  const d = age[c] <= NFD_AGE ? (canonicalDecomposition.get(c) ?? compatibilityDecomposition.get(c)) : undefined;
+  if (!d) return [c];
+  return d.flatMap(fullCompatibilityDecomposition);
+}
+// Only the characters whose NFKD differs from their NFD (the NFD table covers the rest).
+const nfkdOnly = new Map();
+for (const c of compatibilityDecomposition.keys()) {
+  if (age[c] <= NFD_AGE) nfkdOnly.set(c, fullCompatibilityDecomposition(c));
+}
+for (const c of nfdDecomp.keys()) {
+  const k = fullCompatibilityDecomposition(c);
+  if (k.join() !== nfdDecomp.get(c).join()) nfkdOnly.set(c, k);
+}
+// Primary composites: a two-character canonical mapping that is no Full_Composition_Exclusion (which covers
+// singletons, non-starter decompositions and the exclusion list; the set is stable for assigned characters).
+const compositions = [];
+const compositionFirst = new Uint8Array(MAX_CP);
+const compositionSecond = new Uint8Array(MAX_CP);
+for (const [c, d] of canonicalDecomposition) {
+  if (age[c] > NFD_AGE || d.length !== 2 || fullCompositionExclusion[c]) continue;
+  compositions.push([d[0], d[1], c]);
+  compositionFirst[d[0]] = 1;
+  compositionSecond[d[1]] = 1;
+}
+for (let c = 0x1100; c <= 0x1112; c++) compositionFirst[c] = 1;  // Hangul L + V
+for (let c = 0x1161; c <= 0x1175; c++) compositionSecond[c] = 1;
+for (let c = 0x11a8; c <= 0x11c2; c++) compositionSecond[c] = 1;  // Hangul LV + T
+
 // --- Flags ---------------------------------------------------------------------------------------------------
 const FLAG = {
   WHITE_SPACE: 1, CRATE_OTHER: 2, CRATE_PUNCTUATION: 4, CRATE_MARK_NONSPACING: 8,
@@ -157,6 +196,35 @@ function twoLevel(values, name, elemType) {
   return s + '};\n';
 }
 
+// Normalization flags. A "boundary before" c means that NFC (or NFKC) of a text splits there: the text before
+// and the text from c on normalize independently (c's full decomposition starts with a starter that is no
+// composition's second character, so nothing before c reorders or composes with it).
+const NORM_FLAG = { NFKD_TABLE: 1, NFC_BOUNDARY_BEFORE: 2, NFKC_BOUNDARY_BEFORE: 4 };
+const normFlags = new Uint8Array(MAX_CP);
+const hangulFirst = (c) => (c >= 0xac00 && c <= 0xd7a3 ? 0x1100 + Math.floor((c - 0xac00) / 588) : c);
+const startsBoundary = (first) => !nfdCcc.has(first) && !compositionSecond[first];
+for (let c = 0; c < MAX_CP; c++) {
+  let f = 0;
+  if (nfkdOnly.has(c)) f |= NORM_FLAG.NFKD_TABLE;
+  if (startsBoundary(hangulFirst((nfdDecomp.get(c) ?? [c])[0]))) f |= NORM_FLAG.NFC_BOUNDARY_BEFORE;
+  if (startsBoundary(hangulFirst((nfkdOnly.get(c) ?? nfdDecomp.get(c) ?? [c])[0]))) f |= NORM_FLAG.NFKC_BOUNDARY_BEFORE;
+  normFlags[c] = f;
+}
+
+// --- Grapheme_Cluster_Break (UAX #29, this UCD) + Extended_Pictographic, for extended grapheme clusters -------
+// Low 4 bits: the break property (order must match GraphemeBreak in graphemes.h); bit 4: Extended_Pictographic.
+const GCB_NAMES = ['Other', 'CR', 'LF', 'Control', 'Extend', 'ZWJ', 'Regional_Indicator', 'Prepend', 'SpacingMark',
+  'L', 'V', 'T', 'LV', 'LVT'];
+const graphemeBreak = new Uint8Array(MAX_CP);
+parseRanges(read('auxiliary/GraphemeBreakProperty.txt'), (a, b, v) => {
+  const k = GCB_NAMES.indexOf(v);
+  if (k < 0) throw new Error(`unknown Grapheme_Cluster_Break ${v}`);
+  for (let c = a; c <= b; c++) graphemeBreak[c] = k;
+});
+parseRanges(read('emoji/emoji-data.txt'), (a, b, v) => {
+  if (v === 'Extended_Pictographic') for (let c = a; c <= b; c++) graphemeBreak[c] |= 16;
+});
+
 const gcValues = new Uint8Array(MAX_CP);
 for (let c = 0; c < MAX_CP; c++) gcValues[c] = GC_NAMES.indexOf(gc[c]);
 
@@ -166,6 +234,10 @@ out += `// Flag bits: ${JSON.stringify(FLAG)}\n`;
 out += `// General category order: ${GC_NAMES.join(' ')}\n`;
 out += twoLevel(flags, 'kFlags', 'uint8_t');
 out += twoLevel(gcValues, 'kGeneralCategory', 'uint8_t');
+out += `// Grapheme_Cluster_Break order: ${GCB_NAMES.join(' ')}; bit 4: Extended_Pictographic\n`;
+out += twoLevel(graphemeBreak, 'kGraphemeBreak', 'uint8_t');
+out += `// Normalization flag bits: ${JSON.stringify(NORM_FLAG)}\n`;
+out += twoLevel(normFlags, 'kNormFlags', 'uint8_t');
 
 const lowerEntries = [...simpleLower].filter(([c]) => !specialLower.has(c)).sort((a, b) => a[0] - b[0]);
 out += `static const uint32_t kSimpleLowercase[${lowerEntries.length}][2] = {\n`;
@@ -187,6 +259,21 @@ out += `static const char32_t kDecompositionPool[${pool.length}] = {${pool.map(h
 const cccEntries = [...nfdCcc].sort((a, b) => a[0] - b[0]);
 out += `static const uint32_t kCombiningClass[${cccEntries.length}][2] = {\n`;
 out += cccEntries.map(([c, v]) => `{${hex(c)},${v}}`).join(',') + '};\n';
+
+const nfkdEntries = [...nfkdOnly].sort((a, b) => a[0] - b[0]);
+const nfkdPool = [];
+const nfkdRows = nfkdEntries.map(([c, d]) => {
+  const row = `{${hex(c)},${nfkdPool.length},${d.length}}`;
+  nfkdPool.push(...d);
+  return row;
+});
+out += `static const uint32_t kCompatibilityDecompositionIndex[${nfkdRows.length}][3] = {\n${nfkdRows.join(',')}};\n`;
+out += `static const char32_t kCompatibilityDecompositionPool[${nfkdPool.length}] = {${nfkdPool.map(hex).join(',')}};\n`;
+// Sorted by (first << 21 | second): composition is a binary search on that key.
+compositions.sort((a, b) => (a[0] - b[0]) || (a[1] - b[1]));
+out += `static const uint64_t kCompositionKeys[${compositions.length}] = {\n`;
+out += compositions.map(([a, b]) => `${hex(a * 2 ** 21 + b)}ull`).join(',') + '};\n';
+out += `static const char32_t kCompositionValues[${compositions.length}] = {${compositions.map(([, , c]) => hex(c)).join(',')}};\n`;
 
 fs.mkdirSync(path.dirname(outFile), { recursive: true });
 fs.writeFileSync(outFile, out);

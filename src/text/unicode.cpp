@@ -20,12 +20,19 @@ constexpr char32_t kVowelCount = 21, kTrailCount = 28, kHangulCount = 11172;
 namespace detail {
 const uint16_t* const kFlagsStage1 = kFlags_stage1;
 const uint8_t* const kFlagsStage2 = kFlags_stage2;
+const uint16_t* const kNormFlagsStage1 = kNormFlags_stage1;
+const uint8_t* const kNormFlagsStage2 = kNormFlags_stage2;
 }  // namespace detail
 
 GeneralCategory general_category(char32_t cp) {
   if (cp >= 0x110000) return GeneralCategory::Cn;
   return static_cast<GeneralCategory>(
       kGeneralCategory_stage2[(static_cast<size_t>(kGeneralCategory_stage1[cp >> 8]) << 8) | (cp & 0xFF)]);
+}
+
+uint8_t grapheme_break_bits(char32_t cp) {
+  if (cp >= 0x110000) return 0;
+  return kGraphemeBreak_stage2[(static_cast<size_t>(kGraphemeBreak_stage1[cp >> 8]) << 8) | (cp & 0xFF)];
 }
 
 char32_t simple_lowercase(char32_t cp) {
@@ -75,24 +82,65 @@ void append_canonical_decomposition(char32_t cp, std::vector<char32_t>& out) {
   out.push_back(cp);
 }
 
+void canonical_order(std::vector<char32_t>& out, size_t start) {
+  // Stable sort of every run of non-starters by combining class. Runs are short in real text, so an insertion
+  // sort is simplest and fastest there; a long run (hostile input) gets an O(n log n) stable sort.
+  size_t i = start;
+  while (i < out.size()) {
+    if (combining_class(out[i]) == 0) {
+      ++i;
+      continue;
+    }
+    size_t end = i + 1;
+    while (end < out.size() && combining_class(out[end]) != 0) ++end;
+    auto by_class = [](char32_t a, char32_t b) { return combining_class(a) < combining_class(b); };
+    if (end - i > 32) {
+      std::stable_sort(out.begin() + static_cast<std::ptrdiff_t>(i), out.begin() + static_cast<std::ptrdiff_t>(end),
+                       by_class);
+    } else {
+      for (size_t k = i + 1; k < end; ++k) {
+        const char32_t c = out[k];
+        size_t j = k;
+        while (j > i && by_class(c, out[j - 1])) {
+          out[j] = out[j - 1];
+          --j;
+        }
+        out[j] = c;
+      }
+    }
+    i = end;
+  }
+}
+
 void append_nfd(const char32_t* begin, const char32_t* end, std::vector<char32_t>& out) {
   const size_t start = out.size();
   for (const char32_t* p = begin; p != end; ++p) append_canonical_decomposition(*p, out);
-  // Canonical ordering: stable sort of every run of non-starters by combining class. Runs are short, so an
-  // insertion sort on the run is both simplest and fastest.
-  for (size_t i = start + 1; i < out.size(); ++i) {
-    const uint8_t cc = combining_class(out[i]);
-    if (cc == 0) continue;
-    size_t j = i;
-    const char32_t c = out[i];
-    while (j > start) {
-      const uint8_t prev = combining_class(out[j - 1]);
-      if (prev == 0 || prev <= cc) break;
-      out[j] = out[j - 1];
-      --j;
+  canonical_order(out, start);
+}
+
+void append_compatibility_decomposition(char32_t cp, std::vector<char32_t>& out) {
+  if (norm_flags(cp) & kNfkdTable) {
+    if (const uint32_t* row = find_row(kCompatibilityDecompositionIndex, cp)) {
+      out.insert(out.end(), kCompatibilityDecompositionPool + row[1],
+                 kCompatibilityDecompositionPool + row[1] + row[2]);
+      return;
     }
-    out[j] = c;
   }
+  append_canonical_decomposition(cp, out);
+}
+
+char32_t compose_pair(char32_t first, char32_t second) {
+  if (first >= kLeadBase && first < kLeadBase + 19 && second >= kVowelBase && second < kVowelBase + kVowelCount) {
+    return kHangulBase + ((first - kLeadBase) * kVowelCount + (second - kVowelBase)) * kTrailCount;
+  }
+  if (first >= kHangulBase && first < kHangulBase + kHangulCount && (first - kHangulBase) % kTrailCount == 0 &&
+      second > kTrailBase && second < kTrailBase + kTrailCount) {
+    return first + (second - kTrailBase);
+  }
+  const uint64_t key = (static_cast<uint64_t>(first) << 21) | second;
+  const uint64_t* end = kCompositionKeys + sizeof(kCompositionKeys) / sizeof(kCompositionKeys[0]);
+  const uint64_t* it = std::lower_bound(kCompositionKeys, end, key);
+  return (it != end && *it == key) ? kCompositionValues[it - kCompositionKeys] : 0;
 }
 
 }  // namespace kfembed::unicode

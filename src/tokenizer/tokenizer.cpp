@@ -1,8 +1,9 @@
 #include "tokenizer/tokenizer.h"
 
+#include <type_traits>
+
 #include "common/error.h"
 #include "text/utf8.h"
-#include "tokenizer/bert_pre_tokenizer.h"
 
 namespace kfembed {
 
@@ -11,8 +12,9 @@ void Tokenizer::encode_pieces(std::string_view utf8, std::vector<int32_t>& piece
   encode_pieces(utf8, ws, pieces, limit);
 }
 
-void Tokenizer::encode_pieces(std::string_view utf8, TokenizerWorkspace& ws, std::vector<int32_t>& pieces,
-                              size_t limit) const {
+template <typename Model>
+void Tokenizer::encode_pieces_with(const Model& model, std::string_view utf8, TokenizerWorkspace& ws,
+                                   std::vector<int32_t>& pieces, size_t limit) const {
   // The stages append to their outputs; a reused workspace starts empty.
   ws.text.clear();
   ws.raw_segments.clear();
@@ -24,10 +26,14 @@ void Tokenizer::encode_pieces(std::string_view utf8, TokenizerWorkspace& ws, std
   pieces.reserve(pieces.size() + ws.text.size() / 2 + 4);
   const bool limited = limit != 0;
   auto full = [&] { return limited && pieces.size() >= limit; };
-  // Pre-tokenize and run WordPiece on a normalized piece that holds no added token.
-  auto model_words = [&](const char32_t* text, size_t n) {
-    bert_pre_tokenize(text, n, split_words_, [&](size_t b, size_t e) {
-      model_.tokenize(text + b, e - b, ws.word, pieces);
+  // Pre-tokenize and run the model on a normalized piece that holds no added token.
+  auto model_words = [&](const char32_t* text, size_t n, bool at_text_start) {
+    pre_tokenizer_.pre_tokenize(text, n, at_text_start, ws.pre_tokenizer, [&](const char32_t* word, size_t len) {
+      if constexpr (std::is_same_v<Model, Unigram>) {
+        model.tokenize(word, len, ws.unigram, pieces);
+      } else {
+        model.tokenize(word, len, ws.word, pieces);
+      }
       return !full();
     });
   };
@@ -40,9 +46,9 @@ void Tokenizer::encode_pieces(std::string_view utf8, TokenizerWorkspace& ws, std
       continue;
     }
     ws.normalized.clear();
-    normalizer_.normalize(ws.text.data() + seg.begin, ws.text.data() + seg.end, ws.normalized, ws.scratch);
+    normalizer_.normalize(ws.text.data() + seg.begin, ws.text.data() + seg.end, ws.normalized, ws.normalizer);
     if (normalized_matcher_.empty()) {
-      model_words(ws.normalized.data(), ws.normalized.size());
+      model_words(ws.normalized.data(), ws.normalized.size(), seg.begin == 0);
       continue;
     }
     ws.normalized_segments.clear();
@@ -52,11 +58,16 @@ void Tokenizer::encode_pieces(std::string_view utf8, TokenizerWorkspace& ws, std
       if (sub.id >= 0) {
         pieces.push_back(sub.id);
       } else {
-        model_words(ws.normalized.data() + sub.begin, sub.end - sub.begin);
+        model_words(ws.normalized.data() + sub.begin, sub.end - sub.begin, seg.begin == 0 && sub.begin == 0);
       }
     }
   }
   if (limited && pieces.size() > limit) pieces.resize(limit);
+}
+
+void Tokenizer::encode_pieces(std::string_view utf8, TokenizerWorkspace& ws, std::vector<int32_t>& pieces,
+                              size_t limit) const {
+  std::visit([&](const auto& model) { encode_pieces_with(model, utf8, ws, pieces, limit); }, model_);
 }
 
 std::vector<int32_t> Tokenizer::encode(std::string_view utf8, size_t max_length) const {

@@ -1,5 +1,6 @@
-// Hugging Face BERT WordPiece tokenizer, byte-exact with tokenizers 0.23 (BertTokenizerFast / BertTokenizer):
-// added tokens -> BertNormalizer -> BertPreTokenizer -> WordPiece -> "[CLS] $A [SEP]" with truncation.
+// Hugging Face tokenizer, byte-exact with tokenizers 0.23: added tokens -> normalizer -> pre-tokenizer -> model
+// -> "[CLS] $A [SEP]" with truncation. BERT: BertNormalizer, BertPreTokenizer, WordPiece (BertTokenizerFast /
+// BertTokenizer). SentencePiece (DeBERTa-v3 family): Replace/NFC/Strip, Metaspace, Unigram (DebertaV2Tokenizer).
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -7,12 +8,15 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 #include "common/error.h"
 #include "tokenizer/added_vocabulary.h"
-#include "tokenizer/bert_normalizer.h"
+#include "tokenizer/normalizer.h"
 #include "tokenizer/post_processor.h"
+#include "tokenizer/pre_tokenizer.h"
+#include "tokenizer/unigram.h"
 #include "tokenizer/vocab.h"
 #include "tokenizer/wordpiece.h"
 
@@ -23,10 +27,12 @@ namespace kfembed {
 struct TokenizerWorkspace {
   std::vector<char32_t> text;
   std::vector<char32_t> normalized;
-  std::vector<char32_t> scratch;
+  NormalizerScratch normalizer;
+  PreTokenizerScratch pre_tokenizer;
   std::vector<TextSegment> raw_segments;
   std::vector<TextSegment> normalized_segments;
   WordPieceScratch word;
+  UnigramScratch unigram;
   std::vector<int32_t> pieces;
 };
 
@@ -38,14 +44,18 @@ class Tokenizer {
   // vocab.txt + tokenizer_config.json (config may be empty -> BERT defaults: lowercase true as BertTokenizer
   // does).
   static Tokenizer from_vocab(std::string_view vocab_txt, std::string_view tokenizer_config_json = {});
-  // The files a tokenizer is built from: the first of sources() present (tokenizer.json, else vocab.txt),
-  // with tokenizer_config.json beside it when present.
+  // spm.model (a SentencePiece Unigram model) + tokenizer_config.json (may be empty), as transformers'
+  // DebertaV2Tokenizer converts it: the ids equal those of the tokenizer.json it would write.
+  static Tokenizer from_sentencepiece(std::string_view spm_model, std::string_view tokenizer_config_json = {});
+  // The files a tokenizer is built from: the first of sources() present (tokenizer.json, else vocab.txt, else
+  // spm.model), with tokenizer_config.json beside it when present.
   static constexpr const char* kJsonFile = "tokenizer.json";
   static constexpr const char* kVocabFile = "vocab.txt";
   static constexpr const char* kConfigFile = "tokenizer_config.json";
+  static constexpr const char* kSentencePieceFile = "spm.model";
   static const std::vector<std::string>& sources();
   // `read(name)`: the text of that file of the model directory, or nullopt when it has none. Errors name
-  // `dir` + the file ("<dir>tokenizer.json: file missing (and no vocab.txt either)").
+  // `dir` + the file ("<dir>tokenizer.json: file missing (and no vocab.txt or spm.model either)").
   using ReadFile = std::function<std::optional<std::string_view>(const std::string& name)>;
   static Tokenizer from_files(const ReadFile& read, const std::string& dir = "");
   [[noreturn]] static void fail_no_source(const std::string& dir);
@@ -73,16 +83,21 @@ class Tokenizer {
   int32_t sep_id() const { return sep_id_; }
   int32_t pad_id() const { return pad_id_; }
   int32_t unk_id() const { return unk_id_; }
-  const BertNormalizer& normalizer() const { return normalizer_; }
+  const Normalizer& normalizer() const { return normalizer_; }
+  const PreTokenizer& pre_tokenizer() const { return pre_tokenizer_; }
+  bool is_unigram() const { return std::holds_alternative<Unigram>(model_); }
   const std::vector<AddedToken>& added_tokens() const { return added_tokens_; }
 
  private:
   friend class TokenizerBuilder;
   Tokenizer() = default;
+  template <typename Model>
+  void encode_pieces_with(const Model& model, std::string_view utf8, TokenizerWorkspace& ws,
+                          std::vector<int32_t>& pieces, size_t limit) const;
 
-  BertNormalizer normalizer_;
-  bool split_words_ = true;  // false when tokenizer.json has no pre_tokenizer
-  WordPiece model_;
+  Normalizer normalizer_;
+  PreTokenizer pre_tokenizer_;
+  std::variant<WordPiece, Unigram> model_;
   std::vector<AddedToken> added_tokens_;
   AddedTokenMatcher raw_matcher_;         // normalized == false: matched on the input text
   AddedTokenMatcher normalized_matcher_;  // normalized == true: matched on the normalized text

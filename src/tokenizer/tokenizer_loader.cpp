@@ -10,7 +10,9 @@
 #include "common/error.h"
 #include "common/json_fields.h"
 #include "text/utf8.h"
+#include "tokenizer/sentencepiece_model.h"
 #include "tokenizer/tokenizer.h"
+#include "tokenizer/tokenizer_json_stages.h"
 
 namespace kfembed {
 
@@ -21,6 +23,7 @@ namespace {
 constexpr const char* kTokenizerJson = Tokenizer::kJsonFile;
 constexpr const char* kTokenizerConfig = Tokenizer::kConfigFile;
 constexpr const char* kVocabTxt = Tokenizer::kVocabFile;
+constexpr const char* kSpmModel = Tokenizer::kSentencePieceFile;
 
 json parse_json(std::string_view text, const char* file) {
   try {
@@ -91,6 +94,11 @@ class TokenizerBuilder {
   size_t max_input_chars_per_word = 100;
   std::string config_file = kTokenizerConfig;
   std::string model_file = kTokenizerJson;
+  // Unigram model (when `unigram`): pieces by id, the unk piece's id, byte fallback.
+  bool unigram = false;
+  std::vector<std::pair<std::string, double>> pieces;
+  int32_t unigram_unk = -1;
+  bool byte_fallback = false;
   // Special token names (for cls_id() etc.), from tokenizer_config.json when given.
   std::string cls_name = "[CLS]", sep_name = "[SEP]", pad_name = "[PAD]";
 
@@ -175,10 +183,16 @@ class TokenizerBuilder {
   }
 
   Tokenizer finish() {
-    const int32_t unk = model_vocab.find(unk_token);
-    if (unk < 0) fail(model_file, "unk token '" + unk_token + "' is not in the vocabulary");
+    int32_t unk = -1;
+    if (unigram) {
+      unk = unigram_unk;
+      tok.model_ = Unigram(pieces, unk, byte_fallback);
+    } else {
+      unk = model_vocab.find(unk_token);
+      if (unk < 0) fail(model_file, "unk token '" + unk_token + "' is not in the vocabulary");
+      tok.model_ = WordPiece(model_vocab, unk, prefix, max_input_chars_per_word);
+    }
     const int64_t max_id = max_model_id();
-    tok.model_ = WordPiece(model_vocab, unk, prefix, max_input_chars_per_word);
 
     size_t size = static_cast<size_t>(max_id + 1);
     for (const AddedToken& a : tok.added_tokens_) size = std::max(size, static_cast<size_t>(a.id) + 1);
@@ -190,6 +204,10 @@ class TokenizerBuilder {
       tok.id_to_token_[static_cast<size_t>(id)] = std::string(token);
       tok.id_known_[static_cast<size_t>(id)] = 1;
     });
+    for (size_t id = 0; id < pieces.size(); ++id) {  // Unigram: every id has its piece, duplicates included
+      tok.id_to_token_[id] = pieces[id].first;
+      tok.id_known_[id] = 1;
+    }
     for (const AddedToken& a : tok.added_tokens_) {  // added tokens take precedence, as in HF
       tok.token_to_id_.insert(a.content, a.id);
       tok.id_to_token_[static_cast<size_t>(a.id)] = a.content;
@@ -199,7 +217,8 @@ class TokenizerBuilder {
         tok.raw_matcher_.add(std::move(p));
       } else {
         // Matched against its normalized form (HF normalized_cache).
-        std::vector<char32_t> normalized, scratch;
+        std::vector<char32_t> normalized;
+        NormalizerScratch scratch;
         tok.normalizer_.normalize(p.cps.data(), p.cps.data() + p.cps.size(), normalized, scratch);
         p.cps = std::move(normalized);
         tok.normalized_matcher_.add(std::move(p));
@@ -274,6 +293,34 @@ void parse_post_processor(const json& pp, SingleSequenceTemplate& out) {
   }
 }
 
+// model: {"type": "Unigram", "unk_id": 3, "vocab": [[piece, score], ...], "byte_fallback": false}.
+void read_unigram(const json& model, TokenizerBuilder& b) {
+  const char* f = kTokenizerJson;
+  auto vocab = model.find("vocab");
+  if (vocab == model.end() || !vocab->is_array() || vocab->empty()) fail(f, "model.vocab is missing or empty");
+  b.unigram = true;
+  b.pieces.reserve(vocab->size());
+  for (size_t i = 0; i < vocab->size(); ++i) {
+    const json& entry = (*vocab)[i];
+    if (!entry.is_array() || entry.size() != 2 || !entry[0].is_string() || !entry[1].is_number()) {
+      fail(f, "model.vocab[" + std::to_string(i) + "] must be [piece, score]");
+    }
+    const auto id = static_cast<int32_t>(i);
+    b.pieces.emplace_back(entry[0].get<std::string>(), entry[1].get<double>());
+    b.model_vocab.insert(b.pieces.back().first, id);
+  }
+  const JsonFields m(model, f, "model.");
+  if (!m.present("unk_id")) fail(f, "model.unk_id is missing (a Unigram model without unk is not supported)");
+  const int64_t unk = m.integer("unk_id", -1);
+  if (unk < 0 || static_cast<size_t>(unk) >= b.pieces.size()) {
+    fail(f, "model.unk_id " + std::to_string(unk) + " is not a piece id (vocab has " +
+                std::to_string(b.pieces.size()) + ")");
+  }
+  b.unigram_unk = static_cast<int32_t>(unk);
+  b.unk_token = b.pieces[static_cast<size_t>(unk)].first;
+  b.byte_fallback = m.boolean("byte_fallback", false);
+}
+
 }  // namespace
 
 Tokenizer Tokenizer::from_tokenizer_json(std::string_view tokenizer_json,
@@ -290,43 +337,26 @@ Tokenizer Tokenizer::from_tokenizer_json(std::string_view tokenizer_json,
     if (model == j.end() || !model->is_object()) fail(f, "model is missing");
     const JsonFields m(*model, f, "model.");
     const std::string model_type = m.string("type", "WordPiece");
-    if (model_type != "WordPiece") fail(f, "model.type '" + model_type + "' is not supported (WordPiece)");
-    auto vocab = model->find("vocab");
-    if (vocab == model->end() || !vocab->is_object() || vocab->empty())
-      fail(f, "model.vocab is missing or empty");
-    for (auto& [token, id] : vocab->items())
-      b.model_vocab.insert(token, json_token_id(id, f, "model.vocab." + token));
-    b.unk_token = m.string("unk_token", "[UNK]");
-    b.prefix = m.string("continuing_subword_prefix", "##");
-    if (auto it = model->find("max_input_chars_per_word"); it != model->end() && !it->is_null()) {
-      b.max_input_chars_per_word =
-          static_cast<size_t>(json_token_id(*it, f, "model.max_input_chars_per_word"));
-    }
-
-    auto norm = j.find("normalizer");
-    if (norm != j.end() && !norm->is_null()) {
-      if (!norm->is_object()) fail(f, "normalizer must be an object or null");
-      const JsonFields n(*norm, f, "normalizer.");
-      const std::string type = n.string("type", "");
-      if (type != "BertNormalizer")
-        fail(f, "normalizer.type '" + type + "' is not supported (BertNormalizer)");
-      BertNormalizerOptions o =
-          bert_normalizer_options(n.boolean("lowercase", true), n.boolean("handle_chinese_chars", true),
-                                  n.optional_boolean("strip_accents"));
-      o.clean_text = n.boolean("clean_text", true);
-      b.tok.normalizer_ = BertNormalizer(o);
-    }
-
-    auto pre = j.find("pre_tokenizer");
-    if (pre == j.end() || pre->is_null()) {
-      b.tok.split_words_ = false;
-    } else {
-      const std::string type =
-          pre->is_object() ? JsonFields(*pre, f, "pre_tokenizer.").string("type", "") : "";
-      if (type != "BertPreTokenizer") {
-        fail(f, "pre_tokenizer.type '" + type + "' is not supported (BertPreTokenizer)");
+    if (model_type == "WordPiece") {
+      auto vocab = model->find("vocab");
+      if (vocab == model->end() || !vocab->is_object() || vocab->empty())
+        fail(f, "model.vocab is missing or empty");
+      for (auto& [token, id] : vocab->items())
+        b.model_vocab.insert(token, json_token_id(id, f, "model.vocab." + token));
+      b.unk_token = m.string("unk_token", "[UNK]");
+      b.prefix = m.string("continuing_subword_prefix", "##");
+      if (auto it = model->find("max_input_chars_per_word"); it != model->end() && !it->is_null()) {
+        b.max_input_chars_per_word =
+            static_cast<size_t>(json_token_id(*it, f, "model.max_input_chars_per_word"));
       }
+    } else if (model_type == "Unigram") {
+      read_unigram(*model, b);
+    } else {
+      fail(f, "model.type '" + model_type + "' is not supported (WordPiece, Unigram)");
     }
+
+    b.tok.normalizer_ = normalizer_from_json(j.contains("normalizer") ? j["normalizer"] : json(), f);
+    b.tok.pre_tokenizer_ = pre_tokenizer_from_json(j.contains("pre_tokenizer") ? j["pre_tokenizer"] : json(), f);
 
     if (auto pp = j.find("post_processor"); pp != j.end()) parse_post_processor(*pp, b.tok.template_);
 
@@ -372,7 +402,8 @@ Tokenizer Tokenizer::from_vocab(std::string_view vocab_txt, std::string_view tok
     const bool lowercase = c.boolean("do_lower_case", true);
     const bool chinese = c.boolean("tokenize_chinese_chars", true);
     const std::optional<bool> strip = c.optional_boolean("strip_accents");
-    b.tok.normalizer_ = BertNormalizer(bert_normalizer_options(lowercase, chinese, strip));
+    b.tok.normalizer_.add(BertNormalizer(bert_normalizer_options(lowercase, chinese, strip)));
+    b.tok.pre_tokenizer_.add({PreTokenizer::Kind::kBert, {}});
     if (auto unk = config_token(config, "unk_token")) b.unk_token = unk->content;
 
     b.apply_config(config);
@@ -400,8 +431,80 @@ Tokenizer Tokenizer::from_vocab(std::string_view vocab_txt, std::string_view tok
   }
 }
 
+// transformers 5's DebertaV2Tokenizer (the class DeBERTa-v3 repositories name) built from spm.model: Unigram over
+// the model's pieces and scores (byte_fallback off), Lowercase (do_lower_case) + Replace(\s{2,}|[\n\r\t] -> " ")
+// + NFC + Strip(right), Punctuation (split_by_punct) + Metaspace (prepend "always" with add_prefix_space, else
+// "first"), "[CLS] $A [SEP]"; its special tokens added as tokenizer_config.json names them.
+Tokenizer Tokenizer::from_sentencepiece(std::string_view spm_model, std::string_view tokenizer_config_json) {
+  const json config =
+      tokenizer_config_json.empty() ? json::object() : parse_json(tokenizer_config_json, kTokenizerConfig);
+  const SentencePieceModel spm = SentencePieceModel::parse(spm_model, kSpmModel);
+  if (spm.model_type != SentencePieceModel::ModelType::kUnigram) {
+    fail(kSpmModel, "trainer_spec.model_type " + std::to_string(static_cast<int>(spm.model_type)) +
+                        " is not supported (1, Unigram)");
+  }
+  try {
+    if (!config.is_object()) fail(kTokenizerConfig, "top level must be a JSON object");
+    const JsonFields c(config, kTokenizerConfig);
+    const std::string tokenizer_class = c.string("tokenizer_class", "DebertaV2Tokenizer");
+    if (tokenizer_class != "DebertaV2Tokenizer" && tokenizer_class != "DebertaV2TokenizerFast") {
+      fail(kTokenizerConfig, "tokenizer_class '" + tokenizer_class + "' is not supported with " + kSpmModel +
+                                 " (DebertaV2Tokenizer)");
+    }
+    TokenizerBuilder b;
+    b.model_file = kSpmModel;
+    b.unigram = true;
+    b.pieces.reserve(spm.pieces.size());
+    for (size_t i = 0; i < spm.pieces.size(); ++i) {
+      b.pieces.emplace_back(spm.pieces[i].text, static_cast<double>(spm.pieces[i].score));
+      b.model_vocab.insert(spm.pieces[i].text, static_cast<int32_t>(i));
+    }
+    // DebertaV2Tokenizer: the unk id is the index of (unk_token, 0.0) in the vocab, else the unk_id argument.
+    const auto unk = config_token(config, "unk_token");
+    b.unk_token = unk ? unk->content : "[UNK]";
+    int64_t unk_id = -1;
+    for (size_t i = 0; i < b.pieces.size() && unk_id < 0; ++i) {
+      if (b.pieces[i].first == b.unk_token && b.pieces[i].second == 0.0) unk_id = static_cast<int64_t>(i);
+    }
+    if (unk_id < 0) unk_id = c.integer("unk_id", 1);
+    if (unk_id < 0 || static_cast<size_t>(unk_id) >= b.pieces.size()) {
+      fail(kTokenizerConfig, "unk_id " + std::to_string(unk_id) + " is not a piece id of " + kSpmModel + " (" +
+                                 std::to_string(b.pieces.size()) + " pieces)");
+    }
+    b.unigram_unk = static_cast<int32_t>(unk_id);
+    b.byte_fallback = false;
+
+    if (c.boolean("do_lower_case", false)) b.tok.normalizer_.add(LowercaseNormalizer{});
+    b.tok.normalizer_.add(ReplaceNormalizer::regex("\\s{2,}|[\\n\\r\\t]", " ", kSpmModel));
+    b.tok.normalizer_.add(UnicodeNormalizer{unicode::NormalizationForm::kNfc});
+    b.tok.normalizer_.add(StripNormalizer{false, true});
+    if (c.boolean("split_by_punct", false)) b.tok.pre_tokenizer_.add({PreTokenizer::Kind::kPunctuationIsolated, {}});
+    MetaspaceOptions metaspace;
+    metaspace.prepend = c.boolean("add_prefix_space", true) ? MetaspaceOptions::Prepend::kAlways
+                                                             : MetaspaceOptions::Prepend::kFirst;
+    b.tok.pre_tokenizer_.add({PreTokenizer::Kind::kMetaspace, metaspace});
+
+    b.apply_config(config);
+    b.add_config_tokens(config, /*only_missing=*/false);
+    // DebertaV2Tokenizer's defaults for the special tokens the config does not name.
+    for (const auto& [key, content] : {std::pair<const char*, const char*>{"unk_token", "[UNK]"},
+                                       {"sep_token", "[SEP]"}, {"pad_token", "[PAD]"},
+                                       {"cls_token", "[CLS]"}, {"mask_token", "[MASK]"}}) {
+      if (config.find(key) == config.end()) b.add_token(AddedToken{content, -1, false, false, false, false, true});
+    }
+    const int32_t cls = b.lookup(b.cls_name);
+    const int32_t sep = b.lookup(b.sep_name);
+    if (cls < 0 || sep < 0) fail(kTokenizerConfig, "cls_token / sep_token have no id");
+    b.tok.template_.prefix = {cls};
+    b.tok.template_.suffix = {sep};
+    return b.finish();
+  } catch (const json::exception& e) {
+    fail(kTokenizerConfig, std::string("unexpected JSON content: ") + e.what());
+  }
+}
+
 const std::vector<std::string>& Tokenizer::sources() {
-  static const std::vector<std::string> files = {kTokenizerJson, kVocabTxt};
+  static const std::vector<std::string> files = {kTokenizerJson, kVocabTxt, kSpmModel};
   return files;
 }
 
@@ -410,13 +513,14 @@ Tokenizer Tokenizer::from_files(const ReadFile& read, const std::string& dir) {
   for (const std::string& name : sources()) {
     const std::optional<std::string_view> text = read(name);
     if (!text) continue;
-    return name == kTokenizerJson ? from_tokenizer_json(*text, config) : from_vocab(*text, config);
+    if (name == kTokenizerJson) return from_tokenizer_json(*text, config);
+    return name == kVocabTxt ? from_vocab(*text, config) : from_sentencepiece(*text, config);
   }
   fail_no_source(dir);
 }
 
 void Tokenizer::fail_no_source(const std::string& dir) {
-  fail(dir + kTokenizerJson, std::string("file missing (and no ") + kVocabTxt + " either)");
+  fail(dir + kTokenizerJson, std::string("file missing (and no ") + kVocabTxt + " or " + kSpmModel + " either)");
 }
 
 Tokenizer Tokenizer::from_directory(const std::string& dir) {

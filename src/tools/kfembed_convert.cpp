@@ -22,6 +22,7 @@
 #include "model/model_files.h"
 #include "model/model_layout.h"
 #include "model/safetensors.h"
+#include "model/torch_checkpoint.h"
 #include "model/sentence_encoder.h"
 
 namespace fs = std::filesystem;
@@ -90,13 +91,14 @@ void convert(const Arguments& args, const fs::path& tmp) {
   using namespace kfembed;
   ModelFiles files = ModelFiles::from_directory(args.model_dir);
   const std::string dir = args.model_dir + (args.model_dir.back() == '/' ? "" : "/");
-  const DebertaV2Config config = DebertaV2Config::parse(files.text("config.json"), dir + "config.json");
+  const EncoderConfig config = EncoderConfig::parse(files.text("config.json"), dir + "config.json");
   if (!layout::tokenizer_file([&](const std::string& name) { return files.has(name); }))
     Tokenizer::fail_no_source(dir);
-  if (!files.has("model.safetensors") && !files.has("model.safetensors.index.json"))
+  if (!files.has("model.safetensors") && !files.has("model.safetensors.index.json") &&
+      !files.has(kTorchCheckpointFile))
     fail(dir + "model.safetensors", files.has(kInt8WeightsFile)
                                         ? "file missing (this is already a kfembed package)"
-                                        : "file missing (nor model.safetensors.index.json)");
+                                        : "file missing (nor model.safetensors.index.json, nor pytorch_model.bin)");
 
   std::vector<uint8_t> package;
   std::set<std::string> weight_files;

@@ -26,7 +26,7 @@ namespace {
 
 TEST(DebertaHiddenStates, TinyMatchesHuggingFacePerLayer) {
   ModelFiles files = ModelFiles::from_directory(KF_FIXTURES_DIR "/tiny-kf-deberta");
-  const auto config = DebertaV2Config::parse(files.text("config.json"));
+  const auto config = EncoderConfig::parse(files.text("config.json"));
   auto encoder = DebertaV2Encoder::load(config, FloatCheckpoint(SafetensorsModel::open(files)), 128);
   const auto golden = read_json(KF_FIXTURES_DIR "/golden/tiny-hidden-states-dev.json");
   ASSERT_EQ(golden.size(), 3u);
@@ -78,7 +78,7 @@ class DebertaVariants : public ::testing::Test {
   static std::vector<float> run(const nlohmann::json& config_json, const Tensors& tensors) {
     ModelFiles files;
     files.add("model.safetensors", f32_file(tensors));
-    const auto config = DebertaV2Config::parse(config_json.dump());
+    const auto config = EncoderConfig::parse(config_json.dump());
     auto encoder = DebertaV2Encoder::load(config, FloatCheckpoint(SafetensorsModel::open(files)), 32);
     std::vector<int32_t> ids(30);
     for (size_t i = 0; i < ids.size(); ++i) ids[i] = static_cast<int32_t>(100 + 37 * i);
@@ -148,7 +148,7 @@ TEST_F(DebertaVariants, PackedSequencesAreIndependent) {
   tensors["embeddings.position_embeddings.weight"] = {{512, 64}, positions};
   ModelFiles files;
   files.add("model.safetensors", f32_file(tensors));
-  const auto config = DebertaV2Config::parse(config_json.dump());
+  const auto config = EncoderConfig::parse(config_json.dump());
   auto encoder = DebertaV2Encoder::load(config, FloatCheckpoint(SafetensorsModel::open(files)), 32);
   const size_t hidden = config.hidden_size;
   std::vector<int32_t> ids(30);

@@ -1,5 +1,6 @@
 // kfembed-convert and the int8 package: round trip on tiny (the package loads and gives bit-for-bit the
-// vectors of quantizing at load; manifest sizes and hashes; __metadata__), int4 embeddings (wide columns,
+// vectors of quantizing at load; manifest sizes and hashes; __metadata__; linears under 256 inputs kept F32),
+// version 3 packages still read, int4 embeddings (wide columns,
 // row lookup accuracy, corrupt wide_columns refused), and the error cases (truncated
 // safetensors, unknown dtype, mismatched shape, missing config, non-empty OUT_DIR): exit 1, a message naming
 // the file and reason, and no OUT_DIR or temporary directory left behind.
@@ -26,6 +27,7 @@
 #include "model/linear_i8.h"
 #include "model/model_files.h"
 #include "model/safetensors.h"
+#include "model/safetensors_writer.h"
 #include "model/sentence_encoder.h"
 #include "test_files.h"
 
@@ -154,8 +156,23 @@ void round_trip(const std::string& flag, EmbeddingQuant embeddings, const std::s
     EXPECT_TRUE(file.metadata().count(key)) << key;
   EXPECT_EQ(file.metadata().at("embeddings"), embeddings_name(embeddings));
   EXPECT_EQ(file.metadata().at("layout"), "i8-packed-nr4-kr8");
-  EXPECT_EQ(file.get("encoder.layer.0.attention.self.qkv_proj.weight").dtype, DType::I8);
-  EXPECT_EQ(file.get("encoder.layer.0.intermediate.dense.weight_scale").dtype, DType::F32);
+  // Linears with fewer than kMinInt8LinearInputs inputs (tiny's Q/K/V, attention output and intermediate:
+  // 64) are F32 as in the source, Q/K/V stacked; output.dense (256 inputs) is int8.
+  const TensorView& qkv = file.get("encoder.layer.0.attention.self.qkv_proj.weight");
+  EXPECT_EQ(qkv.dtype, DType::F32);
+  ASSERT_EQ(qkv.shape, (std::vector<size_t>{192, 64}));
+  EXPECT_FALSE(file.has("encoder.layer.0.attention.self.qkv_proj.weight_scale"));
+  ModelFiles source_files = ModelFiles::from_directory(model_dir);
+  const SafetensorsModel source = SafetensorsModel::open(source_files);
+  const char* parts[] = {"query_proj", "key_proj", "value_proj"};
+  for (size_t part = 0; part < 3; ++part) {
+    const auto w =
+        source.get_float(std::string("encoder.layer.0.attention.self.") + parts[part] + ".weight", {64, 64});
+    EXPECT_EQ(0, std::memcmp(qkv.data + part * w.size() * sizeof(float), w.data(), w.size() * sizeof(float)))
+        << parts[part];
+  }
+  EXPECT_EQ(file.get("encoder.layer.0.output.dense.weight").dtype, DType::I8);
+  EXPECT_EQ(file.get("encoder.layer.0.output.dense.weight_scale").dtype, DType::F32);
   EXPECT_EQ(file.metadata().at("version"), kInt8PackageVersion);
   if (model_dir != kTiny) {
     // Outlier gamma on dims 7 and 40: those embedding columns are int16 apart (int4: the other 62 nibbles,
@@ -168,17 +185,10 @@ void round_trip(const std::string& flag, EmbeddingQuant embeddings, const std::s
     EXPECT_EQ(file.get("embeddings.word_embeddings.wide_weight").dtype, DType::I16);
     EXPECT_EQ(file.get("embeddings.word_embeddings.wide_weight").shape, (std::vector<size_t>{20000, 2}));
     EXPECT_EQ(file.get("embeddings.word_embeddings.wide_scale").dtype, DType::F32);
-    for (const char* linear :
-         {"encoder.layer.0.attention.self.qkv_proj", "encoder.layer.0.intermediate.dense",
-          "encoder.layer.1.attention.self.qkv_proj"}) {
-      const TensorView& cols = file.get(std::string(linear) + ".outlier_columns");
-      std::vector<int32_t> c(cols.numel());
-      std::memcpy(c.data(), cols.data, cols.nbytes);
-      EXPECT_EQ(c, (std::vector<int32_t>{7, 40})) << linear;
-      EXPECT_EQ(file.get(std::string(linear) + ".outlier_weight").shape[0], 2u) << linear;
-    }
-    EXPECT_FALSE(file.has("encoder.layer.1.intermediate.dense.outlier_columns"));  // its norm is unedited
-    EXPECT_FALSE(file.has("encoder.layer.0.output.dense.outlier_columns"));        // not fed by a norm
+    // The linears fed by the edited norms are f32 whole (OutlierColumnsOfQuantizedTinyLinears quantizes
+    // them).
+    EXPECT_FALSE(file.has("encoder.layer.0.intermediate.dense.outlier_columns"));
+    EXPECT_FALSE(file.has("encoder.layer.0.output.dense.outlier_columns"));  // not fed by a norm
   } else {
     EXPECT_FALSE(file.has("embeddings.word_embeddings.wide_columns"));
     EXPECT_FALSE(file.has("encoder.layer.0.attention.self.qkv_proj.outlier_columns"));
@@ -221,7 +231,7 @@ TEST(Int8Package, OutlierChannels) {
 // 4-bit step; a corrupt wide_columns tensor is refused naming the file.
 TEST(Int8Package, Int4EmbeddingRows) {
   ModelFiles files = ModelFiles::from_directory(tiny_with_outliers());
-  const auto config = DebertaV2Config::parse(files.text("config.json"));
+  const auto config = EncoderConfig::parse(files.text("config.json"));
   const SafetensorsModel weights = SafetensorsModel::open(files);
   Int8Options int8;
   int8.embeddings = EmbeddingQuant::kInt4;
@@ -273,12 +283,81 @@ TEST(Int8Package, Int4EmbeddingRows) {
   }
 }
 
+// Tiny's linears quantized too (min_int8_inputs 0): those fed by the edited norms run dims 7 and 40 in f32.
+TEST(Int8Package, OutlierColumnsOfQuantizedTinyLinears) {
+  ModelFiles files = ModelFiles::from_directory(tiny_with_outliers());
+  const auto config = EncoderConfig::parse(files.text("config.json"));
+  Int8Options options;
+  options.min_int8_inputs = 0;
+  const std::vector<uint8_t> bytes = build_int8_safetensors(config, SafetensorsModel::open(files), options);
+  const auto file = SafetensorsFile::parse(bytes.data(), bytes.size(), "pkg");
+  for (const char* linear : {"encoder.layer.0.attention.self.qkv_proj", "encoder.layer.0.intermediate.dense",
+                             "encoder.layer.1.attention.self.qkv_proj"}) {
+    EXPECT_EQ(file.get(std::string(linear) + ".weight").dtype, DType::I8) << linear;
+    const TensorView& cols = file.get(std::string(linear) + ".outlier_columns");
+    std::vector<int32_t> c(cols.numel());
+    std::memcpy(c.data(), cols.data, cols.nbytes);
+    EXPECT_EQ(c, (std::vector<int32_t>{7, 40})) << linear;
+    EXPECT_EQ(file.get(std::string(linear) + ".outlier_weight").shape[0], 2u) << linear;
+  }
+  EXPECT_FALSE(file.has("encoder.layer.1.intermediate.dense.outlier_columns"));  // its norm is unedited
+  EXPECT_FALSE(file.has("encoder.layer.0.output.dense.outlier_columns"));        // not fed by a norm
+}
+
+// The package of `dir` (min_int8_inputs as given) with __metadata__ version replaced.
+std::vector<uint8_t> package_with_version(const std::string& dir, size_t min_int8_inputs,
+                                          const std::string& version) {
+  ModelFiles files = ModelFiles::from_directory(dir);
+  const auto config = EncoderConfig::parse(files.text("config.json"));
+  Int8Options options;
+  options.min_int8_inputs = min_int8_inputs;
+  const std::vector<uint8_t> bytes = build_int8_safetensors(config, SafetensorsModel::open(files), options);
+  const auto file = SafetensorsFile::parse(bytes.data(), bytes.size(), "pkg");
+  std::vector<OutputTensor> tensors;
+  for (const auto& [name, t] : file.tensors())
+    tensors.push_back({name, t.dtype, t.shape, std::vector<uint8_t>(t.data, t.data + t.nbytes)});
+  auto metadata = file.metadata();
+  metadata["version"] = version;
+  return write_safetensors(tensors, metadata);
+}
+
+std::vector<std::vector<float>> encode_package(const std::vector<uint8_t>& package) {
+  ModelFiles files = ModelFiles::from_directory(kTiny);
+  files.add(kInt8WeightsFile, package);
+  EncoderOptions options;
+  options.dtype = EncoderOptions::DType::kInt8;
+  SentenceEncoder enc = SentenceEncoder::load(files, options);
+  const auto golden = nlohmann::json::parse(read_text(KF_FIXTURES_DIR "/golden/tiny-embed-dev.json"));
+  std::vector<std::vector<float>> out;
+  for (size_t i = 0; i < 20; ++i) out.push_back(enc.encode(golden["texts"][i].get<std::string>()));
+  return out;
+}
+
+// Version 3 packages (before f32 linears: every linear int8) still load, with the vectors of the same linears
+// in a version 4 package; version 2 is refused with an Error naming the file and asking for a conversion.
+TEST(Int8Package, Version3PackagesLoadOlderAreRefused) {
+  const auto v4 = encode_package(package_with_version(kTiny, 0, kInt8PackageVersion));
+  EXPECT_EQ(encode_package(package_with_version(kTiny, 0, "3")), v4);
+  EXPECT_NE(encode_package(package_with_version(kTiny, kMinInt8LinearInputs, kInt8PackageVersion)), v4);
+  try {
+    encode_package(package_with_version(kTiny, 0, "2"));
+    ADD_FAILURE() << "version 2 accepted";
+  } catch (const Error& err) {
+    const std::string e = err.what();
+    EXPECT_EQ(e.rfind(std::string(kInt8WeightsFile) + ": package version '2'", 0), 0u) << e;
+    EXPECT_NE(e.find("convert the model again"), std::string::npos) << e;
+  }
+}
+
 // Outlier columns that are out of range, not ascending, or not zeroed in input_smooth are refused, naming the
 // tensor.
 TEST(Int8Package, CorruptOutlierColumnsRefused) {
   ModelFiles files = ModelFiles::from_directory(tiny_with_outliers());
-  const auto config = DebertaV2Config::parse(files.text("config.json"));
-  const std::vector<uint8_t> good = build_int8_safetensors(config, SafetensorsModel::open(files), {});
+  const auto config = EncoderConfig::parse(files.text("config.json"));
+  Int8Options quantize_all;
+  quantize_all.min_int8_inputs = 0;  // tiny's 64-input linears int8 too
+  const std::vector<uint8_t> good =
+      build_int8_safetensors(config, SafetensorsModel::open(files), quantize_all);
   const std::string name = "encoder.layer.0.intermediate.dense";
   for (int32_t bad : {64, 3, -1}) {  // beyond in; a channel whose input_smooth is 1; negative
     std::vector<uint8_t> bytes = good;

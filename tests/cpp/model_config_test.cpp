@@ -21,7 +21,7 @@ nlohmann::json tiny_config() {
 
 std::string parse_error(const nlohmann::json& j) {
   try {
-    DebertaV2Config::parse(j.dump());
+    EncoderConfig::parse(j.dump());
   } catch (const Error& e) {
     return e.what();
   }
@@ -29,7 +29,7 @@ std::string parse_error(const nlohmann::json& j) {
 }
 
 TEST(ModelConfig, ReadsTinyKfDeberta) {
-  const auto c = DebertaV2Config::parse(tiny_config().dump());
+  const auto c = EncoderConfig::parse(tiny_config().dump());
   EXPECT_EQ(c.hidden_size, 64u);
   EXPECT_EQ(c.num_hidden_layers, 2u);
   EXPECT_EQ(c.num_attention_heads, 4u);
@@ -56,15 +56,15 @@ TEST(ModelConfig, PosAttTypeAsListOrString) {
   for (const auto& spelling :
        {nlohmann::json("p2c|c2p"), nlohmann::json("c2p | P2C"), nlohmann::json::array({"c2p", "p2c"})}) {
     j["pos_att_type"] = spelling;
-    const auto c = DebertaV2Config::parse(j.dump());
+    const auto c = EncoderConfig::parse(j.dump());
     EXPECT_TRUE(c.c2p && c.p2c) << spelling.dump();
   }
   j["pos_att_type"] = "c2p";
-  auto c = DebertaV2Config::parse(j.dump());
+  auto c = EncoderConfig::parse(j.dump());
   EXPECT_TRUE(c.c2p && !c.p2c);
   EXPECT_EQ(c.scale_factor(), 2u);
   j["pos_att_type"] = nullptr;
-  c = DebertaV2Config::parse(j.dump());
+  c = EncoderConfig::parse(j.dump());
   EXPECT_EQ(c.scale_factor(), 1u);
 }
 
@@ -78,7 +78,7 @@ TEST(ModelConfig, RejectsWhatIsNotImplemented) {
       {"conv_kernel_size", 3, "config.json: conv_kernel_size: 3 is not supported"},
       {"hidden_act", "relu", "config.json: hidden_act: \"relu\" is not supported"},
       {"hidden_act", "gelu_new", "config.json: hidden_act: \"gelu_new\" is not supported"},
-      {"model_type", "bert", "config.json: model_type: \"bert\" is not supported"},
+      {"model_type", "gpt2", "config.json: model_type: \"gpt2\" is not supported"},
       {"model_type", "deberta", "config.json: model_type: \"deberta\" is not supported"},
       {"embedding_size", 128, "config.json: embedding_size: 128 != hidden_size is not supported"},
       {"pos_att_type", "p2p|c2p", "config.json: pos_att_type: \"p2p\" is not supported"},
@@ -104,7 +104,7 @@ TEST(ModelConfig, RejectsWhatIsNotImplemented) {
   EXPECT_EQ(parse_error(j), "config.json: num_hidden_layers: missing");
   EXPECT_EQ(parse_error(nlohmann::json::array()), "config.json: not a JSON object");
   try {
-    DebertaV2Config::parse("{ nope");
+    EncoderConfig::parse("{ nope");
     FAIL();
   } catch (const Error& e) {
     EXPECT_EQ(std::string(e.what()), "config.json: invalid JSON");

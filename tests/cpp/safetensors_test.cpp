@@ -227,7 +227,7 @@ class TinyWeightsEdit : public ::testing::Test {
  protected:
   void SetUp() override {
     files_ = ModelFiles::from_directory(KF_FIXTURES_DIR "/tiny-kf-deberta");
-    config_ = DebertaV2Config::parse(files_.text("config.json"));
+    config_ = EncoderConfig::parse(files_.text("config.json"));
   }
   // Rewrites model.safetensors with `edit` applied to its header JSON.
   void edit_header(const std::function<void(nlohmann::json&)>& edit) {
@@ -249,7 +249,7 @@ class TinyWeightsEdit : public ::testing::Test {
     return "no error";
   }
   ModelFiles files_;
-  DebertaV2Config config_;
+  EncoderConfig config_;
 };
 
 TEST_F(TinyWeightsEdit, MissingTensor) {

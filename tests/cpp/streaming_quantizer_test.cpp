@@ -1,9 +1,12 @@
 // StreamingQuantizer: the package built while the float checkpoint streams equals, byte for byte, what
 // build_int8_safetensors (kfembed-convert) writes from the whole checkpoint in memory: tiny and base2, F32
-// and F16 sources (tiny also BF16), odd chunk sizes, the norms after the linears they steer (they come by
-// steering_ranges), shards, a "deberta." prefix, int4 embeddings and no smoothing; a download restarted in
-// the middle of a tensor gives the same bytes; a stream that stops early, a changed header and sqrt smoothing
-// are Errors naming the file and the reason.
+// and F16 sources (tiny also BF16; its linears kept F32 as small, and quantized), odd chunk sizes, the norms
+// after the linears they steer (they come by steering_ranges), shards, a "deberta." prefix, int4 embeddings
+// and no smoothing; a download restarted in the middle of a tensor gives the same bytes; a stream that stops
+// early, a changed header and sqrt smoothing are Errors naming the file and the reason. BERT and RoBERTa
+// (tiny-bert, tiny-roberta of
+// ../shared/reference/bert) stream through the same layout walk, also sharded, F16 and "bert." / "roberta."
+// prefixed.
 #include "model/streaming_quantizer.h"
 
 #include <gtest/gtest.h>
@@ -36,13 +39,13 @@ struct File {
 };
 
 struct Model {
-  DebertaV2Config config;
+  EncoderConfig config;
   ModelFiles files;
 };
 
 Model read_model(const std::string& dir) {
-  Model m{DebertaV2Config{}, ModelFiles::from_directory(dir)};
-  m.config = DebertaV2Config::parse(m.files.text("config.json"));
+  Model m{EncoderConfig{}, ModelFiles::from_directory(dir)};
+  m.config = EncoderConfig::parse(m.files.text("config.json"));
   return m;
 }
 
@@ -158,12 +161,15 @@ TEST(StreamingQuantizer, NormsAfterLinearsShardsPrefixF16Bf16Int4NoSmoothing) {
       const auto files = rewrite(m, dtype, shards == 1 ? "deberta." : "", shards);
       for (EmbeddingQuant e : {EmbeddingQuant::kInt8, EmbeddingQuant::kInt4}) {
         for (Smoothing s : {Smoothing::kGamma, Smoothing::kNone}) {
-          SCOPED_TRACE(std::string(dtype_name(dtype)) + " shards " + std::to_string(shards) + " " +
-                       embeddings_name(e) + " " + smoothing_name(s));
-          Int8Options options;
-          options.embeddings = e;
-          options.smoothing = s;
-          expect_same_bytes(streamed(m, files, options, 9973), converted(m, files, options));
+          for (size_t min_inputs : {kMinInt8LinearInputs, size_t{0}}) {  // 0: tiny's 64-input linears int8
+            SCOPED_TRACE(std::string(dtype_name(dtype)) + " shards " + std::to_string(shards) + " " +
+                         embeddings_name(e) + " " + smoothing_name(s) + " min " + std::to_string(min_inputs));
+            Int8Options options;
+            options.embeddings = e;
+            options.smoothing = s;
+            options.min_int8_inputs = min_inputs;
+            expect_same_bytes(streamed(m, files, options, 9973), converted(m, files, options));
+          }
         }
       }
     }
@@ -197,6 +203,31 @@ TEST(StreamingQuantizer, Base2F32AndF16ShardsInt4EqualConverter) {
   const auto f16 = rewrite(m, DType::F16, "deberta.", 2);
   options.embeddings = EmbeddingQuant::kInt4;
   expect_same_bytes(streamed(m, f16, options, 100003), converted(m, f16, options));
+}
+
+TEST(StreamingQuantizer, TinyBertAndRobertaEqualConverter) {
+  for (const std::string name : {"tiny-bert", "tiny-roberta"}) {
+    SCOPED_TRACE(name);
+    const Model m = read_model(KF_SHARED_DIR "/reference/bert/" + name);
+    ASSERT_NE(m.config.architecture, Architecture::kDebertaV2);
+    Int8Options options;
+    options.source = "quantized at load";
+    const auto files = as_is(m);
+    const auto expected = converted(m, files, options);
+    for (size_t chunk : {1u, 4099u, 1u << 24}) {
+      SCOPED_TRACE(chunk);
+      expect_same_bytes(streamed(m, files, options, chunk), expected);
+    }
+    const std::string prefix = name == "tiny-bert" ? "bert." : "roberta.";
+    for (size_t shards : {1u, 3u}) {
+      const auto f16 = rewrite(m, DType::F16, shards == 1 ? prefix : "", shards);
+      for (EmbeddingQuant e : {EmbeddingQuant::kInt8, EmbeddingQuant::kInt4}) {
+        SCOPED_TRACE(std::to_string(shards) + " shards " + embeddings_name(e));
+        options.embeddings = e;
+        expect_same_bytes(streamed(m, f16, options, 9973), converted(m, f16, options));
+      }
+    }
+  }
 }
 
 std::string error_of(const std::function<void()>& f) {

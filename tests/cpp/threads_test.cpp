@@ -132,5 +132,14 @@ TEST(ThreadedEncoder, Base2VectorsIdenticalForAnyThreadCount) {
   expect_same_for_every_thread_count(dir, texts, 512, "base2");
 }
 
+TEST(ThreadedEncoder, BertAndRobertaVectorsIdenticalForAnyThreadCount) {
+  for (const char* name : {"tiny-bert", "tiny-roberta"}) {
+    const std::string dir = std::string(KF_SHARED_DIR) + "/reference/bert/" + name;
+    expect_same_for_every_thread_count(
+        dir, golden_texts((std::string(KF_SHARED_DIR) + "/reference/bert/golden/" + name + "-embed-dev.json").c_str()),
+        128, name);
+  }
+}
+
 }  // namespace
 }  // namespace kfembed

@@ -1,6 +1,7 @@
 // An int8 load of a Hugging Face float layout quantizes while the weights stream (js/stream_quantize.js,
 // src/model/streaming_quantizer.h), over a real node:http server on 127.0.0.1: the package it builds (as
-// cached) must be byte for byte what kfembed-convert writes (tiny and base2, F32 and F16, shards); a
+// cached) must be byte for byte what kfembed-convert writes (tiny and base2, F32 and F16, shards; tiny-bert
+// and tiny-roberta of ../shared/reference/bert, whose pytorch_model.bin-only copy is loaded whole instead); a
 // connection reset in the middle of a tensor resumes and gives the same bytes; an abort in the middle leaves
 // nothing cached; a server that ignores Range falls back to loading the float file whole; a Node directory
 // streams too.
@@ -10,6 +11,7 @@ import { load } from '../../js/index.js';
 import { CONVERTED_DIR } from '../../js/converted_cache.js';
 import { fakeCacheStorage } from './fakes.mjs';
 import {
+  SHARED,
   base2Dir,
   convertModel,
   encodeOnce,
@@ -23,6 +25,7 @@ import {
 import { startServer } from './server.mjs';
 
 const TEXT_FILES = TINY_FILES.filter((f) => f !== 'model.safetensors');
+const BERT = path.join(SHARED, 'reference/bert');
 
 function readSafetensors(file) {
   const bytes = fs.readFileSync(file);
@@ -98,6 +101,9 @@ beforeAll(async () => {
   const base2 = await base2Dir();
   mounts['/base2/'] = base2;
   mounts['/base2f16/'] = f16Variant(base2, 'base2f16');
+  mounts['/bert/'] = path.join(BERT, 'tiny-bert');
+  mounts['/roberta16/'] = f16Variant(path.join(BERT, 'tiny-roberta'), 'roberta16', { shards: 2 });
+  mounts['/roberta-bin/'] = path.join(BERT, 'tiny-roberta-bin');
   server = await startServer(mounts);
 }, 600_000);
 afterAll(() => server?.close());
@@ -119,19 +125,28 @@ describe('int8 load of a float layout: quantized while it streams', () => {
     ['/tiny16/', 'tiny F16, two shards, LayerNorms last'],
     ['/base2/', 'base2 F32'],
     ['/base2f16/', 'base2 F16, LayerNorms last'],
+    ['/bert/', 'tiny-bert F32'],
+    ['/roberta16/', 'tiny-roberta F16, two shards, LayerNorms last'],
   ])('%s (%s) over http = kfembed-convert\'s package, byte for byte', async (mount) => {
     const { bytes } = await streamed(mount);
     expect(sameBytes(bytes, convertedBytes(mounts[mount]))).toBe(true);
     // Every weight file: Range reads (header, steering LayerNorms), then exactly one full streaming GET.
     const gets = weightGets(mount).filter((r) => r.status !== 404); // a sharded model has no model.safetensors
     const files = new Set(gets.map((r) => r.path));
-    expect(files.size).toBe(mount === '/tiny16/' ? 2 : 1);
+    expect(files.size).toBe(mount === '/tiny16/' || mount === '/roberta16/' ? 2 : 1);
     for (const file of files) {
       const full = gets.filter((r) => r.path === file && r.range === null);
       expect([file, full.length, full[0].status]).toEqual([file, 1, 200]);
       expect(gets.filter((r) => r.path === file && r.range !== null).every((r) => r.status === 206)).toBe(true);
     }
   }, 300_000);
+
+  test('a repository with only pytorch_model.bin: loaded whole and quantized in memory, kfembed-convert\'s package', async () => {
+    const { bytes } = await streamed('/roberta-bin/');
+    expect(sameBytes(bytes, convertedBytes(mounts['/roberta-bin/']))).toBe(true);
+    const bin = server.requests.filter((r) => r.path === '/roberta-bin/pytorch_model.bin');
+    expect(bin.map((r) => [r.range, r.status])).toEqual([[null, 200]]);
+  });
 
   test('a connection reset in the middle of a tensor resumes from the last byte consumed: the same bytes', async () => {
     const expected = convertedBytes(TINY);

@@ -1,4 +1,4 @@
-#include "model/deberta_v2_layout.h"
+#include "model/encoder_layout.h"
 
 #include "model/safetensors.h"
 
@@ -17,9 +17,9 @@ LinearSpec linear_spec(const std::string& name, size_t out, size_t in,
 
 }  // namespace
 
-DebertaV2Layout DebertaV2Layout::of(const DebertaV2Config& config) {
+EncoderLayout EncoderLayout::of(const EncoderConfig& config) {
   const size_t hidden = config.hidden_size, ah = config.all_head_size(), inter = config.intermediate_size;
-  DebertaV2Layout t;
+  EncoderLayout t;
   t.word_embeddings = {"embeddings.word_embeddings.weight", {config.vocab_size, hidden}};
   if (config.position_biased_input)
     t.position_embeddings = {"embeddings.position_embeddings.weight",
@@ -33,14 +33,16 @@ DebertaV2Layout DebertaV2Layout::of(const DebertaV2Config& config) {
   }
   for (size_t l = 0; l < config.num_hidden_layers; ++l) {
     const std::string p = "encoder.layer." + std::to_string(l) + ".";
-    DebertaV2LayerSpec layer;
+    EncoderLayerSpec layer;
     const LayerNormSpec& input = l == 0 ? t.embeddings_norm : t.layers.back().output_norm;
-    layer.qkv = {
-        p + "attention.self.qkv_proj",
-        3 * ah,
-        hidden,
-        {p + "attention.self.query_proj", p + "attention.self.key_proj", p + "attention.self.value_proj"},
-        input};
+    // DeBERTa names its projections query_proj / key_proj / value_proj, BERT and RoBERTa query / key / value.
+    const std::string proj = config.architecture == Architecture::kDebertaV2 ? "_proj" : "";
+    layer.qkv = {p + "attention.self.qkv_proj",
+                 3 * ah,
+                 hidden,
+                 {p + "attention.self.query" + proj, p + "attention.self.key" + proj,
+                  p + "attention.self.value" + proj},
+                 input};
     if (config.relative_attention && !config.share_att_key) {
       // Applied once at load to the relative embeddings, not to a LayerNorm output: no smoothing.
       if (config.c2p) layer.pos_key = linear_spec(p + "attention.self.pos_key_proj", ah, hidden);
@@ -56,8 +58,8 @@ DebertaV2Layout DebertaV2Layout::of(const DebertaV2Config& config) {
   return t;
 }
 
-void DebertaV2Layout::visit(const std::function<void(const TensorSpec&)>& on_tensor,
-                            const std::function<void(const LinearSpec&)>& on_linear) const {
+void EncoderLayout::visit(const std::function<void(const TensorSpec&)>& on_tensor,
+                          const std::function<void(const LinearSpec&)>& on_linear) const {
   auto norm = [&](const LayerNormSpec& n) {
     on_tensor(n.weight);
     on_tensor(n.bias);
@@ -80,8 +82,11 @@ void DebertaV2Layout::visit(const std::function<void(const TensorSpec&)>& on_ten
 }
 
 std::string checkpoint_prefix(const SafetensorsModel& weights) {
-  const bool bare = weights.has("embeddings.word_embeddings.weight");
-  return !bare && weights.has("deberta.embeddings.word_embeddings.weight") ? "deberta." : "";
+  const std::string word = "embeddings.word_embeddings.weight";
+  if (weights.has(word)) return "";
+  for (const char* prefix : {"deberta.", "bert.", "roberta."})
+    if (weights.has(prefix + word)) return prefix;
+  return "";
 }
 
 }  // namespace kfembed

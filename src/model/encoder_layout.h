@@ -1,7 +1,10 @@
-// The tensors of a DeBERTa-v2 encoder, as its config implies them: one description, read by every loader
-// (float checkpoint, int8 package) and walked by the int8 quantizer, so a tensor's name, shape and role are
-// stated once. Names are those of a bare DebertaV2Model (sentence-transformers' layout); a checkpoint saved
-// from a task head prefixes them with "deberta." (checkpoint_prefix).
+// The tensors of an encoder (DeBERTa-v2, BERT or RoBERTa), as its config implies them: one description, read
+// by every loader (float checkpoint, int8 package) and walked by the int8 quantizer, so a tensor's name,
+// shape and role are stated once. The architectures differ only in what the description holds (DeBERTa's
+// relative tables and position projections, the names of Q/K/V), never in how it is walked: everything that
+// reads weights goes through EncoderLayout::of and visit, with no per-architecture code. Names are those of a
+// bare model (sentence-transformers' layout); a checkpoint saved from a task head prefixes them with
+// "deberta.", "bert." or "roberta." (checkpoint_prefix).
 #pragma once
 #include <cstddef>
 #include <functional>
@@ -36,24 +39,25 @@ struct LinearSpec {
   std::optional<LayerNormSpec> input_norm;
 };
 
-struct DebertaV2LayerSpec {
+struct EncoderLayerSpec {
   LinearSpec qkv;  // [3·ah, hidden], ah = all_head_size: rows [0, ah) query, [ah, 2·ah) key, then value
-  std::optional<LinearSpec> pos_key, pos_query;  // own position projections (without share_att_key)
+  // DeBERTa's own position projections (relative attention without share_att_key).
+  std::optional<LinearSpec> pos_key, pos_query;
   LinearSpec attention_output;
   LayerNormSpec attention_norm;
   LinearSpec intermediate, output;
   LayerNormSpec output_norm;
 };
 
-struct DebertaV2Layout {
+struct EncoderLayout {
   TensorSpec word_embeddings;  // [vocab, hidden]
   std::optional<TensorSpec> position_embeddings, token_type_embeddings;
   LayerNormSpec embeddings_norm;
-  std::optional<TensorSpec> rel_embeddings;  // [2·att_span, hidden] with relative attention
-  std::optional<LayerNormSpec> rel_norm;     // norm_rel_ebd
-  std::vector<DebertaV2LayerSpec> layers;
+  std::optional<TensorSpec> rel_embeddings;  // DeBERTa: [2·att_span, hidden] with relative attention
+  std::optional<LayerNormSpec> rel_norm;     // DeBERTa: norm_rel_ebd
+  std::vector<EncoderLayerSpec> layers;
 
-  static DebertaV2Layout of(const DebertaV2Config& config);
+  static EncoderLayout of(const EncoderConfig& config);
 
   // Every tensor after the word embeddings in file order (the order of the int8 package): float tensors
   // (norms, position and relative tables) and linear layers.
@@ -61,7 +65,8 @@ struct DebertaV2Layout {
              const std::function<void(const LinearSpec&)>& on_linear) const;
 };
 
-// "" for a bare DebertaV2Model, "deberta." for a checkpoint saved from a task head.
+// "" for a bare model, else the first of "deberta.", "bert.", "roberta." under which the checkpoint has the
+// word embeddings (a checkpoint saved from a task head).
 std::string checkpoint_prefix(const SafetensorsModel& weights);
 
 }  // namespace kfembed

@@ -1,8 +1,8 @@
-// DebertaV2Layout, the one description of the encoder's tensors: names, shapes and roles for the tiny
+// EncoderLayout, the one description of the encoder's tensors: names, shapes and roles for the tiny
 // config; the file order it visits is the data order of a real int8 package; every tensor it names exists
 // in the float checkpoint; a "deberta."-prefixed checkpoint loads to the same vectors; a missing part of a
 // fused linear is an Error naming that tensor.
-#include "model/deberta_v2_layout.h"
+#include "model/encoder_layout.h"
 
 #include <gtest/gtest.h>
 
@@ -26,8 +26,8 @@ namespace {
 
 const std::string kTiny = KF_FIXTURES_DIR "/tiny-kf-deberta";
 
-DebertaV2Config tiny_config() {
-  return DebertaV2Config::parse(ModelFiles::from_directory(kTiny).text("config.json"));
+EncoderConfig tiny_config() {
+  return EncoderConfig::parse(ModelFiles::from_directory(kTiny).text("config.json"));
 }
 
 // The tiny checkpoint rewritten: every tensor renamed `prefix + name`, except `skip`, plus `extra`.
@@ -42,15 +42,15 @@ ModelFiles rewritten_tiny(const SafetensorsModel& bare, const std::string& prefi
   return files;
 }
 
-TEST(DebertaV2Layout, TinyNamesShapesAndRoles) {
-  const DebertaV2Config config = tiny_config();  // 2 layers, hidden 64, intermediate 256, share_att_key
-  const DebertaV2Layout t = DebertaV2Layout::of(config);
+TEST(EncoderLayout, TinyNamesShapesAndRoles) {
+  const EncoderConfig config = tiny_config();  // 2 layers, hidden 64, intermediate 256, share_att_key
+  const EncoderLayout t = EncoderLayout::of(config);
   EXPECT_EQ(t.word_embeddings.name, "embeddings.word_embeddings.weight");
   EXPECT_EQ(t.word_embeddings.shape, (std::vector<size_t>{20000, 64}));
   ASSERT_TRUE(t.rel_embeddings && t.rel_norm);
   EXPECT_EQ(t.rel_embeddings->shape, (std::vector<size_t>{512, 64}));  // 2 × position_buckets
   ASSERT_EQ(t.layers.size(), 2u);
-  const DebertaV2LayerSpec& l1 = t.layers[1];
+  const EncoderLayerSpec& l1 = t.layers[1];
   EXPECT_EQ(l1.qkv.name, "encoder.layer.1.attention.self.qkv_proj");
   EXPECT_EQ(l1.qkv.out, 192u);
   EXPECT_EQ(l1.qkv.in, 64u);
@@ -70,10 +70,10 @@ TEST(DebertaV2Layout, TinyNamesShapesAndRoles) {
   EXPECT_EQ(l1.output_norm.bias.name, "encoder.layer.1.output.LayerNorm.bias");
 }
 
-TEST(DebertaV2Layout, OwnPositionProjectionsWithoutSharedKey) {
+TEST(EncoderLayout, OwnPositionProjectionsWithoutSharedKey) {
   auto json = nlohmann::json::parse(ModelFiles::from_directory(kTiny).text("config.json"));
   json["share_att_key"] = false;
-  const DebertaV2Layout t = DebertaV2Layout::of(DebertaV2Config::parse(json.dump()));
+  const EncoderLayout t = EncoderLayout::of(EncoderConfig::parse(json.dump()));
   ASSERT_TRUE(t.layers[0].pos_key && t.layers[0].pos_query);
   EXPECT_EQ(t.layers[0].pos_key->name, "encoder.layer.0.attention.self.pos_key_proj");
   EXPECT_EQ(t.layers[0].pos_key->parts, (std::vector<std::string>{t.layers[0].pos_key->name}));
@@ -82,13 +82,13 @@ TEST(DebertaV2Layout, OwnPositionProjectionsWithoutSharedKey) {
 
 // The int8 package's tensors lie in the file in exactly the order visit() walks; every float tensor the
 // layout names is in the checkpoint with its shape.
-TEST(DebertaV2Layout, VisitOrderIsThePackageOrder) {
+TEST(EncoderLayout, VisitOrderIsThePackageOrder) {
   ModelFiles files = ModelFiles::from_directory(kTiny);
-  const DebertaV2Config config = DebertaV2Config::parse(files.text("config.json"));
+  const EncoderConfig config = EncoderConfig::parse(files.text("config.json"));
   const SafetensorsModel weights = SafetensorsModel::open(files);
   const std::vector<uint8_t> package = build_int8_safetensors(config, weights, {});
   const SafetensorsFile file = SafetensorsFile::parse(package.data(), package.size(), "package");
-  const DebertaV2Layout layout = DebertaV2Layout::of(config);
+  const EncoderLayout layout = EncoderLayout::of(config);
   const FloatCheckpoint checkpoint(weights);
   std::vector<std::string> order;
   layout.visit(
@@ -107,9 +107,9 @@ TEST(DebertaV2Layout, VisitOrderIsThePackageOrder) {
 }
 
 // A checkpoint saved from a task head names every tensor "deberta.…": same vectors.
-TEST(DebertaV2Layout, PrefixedCheckpointLoadsTheSame) {
+TEST(EncoderLayout, PrefixedCheckpointLoadsTheSame) {
   ModelFiles files = ModelFiles::from_directory(kTiny);
-  const DebertaV2Config config = DebertaV2Config::parse(files.text("config.json"));
+  const EncoderConfig config = EncoderConfig::parse(files.text("config.json"));
   const SafetensorsModel bare = SafetensorsModel::open(files);
   const ModelFiles prefixed = rewritten_tiny(
       bare, "deberta.", "", {{"pooler.dense.weight", DType::F32, {1}, std::vector<uint8_t>(4, 0)}});
@@ -127,9 +127,9 @@ TEST(DebertaV2Layout, PrefixedCheckpointLoadsTheSame) {
   EXPECT_EQ(build_int8_safetensors(config, bare, {}), build_int8_safetensors(config, with_prefix, {}));
 }
 
-TEST(DebertaV2Layout, MissingPartOfAFusedLinearIsNamed) {
+TEST(EncoderLayout, MissingPartOfAFusedLinearIsNamed) {
   ModelFiles files = ModelFiles::from_directory(kTiny);
-  const DebertaV2Config config = DebertaV2Config::parse(files.text("config.json"));
+  const EncoderConfig config = EncoderConfig::parse(files.text("config.json"));
   const SafetensorsModel bare = SafetensorsModel::open(files);
   const ModelFiles broken = rewritten_tiny(bare, "", "encoder.layer.1.attention.self.key_proj.bias");
   const SafetensorsModel weights = SafetensorsModel::open(broken);
@@ -150,13 +150,13 @@ TEST(DebertaV2Layout, MissingPartOfAFusedLinearIsNamed) {
 
 // The int8 package as a weight source: the package of the tiny model loads, and its linear layers are the
 // fused ones the layout names.
-TEST(DebertaV2Layout, Int8PackageServesEveryLinear) {
+TEST(EncoderLayout, Int8PackageServesEveryLinear) {
   ModelFiles files = ModelFiles::from_directory(kTiny);
-  const DebertaV2Config config = DebertaV2Config::parse(files.text("config.json"));
+  const EncoderConfig config = EncoderConfig::parse(files.text("config.json"));
   const auto bytes = std::make_shared<const std::vector<uint8_t>>(
       build_int8_safetensors(config, SafetensorsModel::open(files), {}));
   const Int8Package package = Int8Package::open(bytes);
-  const DebertaV2Layout layout = DebertaV2Layout::of(config);
+  const EncoderLayout layout = EncoderLayout::of(config);
   layout.visit([](const TensorSpec&) {},
                [&](const LinearSpec& l) {
                  const auto layer = package.linear(l);

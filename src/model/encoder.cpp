@@ -1,0 +1,62 @@
+#include "model/encoder.h"
+
+#include <algorithm>
+
+#include "kernels/gelu.h"
+#include "kernels/layer_norm.h"
+#include "model/bert.h"
+#include "model/deberta_v2.h"
+#include "model/linear.h"
+
+namespace kfembed {
+
+std::unique_ptr<Encoder> Encoder::load(const EncoderConfig& config, const WeightSource& weights,
+                                       size_t max_seq_length) {
+  switch (config.architecture) {
+    case Architecture::kBert:
+    case Architecture::kRoberta:
+      return std::make_unique<BertEncoder>(BertEncoder::load(config, weights, max_seq_length));
+    case Architecture::kDebertaV2:
+      break;
+  }
+  return std::make_unique<DebertaV2Encoder>(DebertaV2Encoder::load(config, weights, max_seq_length));
+}
+
+void Encoder::set_threads(size_t threads) {
+  threads = std::min(std::max<size_t>(threads, 1), ThreadPool::max_threads());
+  if (threads == this->threads()) return;
+  pool_.reset();
+  if (threads == 1) return;
+  pool_ = std::make_unique<ThreadPool>(threads);
+  reserve_threads(pool_->size());
+}
+
+void Encoder::apply(const Linear& layer, const float* x, size_t rows, float* y) const {
+  if (pool_) {
+    layer.apply_parallel(x, rows, y, *pool_);
+  } else {
+    layer.apply(x, rows, y);
+  }
+}
+
+void Encoder::layer_norm_rows(const float* a, const float* residual, const std::vector<float>& gamma,
+                              const std::vector<float>& beta, size_t n, float* out) const {
+  const size_t hidden = config().hidden_size, blocks = threads();
+  parallel_for(pool_.get(), blocks, [&](size_t b, size_t) {
+    const BlockRange r = block_range(n, blocks, 1, b);
+    if (r.begin < r.end)
+      layer_norm(a + r.begin * hidden, residual ? residual + r.begin * hidden : nullptr, gamma.data(),
+                 beta.data(), r.end - r.begin, hidden, config().layer_norm_eps, out + r.begin * hidden);
+  });
+}
+
+void Encoder::gelu_values(float* x, size_t count) const {
+  // Blocks start at multiples of 16 values, so each value takes the same SIMD path as in one call.
+  const size_t blocks = threads();
+  parallel_for(pool_.get(), blocks, [&](size_t b, size_t) {
+    const BlockRange r = block_range(count, blocks, 16, b);
+    if (r.begin < r.end) gelu(x + r.begin, r.end - r.begin, x + r.begin);
+  });
+}
+
+}  // namespace kfembed

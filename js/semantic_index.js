@@ -125,18 +125,27 @@ export class SemanticIndex {
     const seen = new Set();
     for (let i = 0; i < count; i++) {
       let id;
-      if (ids) {
-        id = checkId(ids[i], `add(items, ids): ids[${i}]`);
-      } else {
-        while (this.#rowOf.has(this.#nextId) || seen.has(this.#nextId)) this.#nextId++;
-        id = this.#nextId++;
-      }
+      id = ids ? checkId(ids[i], `add(items, ids): ids[${i}]`) : this.#takeNextId(seen);
       if (this.#rowOf.has(id)) throw new Error(`add(items, ids): duplicate id ${JSON.stringify(id)} (already in the index)`);
       if (seen.has(id)) throw new Error(`add(items, ids): duplicate id ${JSON.stringify(id)} (twice in ids)`);
       seen.add(id);
       out[i] = id;
     }
     return out;
+  }
+
+  /**
+   * The next automatic id not in use. Ends: nextId is a safe integer (fromBytes checks it) that grows by
+   * exactly 1 per step, the ids in use are finite, and past 2^53 - 1 (where ++ stops counting) it throws.
+   */
+  #takeNextId(seen) {
+    for (;;) {
+      if (this.#nextId > Number.MAX_SAFE_INTEGER) {
+        throw new RangeError('add(items, ids): automatic ids are used up (the next would exceed 2^53 - 1); pass ids');
+      }
+      const id = this.#nextId++;
+      if (!this.#rowOf.has(id) && !seen.has(id)) return id;
+    }
   }
 
   /**
@@ -219,6 +228,7 @@ export class SemanticIndex {
    */
   async search(query, k = 10) {
     this.#live('search');
+    // Any integer ≥ 0 (2^32 + 3 included: the runtime takes it as a double); more than size returns everything.
     if (!Number.isInteger(k) || k < 0) throw new RangeError(`search(query, k): k must be an integer ≥ 0, got ${k}`);
     const text = typeof query === 'string';
     if (!text && !isVector(query)) {
@@ -239,7 +249,7 @@ export class SemanticIndex {
       this.#live('search');
       const at = check(handle.stagingBuffer(this.#dim * 4), 'search') >>> 2;
       runtime.HEAPF32.set(vector, at);
-      const count = check(handle.searchStaged(k), 'search');
+      const count = check(handle.searchStaged(Math.min(k, this.#ids.length)), 'search');
       const hits = handle.hitsPointer() >>> 2;
       const rows = runtime.HEAPU32;
       const scores = runtime.HEAPF32;

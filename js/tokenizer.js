@@ -1,5 +1,5 @@
 // loadTokenizer(): the WordPiece tokenizer alone, running in its own WASM instance.
-import { check, instantiateRuntime, writeUtf8 } from './runtime.js';
+import { check, instantiateRuntime, runtimeFailure, writeUtf8 } from './runtime.js';
 import {
   noTokenizerError,
   TOKENIZER_CONFIG_FILE,
@@ -9,6 +9,9 @@ import {
 } from './model_layout.js';
 import { openSource } from './source.js';
 import { checkMaxLength, checkText, live } from './validate.js';
+
+// Longest truncation loadTokenizer() accepts (the runtime's bound, wasm/bindings.cpp max_length_of).
+const MAX_TOKENIZER_LENGTH = 2 ** 30;
 
 const BUILDERS = { [TOKENIZER_JSON_FILE]: 'fromJson', [VOCAB_FILE]: 'fromVocab' };
 
@@ -59,18 +62,31 @@ export class Tokenizer {
     return this.#maxLength;
   }
 
+  /** fn(handle) on the live handle; a trap or uncaught exception inside the runtime disposes the tokenizer. */
+  #call(method, fn) {
+    const handle = this.#live(method);
+    try {
+      return fn(handle);
+    } catch (e) {
+      const { error, broken } = runtimeFailure(e, method);
+      if (broken) this.dispose();
+      throw error;
+    }
+  }
+
   /** Token ids with [CLS] … [SEP], truncated to maxLength when one was given. */
   encode(text) {
     checkText(text, 'encode');
-    return encodeWithHandle(this.#runtime, this.#live('encode'), text, this.#maxLength);
+    return this.#call('encode', (handle) => encodeWithHandle(this.#runtime, handle, text, this.#maxLength));
   }
 
   /** The token strings of encode(text). */
   tokens(text) {
     checkText(text, 'tokens');
-    const handle = this.#live('tokens');
-    const bytes = writeUtf8(this.#runtime, handle, text, 'tokens');
-    return check(handle.tokensInput(bytes, this.#maxLength), 'tokens');
+    return this.#call('tokens', (handle) => {
+      const bytes = writeUtf8(this.#runtime, handle, text, 'tokens');
+      return check(handle.tokensInput(bytes, this.#maxLength), 'tokens');
+    });
   }
 
   /** Frees the WASM instance; later calls throw. */
@@ -86,7 +102,7 @@ export class Tokenizer {
  * @param {{ maxLength?: number, signal?: AbortSignal }} [options]
  */
 export async function loadTokenizer(source, options = {}) {
-  const maxLength = checkMaxLength(options.maxLength, 'loadTokenizer options.maxLength');
+  const maxLength = checkMaxLength(options.maxLength, 'loadTokenizer options.maxLength', MAX_TOKENIZER_LENGTH);
   const files = await openSource(source);
   const runtime = await instantiateRuntime();
   const handle = await createTokenizerHandle(runtime, files, options);

@@ -32,18 +32,25 @@ val tokens_to_js(const std::vector<std::string>& tokens) {
   return out;
 }
 
-// A growable byte buffer JS writes UTF-8 into.
+// A growable byte buffer JS writes UTF-8 into. Sizes arrive as doubles (guarded.h staging_bytes).
 class InputBuffer {
  public:
-  val reserve(size_t bytes) {
+  val reserve(double bytes) {
     return guarded([&] {
-      if (bytes > bytes_.size()) bytes_.resize(bytes);
+      const size_t n = kfembed::wasm::staging_bytes(bytes, "input bytes");
+      if (n > bytes_.size()) bytes_.resize(n);
       return val(address_of(bytes_.data()));
     });
   }
-  std::string_view view(size_t bytes) const {
-    return std::string_view(bytes_.data(), bytes <= bytes_.size() ? bytes : bytes_.size());
+  // The first `bytes` written; a count beyond the buffer is an error, not a shorter view.
+  std::string_view view(double bytes) const {
+    const size_t n = kfembed::wasm::staging_bytes(bytes, "input bytes");
+    if (n > bytes_.size()) {
+      kfembed::fail("input bytes", std::to_string(n) + " exceed the " + std::to_string(bytes_.size()) + " staged");
+    }
+    return std::string_view(bytes_.data(), n);
   }
+  size_t size() const { return bytes_.size(); }
 
  private:
   std::vector<char> bytes_;
@@ -65,23 +72,25 @@ class TokenizerHandle {
     });
   }
 
-  val inputBuffer(size_t bytes) { return input_.reserve(bytes); }
+  val inputBuffer(double bytes) { return input_.reserve(bytes); }
   // Tokenizes the first `bytes` of the input buffer into the ids buffer and returns the id count (the hot
   // path of tokenizer benchmarks: no allocation once the buffers have grown).
-  val encodeInput(size_t bytes, size_t max_length) {
+  val encodeInput(double bytes, double max_length) {
     return guarded([&] {
-      tokenizer_.encode_into(input_.view(bytes), max_length, workspace_, ids_);
+      tokenizer_.encode_into(input_.view(bytes), max_length_of(max_length), workspace_, ids_);
       return val(ids_.size());
     });
   }
   uintptr_t idsPointer() const { return address_of(ids_.data()); }
-  val tokensInput(size_t bytes, size_t max_length) {
-    return guarded([&] { return tokens_to_js(tokenizer_.tokens(input_.view(bytes), max_length)); });
+  val tokensInput(double bytes, double max_length) {
+    return guarded([&] { return tokens_to_js(tokenizer_.tokens(input_.view(bytes), max_length_of(max_length))); });
   }
   size_t vocabSize() const { return tokenizer_.vocab_size(); }
   size_t modelMaxLength() const { return tokenizer_.model_max_length(); }
 
  private:
+  static size_t max_length_of(double value) { return kfembed::wasm::checked_size(value, 1 << 30, "maxLength"); }
+
   kfembed::Tokenizer tokenizer_;
   kfembed::TokenizerWorkspace workspace_;
   InputBuffer input_;
@@ -91,8 +100,11 @@ class TokenizerHandle {
 // The files of one model directory, streamed by JS straight into buffers allocated here.
 class ModelFilesHandle {
  public:
-  val allocate(std::string name, size_t size) {
-    return guarded([&] { return val(address_of(files_.allocate(name, size))); });
+  val allocate(std::string name, double size) {
+    return guarded([&] {
+      const size_t bytes = kfembed::wasm::checked_size(size, kfembed::wasm::kMaxStagingBytes, (name + " size").c_str());
+      return val(address_of(files_.allocate(name, bytes)));
+    });
   }
   bool has(std::string name) const { return files_.has(name); }
   void release(std::string name) { files_.release(name); }
@@ -104,17 +116,20 @@ class ModelFilesHandle {
 
 class EncoderHandle {
  public:
+  // Most texts per encodeBatch (js/model.js sends at most 64): bounds the lengths and output buffers.
+  static constexpr double kMaxBatch = 4096;
+
   explicit EncoderHandle(kfembed::SentenceEncoder encoder) : encoder_(std::move(encoder)) {
     output_.resize(encoder_.dim());
   }
 
   // relaxed: the relaxed-SIMD module is wired in and allowed (js/runtime.js); the probe decides.
-  static val load(ModelFilesHandle& files, size_t max_seq_length, std::string dtype, bool relaxed) {
+  static val load(ModelFilesHandle& files, double max_seq_length, std::string dtype, bool relaxed) {
     return guarded([&] {
       kfembed::EncoderOptions options;
       const kfembed::wasm::Int8Backend backend = kfembed::wasm::choose_int8_backend(relaxed);
       options.int8_gemm = backend.gemm;
-      options.max_seq_length = max_seq_length;
+      options.max_seq_length = kfembed::wasm::checked_size(max_seq_length, 1 << 20, "load options.maxSeqLength");
       if (dtype == "int8")
         options.dtype = kfembed::EncoderOptions::DType::kInt8;
       else if (dtype != "fp32")
@@ -130,9 +145,9 @@ class EncoderHandle {
   std::string backend() const { return backend_; }
   size_t maxSeqLength() const { return encoder_.max_seq_length(); }
 
-  val inputBuffer(size_t bytes) { return input_.reserve(bytes); }
+  val inputBuffer(double bytes) { return input_.reserve(bytes); }
   // Embeds the UTF-8 text in the input buffer; the vector (dim floats) is then at outputPointer().
-  val encodeInput(size_t bytes) {
+  val encodeInput(double bytes) {
     return guarded([&] {
       ids_ = encoder_.tokenize(input_.view(bytes));
       encoder_.embed_ids(ids_.data(), ids_.size(), output_.data());
@@ -144,19 +159,24 @@ class EncoderHandle {
   // Batches: JS writes `count` UTF-8 texts back to back into the input buffer and their byte lengths at
   // batchLengthsBuffer(count); encodeBatch embeds them all (SentenceEncoder::embed_batch packs short ones
   // into shared passes) and leaves count × dim floats at outputPointer().
-  val batchLengthsBuffer(size_t count) {
+  val batchLengthsBuffer(double count) {
     return guarded([&] {
-      if (batch_bytes_.size() < count) batch_bytes_.resize(count);
+      const size_t n = kfembed::wasm::checked_size(count, kMaxBatch, "encode batch size");
+      if (batch_bytes_.size() < n) batch_bytes_.resize(n);
       return val(address_of(batch_bytes_.data()));
     });
   }
-  val encodeBatch(size_t count) {
+  val encodeBatch(double batch_count) {
     return guarded([&] {
+      const size_t count = kfembed::wasm::checked_size(batch_count, kMaxBatch, "encode batch size");
       if (count > batch_bytes_.size())
         kfembed::fail("encode", "batch of " + std::to_string(count) + " texts exceeds its lengths buffer");
-      size_t total = 0;
+      // Summed in 64 bits: JS wrote the lengths, and the staged input must hold them all.
+      uint64_t total = 0;
       for (size_t i = 0; i < count; ++i) total += batch_bytes_[i];
-      const std::string_view all = input_.view(total);
+      if (total > input_.size())
+        kfembed::fail("encode", "batch lengths sum to " + std::to_string(total) + " bytes, more than staged");
+      const std::string_view all = input_.view(static_cast<double>(total));
       pack_ids_.clear();
       pack_lengths_.clear();
       for (size_t i = 0, at = 0; i < count; at += batch_bytes_[i++]) {
@@ -164,13 +184,13 @@ class EncoderHandle {
         pack_ids_.insert(pack_ids_.end(), ids.begin(), ids.end());
         pack_lengths_.push_back(ids.size());
       }
-      if (output_.size() < count * encoder_.dim()) output_.resize(count * encoder_.dim());
+      if (output_.size() < count * encoder_.dim()) output_.resize(count * encoder_.dim());  // ≤ kMaxBatch · dim
       encoder_.embed_batch(pack_ids_.data(), pack_lengths_.data(), count, output_.data());
       return val(count);
     });
   }
 
-  val tokenizeInput(size_t bytes) {
+  val tokenizeInput(double bytes) {
     return guarded([&] {
       ids_ = encoder_.tokenize(input_.view(bytes));
       return val(ids_.size());
@@ -189,26 +209,12 @@ class EncoderHandle {
     return bytes ? static_cast<double>(bytes->size()) : 0.0;
   }
 
-  // Two vectors of `n` floats written by JS at vectorsBuffer(n): [a..., b...].
-  val vectorsBuffer(size_t n) {
-    return guarded([&] {
-      if (vectors_.size() < 2 * n) vectors_.resize(2 * n);
-      return val(address_of(vectors_.data()));
-    });
-  }
-  float similarity(size_t n) const {
-    return n == 0 || vectors_.size() < 2 * n
-               ? 0.0f
-               : kfembed::cosine_similarity(vectors_.data(), vectors_.data() + n, n);
-  }
-
  private:
   kfembed::SentenceEncoder encoder_;
   std::string backend_ = "wasm-simd128";
   InputBuffer input_;
   std::vector<int32_t> ids_;
   std::vector<float> output_;
-  std::vector<float> vectors_;
   std::vector<uint32_t> batch_bytes_;
   std::vector<int32_t> pack_ids_;
   std::vector<size_t> pack_lengths_;
@@ -245,7 +251,5 @@ EMSCRIPTEN_BINDINGS(kfembed) {
       .function("tokenizeInput", &EncoderHandle::tokenizeInput)
       .function("idsPointer", &EncoderHandle::idsPointer)
       .function("int8PackagePointer", &EncoderHandle::int8PackagePointer)
-      .function("int8PackageSize", &EncoderHandle::int8PackageSize)
-      .function("vectorsBuffer", &EncoderHandle::vectorsBuffer)
-      .function("similarity", &EncoderHandle::similarity);
+      .function("int8PackageSize", &EncoderHandle::int8PackageSize);
 }

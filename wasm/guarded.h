@@ -4,10 +4,13 @@
 #pragma once
 #include <emscripten/val.h>
 
+#include <cmath>
 #include <cstdint>
 #include <exception>
 #include <new>
 #include <string>
+
+#include "common/error.h"
 
 namespace kfembed::wasm {
 
@@ -27,5 +30,22 @@ emscripten::val guarded(F&& f) {
 }
 
 inline uintptr_t address_of(const void* p) { return reinterpret_cast<uintptr_t>(p); }
+
+// Most bytes one call stages (js/runtime.js MAX_STAGING_BYTES): the largest std::vector<char> of wasm32.
+constexpr double kMaxStagingBytes = 2147483647.0;
+
+// Sizes and counts come from JS as doubles, never as size_t: Embind would wrap 2^32 + n to n and a buffer
+// would be sized for n. `value` (argument `what`) must be an integer in [0, limit]; else a kfembed::Error,
+// thrown inside guarded() before anything is allocated.
+inline size_t checked_size(double value, double limit, const char* what) {
+  if (!(value >= 0.0 && value <= limit && std::floor(value) == value)) {
+    kfembed::fail(what, "expected an integer from 0 to " + std::to_string(static_cast<uint64_t>(limit)) +
+                            ", got " + std::to_string(value));
+  }
+  return static_cast<size_t>(value);
+}
+
+// A byte count of one call's staging (checked_size against kMaxStagingBytes).
+inline size_t staging_bytes(double value, const char* what) { return checked_size(value, kMaxStagingBytes, what); }
 
 }  // namespace kfembed::wasm

@@ -16,13 +16,15 @@ export interface LoadProgress {
    * 1% of the file or per 250 ms while bytes arrive, and a final one with loaded === total.
    * 'retry': a dropped connection or a 5xx/network error; the download resumes after `delayMs`.
    * 'cache-warning': storage failed (e.g. QuotaExceededError) or a cached copy was corrupt; the load goes on.
+   * 'warning': what Hugging Face only warns about (e.g. checkpoint layers beyond num_hidden_layers); the load
+   * goes on.
    */
-  phase: 'download' | 'cache' | 'read' | 'retry' | 'cache-warning';
+  phase: 'download' | 'cache' | 'read' | 'retry' | 'cache-warning' | 'warning';
   /** 'retry': attempt number, backoff delay and the reason. */
   attempt?: number;
   delayMs?: number;
   reason?: string;
-  /** 'cache-warning': what happened. */
+  /** 'cache-warning', 'warning': what happened. */
   message?: string;
 }
 

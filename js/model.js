@@ -183,6 +183,8 @@ async function build(source, { runtime, store, onProgress, signal, keepTexts, ma
     throwIfAborted(signal);
     const texts = Object.fromEntries(keepTexts.map((name) => [name, loader.text(name)]));
     handle = check(runtime.Encoder.load(fileSet, maxSeqLength, dtype, runtime.relaxedWired), source.describe());
+    // What Hugging Face only warns about (e.g. checkpoint layers beyond num_hidden_layers) is not an error.
+    for (const message of handle.warnings()) onProgress?.({ file: 'config.json', loaded: 0, total: 0, phase: 'warning', message });
     await after?.(handle);
     throwIfAborted(signal);
     const model = new SentenceModel(runtime, handle);

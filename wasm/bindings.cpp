@@ -26,7 +26,7 @@ using emscripten::val;
 using kfembed::wasm::address_of;
 using kfembed::wasm::guarded;
 
-val tokens_to_js(const std::vector<std::string>& tokens) {
+val tokens_to_js(const std::vector<std::string>& tokens) {  // any list of strings
   val out = val::array();
   for (const std::string& t : tokens) out.call<void>("push", val(t));
   return out;
@@ -204,6 +204,8 @@ class EncoderHandle {
     const auto* bytes = encoder_.int8_package();
     return bytes ? address_of(bytes->data()) : 0;
   }
+  // load-time warnings (SentenceEncoder::warnings), for onProgress phase 'warning'.
+  val warnings() const { return tokens_to_js(encoder_.warnings()); }
   double int8PackageSize() const {
     const auto* bytes = encoder_.int8_package();
     return bytes ? static_cast<double>(bytes->size()) : 0.0;
@@ -251,5 +253,6 @@ EMSCRIPTEN_BINDINGS(kfembed) {
       .function("tokenizeInput", &EncoderHandle::tokenizeInput)
       .function("idsPointer", &EncoderHandle::idsPointer)
       .function("int8PackagePointer", &EncoderHandle::int8PackagePointer)
-      .function("int8PackageSize", &EncoderHandle::int8PackageSize);
+      .function("int8PackageSize", &EncoderHandle::int8PackageSize)
+      .function("warnings", &EncoderHandle::warnings);
 }

@@ -3,8 +3,10 @@
 // return Errors instead of trapping or wrapping, search(k) for k past 2^32, SemanticIndex.fromBytes on hostile
 // metadata and rows (nextId 2^53, non-unit rows, 1,000 mutations with a valid CRC: never a score outside
 // [-1, 1]), and the loose edges of encode() and similarity().
+import fs from 'node:fs';
+import path from 'node:path';
 import { crc32 } from '../../js/index_format.js';
-import { load, SemanticIndex, similarity } from '../../js/index.js';
+import { load, loadTokenizer, SemanticIndex, similarity } from '../../js/index.js';
 import {
   checkStagingBytes,
   instantiateRuntime,
@@ -13,7 +15,7 @@ import {
   runtimeFailure,
   utf8StagingBytes,
 } from '../../js/runtime.js';
-import { TINY } from './helpers.mjs';
+import { readJson, tempDir, TINY, TINY_FILES } from './helpers.mjs';
 
 const GiB2 = 2 ** 31;
 const GiB4 = 2 ** 32;
@@ -327,4 +329,65 @@ describe('SemanticIndex: k, nextId and stored rows', () => {
       index.dispose();
     }, 120_000);
   }
+});
+
+describe('tokenizer ids at load', () => {
+  /** A tokenizer directory: the tiny model's tokenizer.json and tokenizer_config.json after `edit(json, config)`. */
+  function tokenizerDir(edit) {
+    const json = readJson(path.join(TINY, 'tokenizer.json'));
+    const config = readJson(path.join(TINY, 'tokenizer_config.json'));
+    edit(json, config);
+    const dir = tempDir('tok-ids');
+    fs.writeFileSync(path.join(dir, 'tokenizer.json'), JSON.stringify(json));
+    fs.writeFileSync(path.join(dir, 'tokenizer_config.json'), JSON.stringify(config));
+    return dir;
+  }
+
+  test('an id of 2147483647 (vocabulary or added token) is refused naming the token, not "vector"', async () => {
+    await expect(loadTokenizer(tokenizerDir((j) => { j.model.vocab['가나'] = 2147483647; })))
+      .rejects.toThrow(/tokenizer\.json: model\.vocab\["가나"\]: id 2147483647 is beyond the vocabulary \(\d+ tokens; ids must stay below \d+\)$/);
+    await expect(loadTokenizer(tokenizerDir((j) => { j.added_tokens.push({ ...j.added_tokens[0], id: 2147483647, content: '<x>' }); })))
+      .rejects.toThrow(/tokenizer\.json: added token "<x>": id 2147483647 is beyond the vocabulary/);
+    await expect(loadTokenizer(tokenizerDir((j) => { j.model.vocab['가나'] = 2147483648; })))
+      .rejects.toThrow(/model\.vocab\.가나: must be a non-negative integer id, got 2147483648/);
+    // A few holes are fine (HF allows them): an id just past the vocabulary loads.
+    const holey = await loadTokenizer(tokenizerDir((j) => { j.model.vocab['가나'] = 20500; }));
+    expect(holey.vocabSize).toBeGreaterThan(20000);
+    holey.dispose();
+  });
+
+  test('tokenizer_config added_tokens_decoder keys: digits up to 2^31 - 1 only (no wrap, no sign)', async () => {
+    for (const key of ['4294967298', '-5', '1e3', ' 7', '99999999999']) {
+      const dir = tokenizerDir((j, c) => { c.added_tokens_decoder = { [key]: { content: '<y>', special: true } }; });
+      await expect(loadTokenizer(dir)).rejects.toThrow(new RegExp(`tokenizer_config\\.json: added_tokens_decoder key '${key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}' is not an id`));
+    }
+  });
+
+  test('post-processor special ids outside the vocabulary are refused at load, naming post_processor', async () => {
+    const templated = tokenizerDir((j) => { j.post_processor.special_tokens['[SEP]'].ids = [99999]; });
+    await expect(loadTokenizer(templated)).rejects.toThrow(/tokenizer\.json: post_processor special token id 99999 is not in the vocabulary/);
+    const bert = tokenizerDir((j) => { j.post_processor = { type: 'BertProcessing', cls: ['[CLS]', 2], sep: ['[SEP]', 25000] }; });
+    await expect(loadTokenizer(bert)).rejects.toThrow(/post_processor special token id 25000 is not in the vocabulary/);
+  });
+});
+
+test('num_hidden_layers below the checkpoint: a warning through onProgress (phase warning), and the load goes on', async () => {
+  const dir = tempDir('layers', TINY, TINY_FILES);
+  const config = readJson(path.join(TINY, 'config.json'));
+  config.num_hidden_layers = 1;
+  fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config));
+  for (const dtype of ['fp32', 'int8']) {
+    const events = [];
+    const model = await load(dir, { dtype, cache: false, onProgress: (e) => events.push(e) });
+    const warnings = events.filter((e) => e.phase === 'warning');
+    expect(warnings).toEqual([{
+      file: 'config.json', loaded: 0, total: 0, phase: 'warning',
+      message: 'config.json: num_hidden_layers is 1 but the checkpoint holds 2 layers; the weights of layers 1..1 are not used',
+    }]);
+    expect((await model.encode('고양이')).length).toBe(64);
+    model.dispose();
+  }
+  const events = [];
+  (await load(TINY, { dtype: 'fp32', onProgress: (e) => events.push(e) })).dispose();
+  expect(events.filter((e) => e.phase === 'warning')).toEqual([]);
 });

@@ -11,7 +11,7 @@ import { isNode } from './env.js';
 import { FileLoader, gatherModelFiles } from './loader.js';
 import { INT8_WEIGHTS_FILE } from './model_layout.js';
 import { throwIfAborted } from './progress.js';
-import { check, instantiateRuntime, planBatches, runtimeFailure, writeUtf8, writeUtf8Batch } from './runtime.js';
+import { check, checkCount, hot, instantiateRuntime, planBatches, runtimeFailure, writeUtf8, writeUtf8Batch } from './runtime.js';
 import { normalize as normalizeInPlace, similarity } from './similarity.js';
 import { openSource } from './source.js';
 import { checkText, checkTexts, checkVectorPair, encodeOptions, live, loadOptions } from './validate.js';
@@ -56,17 +56,21 @@ export class SentenceModel {
   tokenize(text) {
     checkText(text, 'tokenize');
     return this.#call('tokenize', (handle) => {
-      const count = check(handle.tokenizeInput(writeUtf8(this.#runtime, handle, text, 'tokenize')), 'tokenize');
-      const at = handle.idsPointer() >>> 2;
-      return this.#runtime.HEAP32.slice(at, at + count);
+      const runtime = this.#runtime;
+      const bytes = writeUtf8(runtime, handle, text, 'tokenize');
+      const count = checkCount(runtime._kf_encoder_tokenize(hot(handle).self, bytes), handle, 'tokenize');
+      const at = runtime._kf_encoder_ids(hot(handle).self) >>> 2;
+      return runtime.HEAP32.slice(at, at + count);
     });
   }
 
   #encodeOne(text, normalize) {
     return this.#call('encode', (handle) => {
-      check(handle.encodeInput(writeUtf8(this.#runtime, handle, text, 'encode')), 'encode');
-      const at = handle.outputPointer() >>> 2;
-      const vector = this.#runtime.HEAPF32.slice(at, at + this.dim);
+      const runtime = this.#runtime;
+      const bytes = writeUtf8(runtime, handle, text, 'encode');
+      checkCount(runtime._kf_encoder_encode(hot(handle).self, bytes), handle, 'encode');
+      const at = runtime._kf_encoder_output(hot(handle).self) >>> 2;
+      const vector = runtime.HEAPF32.slice(at, at + this.dim);
       return normalize ? normalizeInPlace(vector) : vector;
     });
   }
@@ -88,8 +92,8 @@ export class SentenceModel {
       this.#call('encode', (handle) => {
         const batch = texts.slice(first, end);
         writeUtf8Batch(this.#runtime, handle, batch, 'encode');
-        check(handle.encodeBatch(batch.length), 'encode');
-        const at = handle.outputPointer() >>> 2;
+        checkCount(this.#runtime._kf_encoder_encode_batch(hot(handle).self, batch.length), handle, 'encode');
+        const at = this.#runtime._kf_encoder_output(hot(handle).self) >>> 2;
         for (let i = 0; i < batch.length; i++) {
           const vector = this.#runtime.HEAPF32.slice(at + i * this.dim, at + (i + 1) * this.dim);
           out.push(normalize ? normalizeInPlace(vector) : vector);

@@ -154,12 +154,45 @@ export function checkStagingBytes(bytes, what) {
 const utf8 = new TextEncoder();
 
 /**
+ * What JS keeps about a Tokenizer or Encoder handle for its hot calls (wasm/bindings.cpp "Hot calls"): the
+ * handle's address for the plain exports, and where its input and batch-lengths buffers are. Those buffers
+ * only grow, and only through writeUtf8/writeUtf8Batch, so a call that fits reuses them without asking.
+ */
+const hotState = new WeakMap();
+export function hot(handle) {
+  let state = hotState.get(handle);
+  if (!state) {
+    state = { self: handle.address(), input: 0, inputCapacity: -1, lengths: 0, lengthsCapacity: -1 };
+    hotState.set(handle, state);
+  }
+  return state;
+}
+
+/** A hot call's count, or a throw with the handle's lastError() when it returned -1. */
+export function checkCount(count, handle, context) {
+  if (count < 0) throw new Error(`${context}: ${handle.lastError()}`);
+  return count;
+}
+
+/** The address of `handle`'s input buffer, grown to at least `capacity` bytes (checkStagingBytes first). */
+function inputAddress(handle, capacity, method) {
+  const state = hot(handle);
+  if (capacity > state.inputCapacity) {
+    // A little headroom: short texts then never ask again.
+    const grown = Math.max(capacity, Math.min(2 * state.inputCapacity, MAX_STAGING_BYTES), 1024);
+    state.input = check(handle.inputBuffer(grown), method);
+    state.inputCapacity = grown;
+  }
+  return state.input;
+}
+
+/**
  * Writes `text` as UTF-8 into a buffer owned by `handle` (handle.inputBuffer(capacity) → address) and returns
  * the byte count. Lone surrogates become U+FFFD, as TextEncoder defines. Errors name `method`.
  */
 export function writeUtf8(runtime, handle, text, method) {
   const capacity = checkStagingBytes(utf8StagingBytes(text.length), `${method}(text): a text of ${text.length} characters`);
-  const address = check(handle.inputBuffer(capacity), method);
+  const address = inputAddress(handle, capacity, method);
   if (capacity === 0) return 0;
   const { written } = utf8.encodeInto(text, runtime.HEAPU8.subarray(address, address + capacity));
   return written;
@@ -196,8 +229,13 @@ export function writeUtf8Batch(runtime, handle, texts, method) {
   let capacity = 0;
   for (const text of texts) capacity += utf8StagingBytes(text.length);
   checkStagingBytes(capacity, `${method}(texts): a batch of ${texts.length} texts`);
-  const address = check(handle.inputBuffer(capacity), method);
-  const lengths = check(handle.batchLengthsBuffer(texts.length), method) >>> 2;
+  const address = inputAddress(handle, capacity, method);
+  const state = hot(handle);
+  if (texts.length > state.lengthsCapacity) {
+    state.lengths = check(handle.batchLengthsBuffer(texts.length), method);
+    state.lengthsCapacity = texts.length;
+  }
+  const lengths = state.lengths >>> 2;
   // Both calls may have grown memory: take the views only now.
   const heap = runtime.HEAPU8;
   const lengthsView = runtime.HEAPU32;

@@ -1,5 +1,5 @@
 // loadTokenizer(): the WordPiece tokenizer alone, running in its own WASM instance.
-import { check, instantiateRuntime, runtimeFailure, writeUtf8 } from './runtime.js';
+import { check, checkCount, hot, instantiateRuntime, runtimeFailure, writeUtf8 } from './runtime.js';
 import {
   noTokenizerError,
   TOKENIZER_CONFIG_FILE,
@@ -32,8 +32,10 @@ export async function createTokenizerHandle(runtime, source, { signal } = {}) {
 
 /** Ids of `text` from a runtime Tokenizer handle (shared by Tokenizer and the worker client's tokenize()). */
 export function encodeWithHandle(runtime, handle, text, maxLength, method = 'encode') {
-  const count = check(handle.encodeInput(writeUtf8(runtime, handle, text, method), maxLength), method);
-  const at = handle.idsPointer() >>> 2;
+  const bytes = writeUtf8(runtime, handle, text, method);
+  const { self } = hot(handle);
+  const count = checkCount(runtime._kf_tokenizer_encode(self, bytes, maxLength), handle, method);
+  const at = runtime._kf_tokenizer_ids(self) >>> 2;
   return runtime.HEAP32.slice(at, at + count);
 }
 

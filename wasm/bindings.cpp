@@ -5,6 +5,7 @@
 // Text travels as UTF-8 bytes written by JS (TextEncoder.encodeInto) into a buffer owned here, and results
 // are read back from WASM memory, so a call costs no per-character marshalling.
 #include <emscripten/bind.h>
+#include <emscripten/em_macros.h>
 #include <emscripten/val.h>
 
 #include <cstdint>
@@ -73,20 +74,22 @@ class TokenizerHandle {
   }
 
   val inputBuffer(double bytes) { return input_.reserve(bytes); }
-  // Tokenizes the first `bytes` of the input buffer into the ids buffer and returns the id count (the hot
-  // path of tokenizer benchmarks: no allocation once the buffers have grown).
-  val encodeInput(double bytes, double max_length) {
-    return guarded([&] {
-      tokenizer_.encode_into(input_.view(bytes), max_length_of(max_length), workspace_, ids_);
-      return val(ids_.size());
-    });
-  }
   uintptr_t idsPointer() const { return address_of(ids_.data()); }
   val tokensInput(double bytes, double max_length) {
     return guarded([&] { return tokens_to_js(tokenizer_.tokens(input_.view(bytes), max_length_of(max_length))); });
   }
   size_t vocabSize() const { return tokenizer_.vocab_size(); }
   size_t modelMaxLength() const { return tokenizer_.model_max_length(); }
+  uintptr_t address() const { return address_of(this); }
+  std::string lastError() const { return error_; }
+  // Hot call (plain export kf_tokenizer_encode): tokenizes the first `bytes` of the input buffer into the ids
+  // buffer (idsPointer); the id count, or -1 (no allocation once the buffers have grown).
+  double encode_count(double bytes, double max_length) {
+    return kfembed::wasm::guarded_count(error_, [&] {
+      tokenizer_.encode_into(input_.view(bytes), max_length_of(max_length), workspace_, ids_);
+      return ids_.size();
+    });
+  }
 
  private:
   static size_t max_length_of(double value) { return kfembed::wasm::checked_size(value, 1 << 30, "maxLength"); }
@@ -95,6 +98,7 @@ class TokenizerHandle {
   kfembed::TokenizerWorkspace workspace_;
   InputBuffer input_;
   std::vector<int32_t> ids_;
+  std::string error_;
 };
 
 // The files of one model directory, streamed by JS straight into buffers allocated here.
@@ -146,19 +150,12 @@ class EncoderHandle {
   size_t maxSeqLength() const { return encoder_.max_seq_length(); }
 
   val inputBuffer(double bytes) { return input_.reserve(bytes); }
-  // Embeds the UTF-8 text in the input buffer; the vector (dim floats) is then at outputPointer().
-  val encodeInput(double bytes) {
-    return guarded([&] {
-      ids_ = encoder_.tokenize(input_.view(bytes));
-      encoder_.embed_ids(ids_.data(), ids_.size(), output_.data());
-      return val(ids_.size());
-    });
-  }
+  // Hot calls (kf_encoder_*) embed the UTF-8 text(s) in the input buffer; the vectors are then here.
   uintptr_t outputPointer() const { return address_of(output_.data()); }
 
   // Batches: JS writes `count` UTF-8 texts back to back into the input buffer and their byte lengths at
-  // batchLengthsBuffer(count); encodeBatch embeds them all (SentenceEncoder::embed_batch packs short ones
-  // into shared passes) and leaves count × dim floats at outputPointer().
+  // batchLengthsBuffer(count); kf_encoder_encode_batch embeds them all (SentenceEncoder::embed_batch packs
+  // short ones into shared passes) and leaves count × dim floats at outputPointer().
   val batchLengthsBuffer(double count) {
     return guarded([&] {
       const size_t n = kfembed::wasm::checked_size(count, kMaxBatch, "encode batch size");
@@ -166,37 +163,24 @@ class EncoderHandle {
       return val(address_of(batch_bytes_.data()));
     });
   }
-  val encodeBatch(double batch_count) {
-    return guarded([&] {
-      const size_t count = kfembed::wasm::checked_size(batch_count, kMaxBatch, "encode batch size");
-      if (count > batch_bytes_.size())
-        kfembed::fail("encode", "batch of " + std::to_string(count) + " texts exceeds its lengths buffer");
-      // Summed in 64 bits: JS wrote the lengths, and the staged input must hold them all.
-      uint64_t total = 0;
-      for (size_t i = 0; i < count; ++i) total += batch_bytes_[i];
-      if (total > input_.size())
-        kfembed::fail("encode", "batch lengths sum to " + std::to_string(total) + " bytes, more than staged");
-      const std::string_view all = input_.view(static_cast<double>(total));
-      pack_ids_.clear();
-      pack_lengths_.clear();
-      for (size_t i = 0, at = 0; i < count; at += batch_bytes_[i++]) {
-        const std::vector<int32_t> ids = encoder_.tokenize(all.substr(at, batch_bytes_[i]));
-        pack_ids_.insert(pack_ids_.end(), ids.begin(), ids.end());
-        pack_lengths_.push_back(ids.size());
-      }
-      if (output_.size() < count * encoder_.dim()) output_.resize(count * encoder_.dim());  // ≤ kMaxBatch · dim
-      encoder_.embed_batch(pack_ids_.data(), pack_lengths_.data(), count, output_.data());
-      return val(count);
-    });
-  }
-
-  val tokenizeInput(double bytes) {
-    return guarded([&] {
-      ids_ = encoder_.tokenize(input_.view(bytes));
-      return val(ids_.size());
-    });
-  }
   uintptr_t idsPointer() const { return address_of(ids_.data()); }
+
+  uintptr_t address() const { return address_of(this); }
+  std::string lastError() const { return error_; }
+  // Hot calls (plain exports kf_encoder_*): one text (vector at outputPointer), a batch, or ids only
+  // (idsPointer); each returns its count or -1.
+  double encode_count(double bytes) {
+    return kfembed::wasm::guarded_count(error_, [&] { return encode_one(bytes); });
+  }
+  double encode_batch_count(double count) {
+    return kfembed::wasm::guarded_count(error_, [&] { return encode_batch(count); });
+  }
+  double tokenize_count(double bytes) {
+    return kfembed::wasm::guarded_count(error_, [&] {
+      ids_ = encoder_.tokenize(input_.view(bytes));
+      return ids_.size();
+    });
+  }
 
   // The model.int8.safetensors the int8 encoder runs from (quantized at load or loaded as is), in place in
   // WASM memory: JS hashes it and streams it into the Cache API as a converted package. 0/0 for fp32.
@@ -212,6 +196,33 @@ class EncoderHandle {
   }
 
  private:
+  size_t encode_one(double bytes) {
+    ids_ = encoder_.tokenize(input_.view(bytes));
+    encoder_.embed_ids(ids_.data(), ids_.size(), output_.data());
+    return ids_.size();
+  }
+  size_t encode_batch(double batch_count) {
+    const size_t count = kfembed::wasm::checked_size(batch_count, kMaxBatch, "encode batch size");
+    if (count > batch_bytes_.size())
+      kfembed::fail("encode", "batch of " + std::to_string(count) + " texts exceeds its lengths buffer");
+    // Summed in 64 bits: JS wrote the lengths, and the staged input must hold them all.
+    uint64_t total = 0;
+    for (size_t i = 0; i < count; ++i) total += batch_bytes_[i];
+    if (total > input_.size())
+      kfembed::fail("encode", "batch lengths sum to " + std::to_string(total) + " bytes, more than staged");
+    const std::string_view all = input_.view(static_cast<double>(total));
+    pack_ids_.clear();
+    pack_lengths_.clear();
+    for (size_t i = 0, at = 0; i < count; at += batch_bytes_[i++]) {
+      const std::vector<int32_t> ids = encoder_.tokenize(all.substr(at, batch_bytes_[i]));
+      pack_ids_.insert(pack_ids_.end(), ids.begin(), ids.end());
+      pack_lengths_.push_back(ids.size());
+    }
+    if (output_.size() < count * encoder_.dim()) output_.resize(count * encoder_.dim());  // ≤ kMaxBatch · dim
+    encoder_.embed_batch(pack_ids_.data(), pack_lengths_.data(), count, output_.data());
+    return count;
+  }
+
   kfembed::SentenceEncoder encoder_;
   std::string backend_ = "wasm-simd128";
   InputBuffer input_;
@@ -220,9 +231,38 @@ class EncoderHandle {
   std::vector<uint32_t> batch_bytes_;
   std::vector<int32_t> pack_ids_;
   std::vector<size_t> pack_lengths_;
+  std::string error_;
 };
 
 }  // namespace
+
+// Hot calls: plain exports next to the Embind classes. Embind is kept for everything else, but its
+// per-call invokers are generic closures in a build without `new Function` (-sDYNAMIC_EXECUTION=0, which a
+// strict Content-Security-Policy requires), several times slower than a direct WASM call. JS passes the
+// handle's address() (js/runtime.js hot()); -1 means failure, with the message at handle.lastError().
+extern "C" {
+EMSCRIPTEN_KEEPALIVE double kf_tokenizer_encode(uintptr_t self, double bytes, double max_length) {
+  return reinterpret_cast<TokenizerHandle*>(self)->encode_count(bytes, max_length);
+}
+EMSCRIPTEN_KEEPALIVE uintptr_t kf_tokenizer_ids(uintptr_t self) {
+  return reinterpret_cast<TokenizerHandle*>(self)->idsPointer();
+}
+EMSCRIPTEN_KEEPALIVE double kf_encoder_encode(uintptr_t self, double bytes) {
+  return reinterpret_cast<EncoderHandle*>(self)->encode_count(bytes);
+}
+EMSCRIPTEN_KEEPALIVE double kf_encoder_encode_batch(uintptr_t self, double count) {
+  return reinterpret_cast<EncoderHandle*>(self)->encode_batch_count(count);
+}
+EMSCRIPTEN_KEEPALIVE double kf_encoder_tokenize(uintptr_t self, double bytes) {
+  return reinterpret_cast<EncoderHandle*>(self)->tokenize_count(bytes);
+}
+EMSCRIPTEN_KEEPALIVE uintptr_t kf_encoder_output(uintptr_t self) {
+  return reinterpret_cast<EncoderHandle*>(self)->outputPointer();
+}
+EMSCRIPTEN_KEEPALIVE uintptr_t kf_encoder_ids(uintptr_t self) {
+  return reinterpret_cast<EncoderHandle*>(self)->idsPointer();
+}
+}
 
 EMSCRIPTEN_BINDINGS(kfembed) {
   using emscripten::class_;
@@ -230,9 +270,9 @@ EMSCRIPTEN_BINDINGS(kfembed) {
       .class_function("fromJson", &TokenizerHandle::fromJson)
       .class_function("fromVocab", &TokenizerHandle::fromVocab)
       .function("inputBuffer", &TokenizerHandle::inputBuffer)
-      .function("encodeInput", &TokenizerHandle::encodeInput)
-      .function("idsPointer", &TokenizerHandle::idsPointer)
       .function("tokensInput", &TokenizerHandle::tokensInput)
+      .function("address", &TokenizerHandle::address)
+      .function("lastError", &TokenizerHandle::lastError)
       .function("vocabSize", &TokenizerHandle::vocabSize)
       .function("modelMaxLength", &TokenizerHandle::modelMaxLength);
   class_<ModelFilesHandle>("ModelFiles")
@@ -244,14 +284,11 @@ EMSCRIPTEN_BINDINGS(kfembed) {
       .class_function("load", &EncoderHandle::load)
       .function("dim", &EncoderHandle::dim)
       .function("backend", &EncoderHandle::backend)
+      .function("address", &EncoderHandle::address)
+      .function("lastError", &EncoderHandle::lastError)
       .function("maxSeqLength", &EncoderHandle::maxSeqLength)
       .function("inputBuffer", &EncoderHandle::inputBuffer)
-      .function("encodeInput", &EncoderHandle::encodeInput)
       .function("batchLengthsBuffer", &EncoderHandle::batchLengthsBuffer)
-      .function("encodeBatch", &EncoderHandle::encodeBatch)
-      .function("outputPointer", &EncoderHandle::outputPointer)
-      .function("tokenizeInput", &EncoderHandle::tokenizeInput)
-      .function("idsPointer", &EncoderHandle::idsPointer)
       .function("int8PackagePointer", &EncoderHandle::int8PackagePointer)
       .function("int8PackageSize", &EncoderHandle::int8PackageSize)
       .function("warnings", &EncoderHandle::warnings);

@@ -29,6 +29,22 @@ emscripten::val guarded(F&& f) {
   }
 }
 
+// The twin of guarded() for the hot calls exported as plain functions (bindings.cpp, "Hot calls"): f()
+// returns a count ≥ 0; a failure stores its message in `error` and returns -1, and JS reads the message with
+// the handle's lastError(). Plain exports skip Embind's invokers, which a build without dynamic code
+// generation (-sDYNAMIC_EXECUTION=0, for a strict Content-Security-Policy) makes several times slower.
+template <class F>
+double guarded_count(std::string& error, F&& f) {
+  try {
+    return static_cast<double>(f());
+  } catch (const std::bad_alloc&) {
+    error = "out of memory (WASM heap limit reached)";
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  return -1.0;
+}
+
 inline uintptr_t address_of(const void* p) { return reinterpret_cast<uintptr_t>(p); }
 
 // Most bytes one call stages (js/runtime.js MAX_STAGING_BYTES): the largest std::vector<char> of wasm32.

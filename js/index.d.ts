@@ -113,8 +113,8 @@ export declare class Tokenizer {
  */
 export declare const DEFAULT_SOURCE: string;
 /** Loads a model; without a source, DEFAULT_SOURCE (the original hub repository, quantized while it streams). */
-export declare function load(source?: Source | null, options?: LoadOptions): Promise<SentenceModel>;
-export declare function loadTokenizer(source: Source, options?: TokenizerOptions): Promise<Tokenizer>;
+export declare function load(source?: Source | null, options?: LoadOptions | null): Promise<SentenceModel>;
+export declare function loadTokenizer(source: Source, options?: TokenizerOptions | null): Promise<Tokenizer>;
 /** What similarity() takes: at most 65536 finite values. Array-likes, strings and other typed arrays throw. */
 export type NumericVector = Float32Array | Float64Array | number[];
 /** Cosine similarity of two equal-length vectors, in [-1, 1]; 0 when either is all zeros. */
@@ -141,7 +141,7 @@ export interface SearchHit {
 
 /** Client-side semantic search: normalised vectors searched by brute force in WebAssembly SIMD. */
 export declare class SemanticIndex {
-  constructor(options?: SemanticIndexOptions);
+  constructor(options?: SemanticIndexOptions | null);
   /** Number of documents. */
   readonly size: number;
   /** Vector length (0 until a model or the first vector fixes it). */
@@ -159,11 +159,11 @@ export declare class SemanticIndex {
   /** Versioned binary form (magic "KFEMBIDX", CRC-32 checked); see js/semantic_index.js. */
   toBytes(): Uint8Array;
   /** Reads toBytes() output; throws an Error naming the problem for corrupt or foreign bytes. */
-  static fromBytes(bytes: Uint8Array | ArrayBuffer, options?: { model?: SentenceModel | null }): SemanticIndex;
+  static fromBytes(bytes: Uint8Array | ArrayBuffer, options?: { model?: SentenceModel | null } | null): SemanticIndex;
   /** Browser: stores toBytes() in IndexedDB under `name` once pending adds finish. */
   save(name: string): Promise<void>;
   /** Browser: the index saved under `name`, or null when there is none. */
-  static load(name: string, options?: { model?: SentenceModel | null }): Promise<SemanticIndex | null>;
+  static load(name: string, options?: { model?: SentenceModel | null } | null): Promise<SemanticIndex | null>;
   static deleteSaved(name: string): Promise<void>;
   /** Frees the index's WASM memory; later calls throw. */
   dispose(): void;

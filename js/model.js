@@ -259,7 +259,7 @@ export async function load(source = DEFAULT_SOURCE, options = {}) {
   const checked = loadOptions(options);
   if (checked.worker && !isNode && typeof Worker === 'function') {
     const { loadInWorker } = await import('./worker_client.js');
-    return loadInWorker(source, options);
+    return loadInWorker(source, options ?? {});
   }
   return (await loadModel(source, options)).model;
 }

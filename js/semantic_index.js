@@ -5,7 +5,7 @@
 import { compactRows, decodeIndex, encodeIndex, scalesOffset } from './index_format.js';
 import { checkName, deleteIndexBytes, loadIndexBytes, saveIndexBytes } from './index_store.js';
 import { check, instantiateRuntime } from './runtime.js';
-import { describeValue as describe } from './validate.js';
+import { describeValue as describe, optionsObject } from './validate.js';
 
 /** Vectors per transfer into WASM memory (bounds the staging buffer: 4096 · 768 · 4 B = 12 MiB). */
 const CHUNK = 4096;
@@ -41,7 +41,8 @@ export class SemanticIndex {
    * @param {{ model?: { dim: number, encode: Function }, int8?: boolean }} [options]
    *   model: needed only to add or search text; int8: store 8-bit vectors (4× smaller, scores within 0.01).
    */
-  constructor({ model = null, int8 = false } = {}) {
+  constructor(options) {
+    const { model = null, int8 = false } = optionsObject(options, 'new SemanticIndex(options)');
     if (model !== null && (typeof model !== 'object' || typeof model.encode !== 'function')) {
       throw new TypeError(`new SemanticIndex(options): options.model must be a loaded model, got ${describe(model)}`);
     }
@@ -334,8 +335,9 @@ export class SemanticIndex {
    * @param {Uint8Array | ArrayBuffer} bytes
    * @param {{ model?: object }} [options]
    */
-  static fromBytes(bytes, { model = null } = {}) {
+  static fromBytes(bytes, options) {
     const where = 'SemanticIndex.fromBytes(bytes)';
+    const { model = null } = optionsObject(options, 'SemanticIndex.fromBytes(bytes, options)');
     if (bytes instanceof ArrayBuffer) bytes = new Uint8Array(bytes);
     else if (ArrayBuffer.isView(bytes)) bytes = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     else throw new TypeError(`${where}: expected a Uint8Array or ArrayBuffer, got ${describe(bytes)}`);
@@ -365,7 +367,8 @@ export class SemanticIndex {
   }
 
   /** The index saved under `name` in IndexedDB, or null when there is none. */
-  static async load(name, { model = null } = {}) {
+  static async load(name, options) {
+    const { model = null } = optionsObject(options, 'SemanticIndex.load(name, options)');
     checkName(name, 'load');
     const bytes = await loadIndexBytes(name);
     return bytes === null ? null : SemanticIndex.fromBytes(bytes, { model });

@@ -8,7 +8,7 @@ import {
   VOCAB_FILE,
 } from './model_layout.js';
 import { openSource } from './source.js';
-import { checkMaxLength, checkText, live } from './validate.js';
+import { checkMaxLength, checkText, live, optionsObject } from './validate.js';
 
 // Longest truncation loadTokenizer() accepts (the runtime's bound, wasm/bindings.cpp max_length_of).
 const MAX_TOKENIZER_LENGTH = 2 ** 30;
@@ -103,7 +103,8 @@ export class Tokenizer {
  * @param {string | URL} source directory with tokenizer.json or vocab.txt (+ tokenizer_config.json)
  * @param {{ maxLength?: number, signal?: AbortSignal }} [options]
  */
-export async function loadTokenizer(source, options = {}) {
+export async function loadTokenizer(source, options) {
+  options = optionsObject(options, 'loadTokenizer(source, options)');
   const maxLength = checkMaxLength(options.maxLength, 'loadTokenizer options.maxLength', MAX_TOKENIZER_LENGTH);
   const files = await openSource(source);
   const runtime = await instantiateRuntime();

@@ -36,6 +36,15 @@ export function checkTexts(texts) {
   }
 }
 
+/** An options argument: undefined or null give {} (the defaults); anything but a plain object is a TypeError. */
+export function optionsObject(options, where) {
+  if (options === undefined || options === null) return {};
+  if (typeof options !== 'object' || Array.isArray(options)) {
+    throw new TypeError(`${where}: options must be an object, got ${describeValue(options)}`);
+  }
+  return options;
+}
+
 /** encode(texts, options): undefined or null (defaults) or an object whose normalize, if given, is a boolean. */
 export function encodeOptions(options) {
   if (options === undefined || options === null) return { normalize: false };
@@ -100,11 +109,11 @@ export function checkMaxLength(value, name, limit = Infinity) {
 const DTYPES = ['int8', 'fp32'];
 
 /** Validates load()'s options before any I/O; returns them with defaults applied. */
-export function loadOptions(options = {}) {
-  const { dtype = 'int8', onProgress, signal, cache = true, worker = false, relaxedSimd = true } = options;
+export function loadOptions(options) {
+  const { dtype = 'int8', onProgress, signal, cache = true, worker = false, relaxedSimd = true } = optionsObject(options, 'load(source, options)');
   if (typeof relaxedSimd !== 'boolean') throw new TypeError('load options.relaxedSimd: expected a boolean');
   if (!DTYPES.includes(dtype)) throw new RangeError(`load options.dtype: expected 'int8' or 'fp32', got ${dtype}`);
-  const maxSeqLength = checkMaxLength(options.maxSeqLength, 'load options.maxSeqLength', 512) ?? 0;
+  const maxSeqLength = checkMaxLength(options?.maxSeqLength, 'load options.maxSeqLength', 512) ?? 0;
   if (onProgress !== undefined && typeof onProgress !== 'function') {
     throw new TypeError('load options.onProgress: expected a function');
   }

@@ -144,6 +144,23 @@ describe('SentenceModel / Tokenizer boundaries (tiny model)', () => {
     await expect(model.encode('x', { normalize: 'yes' })).rejects.toThrow(/options\.normalize must be a boolean, got string/);
   });
 
+  test('options: null means the defaults everywhere; anything but an object names the call', async () => {
+    const m = await load(TINY, null);
+    expect(m.dim).toBe(64);
+    m.dispose();
+    await expect(load(TINY, 5)).rejects.toThrow(/^load\(source, options\): options must be an object, got number$/);
+    const tok = await loadTokenizer(TINY, null);
+    expect(tok.maxLength).toBe(0);
+    tok.dispose();
+    await expect(loadTokenizer(TINY, 'x')).rejects.toThrow(/loadTokenizer\(source, options\): options must be an object, got string/);
+    const index = new SemanticIndex(null);
+    await index.add([[1, 0]]);
+    expect(SemanticIndex.fromBytes(index.toBytes(), null).size).toBe(1);
+    expect(() => new SemanticIndex(7)).toThrow(/new SemanticIndex\(options\): options must be an object, got number/);
+    expect(() => SemanticIndex.fromBytes(index.toBytes(), [])).toThrow(/fromBytes\(bytes, options\): options must be an object, got an array/);
+    index.dispose();
+  });
+
   test('model.similarity validates like similarity(): finite numbers, the model dimension', async () => {
     const a = await model.encode('고양이');
     const b = await model.encode('강아지');

@@ -109,6 +109,7 @@ export function decodeIndex(bytes, where) {
   const count = view.getUint32(20, true);
   const metaLength = view.getUint32(24, true);
   if (count > 0 && dim === 0) throw new Error(`${where}: ${count} vectors of dimension 0`);
+  if (dim > 1 << 16) throw new Error(`${where}: dimension ${dim} is more than the 65536 an index takes`);
   const rowsAt = HEADER_BYTES + pad4(metaLength);
   const expected = rowsAt + rowBytes(count, dim, int8);
   if (bytes.length !== expected) {

@@ -9,6 +9,8 @@ import { describeValue as describe, optionsObject } from './validate.js';
 
 /** Vectors per transfer into WASM memory (bounds the staging buffer: 4096 · 768 · 4 B = 12 MiB). */
 const CHUNK = 4096;
+/** Longest vector an index takes (src/index/vector_index.cpp). */
+const MAX_DIM = 1 << 16;
 /** Staging areas above this size are freed after use. */
 const STAGING_KEEP = 16 << 20;
 
@@ -115,6 +117,7 @@ export class SemanticIndex {
   #checkDim(length, where) {
     if (this.#dim === 0) {
       if (!(length > 0)) throw new RangeError(`${where}: vectors must not be empty`);
+      if (length > MAX_DIM) throw new RangeError(`${where}: has length ${length}, more than the ${MAX_DIM} an index takes`);
       this.#dim = length;
     } else if (length !== this.#dim) {
       throw new RangeError(`${where}: has length ${length}, expected ${this.#dim}`);

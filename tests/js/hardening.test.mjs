@@ -255,6 +255,16 @@ describe('SemanticIndex: k, nextId and stored rows', () => {
     index.dispose();
   });
 
+  test('dimension over 65536: refused at add() and at fromBytes, before any work', async () => {
+    const index = new SemanticIndex();
+    await expect(index.add([new Float32Array(65537)])).rejects.toThrow(/items\[0\]: has length 65537, more than the 65536 an index takes/);
+    expect(index.dim).toBe(0);
+    const bytes = index.toBytes();
+    const wide = withValidCrc(bytes, (b, v) => v.setUint32(16, 70000, true));
+    expect(() => SemanticIndex.fromBytes(wide)).toThrow(/dimension 70000 is more than the 65536/);
+    index.dispose();
+  });
+
   test('nextId 2^53 is refused at load; 2^53 - 1 gives one automatic id, then a RangeError (no hang)', async () => {
     const index = await sampleIndex(false, 2);
     const bytes = index.toBytes();

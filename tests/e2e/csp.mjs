@@ -1,5 +1,5 @@
 // Runs on load (tests/js/csp-browser.test.mjs): load() + encode() + tokenize() of the model at ?model=URL,
-// in the page or, with ?worker=1, in the Worker; the tokenizer alone too. Puts { vectors, ids, tokenizerIds,
+// in the page or, with ?worker=1, in the Worker; the tokenizer alone and a SemanticIndex too. Puts { vectors, ids, tokenizerIds,
 // violations } or { error, violations } in window.cspResult. Any eval or new Function the package did would
 // throw here (the page's policy has no 'unsafe-eval') and be listed as a violation.
 const violations = [];
@@ -17,8 +17,13 @@ async function run() {
   model.dispose();
   const tokenizer = await kfembed.loadTokenizer(url);
   const tokenizerIds = Array.from(tokenizer.encode(TEXTS[0]));
+  const tokens = tokenizer.tokens(TEXTS[0]);
   tokenizer.dispose();
-  return { vectors, ids, tokenizerIds };
+  const index = new kfembed.SemanticIndex();
+  await index.add(vectors);
+  const hits = await index.search(vectors[1], 2);
+  index.dispose();
+  return { vectors, ids, tokenizerIds, tokens, hits };
 }
 
 run().then(

@@ -58,6 +58,10 @@ test.each([['in the page', ''], ['in the Worker', 'worker=1']])(
     result.vectors.forEach((v, i) => v.forEach((x, j) => expect(Math.abs(x - reference[i][j])).toBeLessThanOrEqual(1e-5)));
     expect(result.ids[0]).toBe(2);
     expect(result.tokenizerIds).toEqual(result.ids);
+    expect(result.tokens[0]).toBe('[CLS]');
+    expect(result.tokens).toHaveLength(result.ids.length);
+    expect(result.hits.map((h) => h.id)).toEqual([1, expect.any(Number)]);
+    expect(result.hits[0].score).toBeCloseTo(1, 5);
   });
 
 test("without 'wasm-unsafe-eval' the WebAssembly compile is refused (the policy is enforced)", async () => {

@@ -129,6 +129,7 @@ void VectorIndex::add(const float* vectors, size_t n) {
 
 void VectorIndex::add_stored_f32(const float* rows, size_t n) {
   if (int8_) fail("add_stored_f32", "the index stores int8 rows");
+  if (n == 0) return;  // (memcpy from/to an empty vector's null data() is undefined even for 0 bytes)
   for (size_t i = 0; i < n; ++i) check_stored_f32_row(rows + i * dim_, dim_, i);
   grow_to(size_ + n);
   std::memcpy(f32_.data() + size_ * dim_, rows, n * dim_ * sizeof(float));
@@ -138,6 +139,7 @@ void VectorIndex::add_stored_f32(const float* rows, size_t n) {
 
 void VectorIndex::add_stored_i8(const int8_t* rows, const float* scales, size_t n) {
   if (!int8_) fail("add_stored_i8", "the index stores f32 rows");
+  if (n == 0) return;
   for (size_t i = 0; i < n; ++i) check_stored_i8_row(rows + i * dim_, scales[i], dim_, i);
   grow_to(size_ + n);
   std::memcpy(i8_.data() + size_ * dim_, rows, n * dim_);

@@ -17,19 +17,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   data += 2;
   size -= 2;
   kfembed::index::VectorIndex index(dim, int8);
-  size_t n = 0;
+  const size_t n = int8 ? size / (dim + 4) : size / (dim * 4);
   try {
     if (int8) {
-      n = size / (dim + 4);
       std::vector<int8_t> rows(n * dim);
       std::vector<float> scales(n);
-      std::memcpy(rows.data(), data, n * dim);
-      std::memcpy(scales.data(), data + n * dim, n * 4);
+      if (n > 0) {
+        std::memcpy(rows.data(), data, n * dim);
+        std::memcpy(scales.data(), data + n * dim, n * 4);
+      }
       index.add_stored_i8(rows.data(), scales.data(), n);
     } else {
-      n = size / (dim * 4);
       std::vector<float> rows(n * dim);
-      std::memcpy(rows.data(), data, n * dim * 4);
+      if (n > 0) std::memcpy(rows.data(), data, n * dim * 4);
       index.add_stored_f32(rows.data(), n);
     }
   } catch (const kfembed::Error&) {

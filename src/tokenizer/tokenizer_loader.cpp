@@ -277,9 +277,12 @@ void parse_post_processor(const json& pp, SingleSequenceTemplate& out) {
         if (specials == pp.end() || !specials->is_object() || !specials->contains(name)) {
           fail(f, "post_processor.special_tokens has no entry '" + name + "'");
         }
-        const json& ids = (*specials)[name]["ids"];
-        if (!ids.is_array()) fail(f, "post_processor.special_tokens." + name + ".ids must be an array");
-        for (const json& id : ids) {
+        // find(), not operator[]: a const operator[] on a missing key is undefined (an assert in our builds).
+        const json& entry = specials->at(name);
+        const auto ids = entry.find("ids");  // end() when entry is not an object
+        if (ids == entry.end() || !ids->is_array())
+          fail(f, "post_processor.special_tokens." + name + ".ids must be an array");
+        for (const json& id : *ids) {
           (seen_sequence ? out.suffix : out.prefix)
               .push_back(json_token_id(id, f, "post_processor.special_tokens." + name + ".ids[]"));
         }

@@ -393,6 +393,11 @@ describe('tokenizer ids at load', () => {
   test('post-processor special ids outside the vocabulary are refused at load, naming post_processor', async () => {
     const templated = tokenizerDir((j) => { j.post_processor.special_tokens['[SEP]'].ids = [99999]; });
     await expect(loadTokenizer(templated)).rejects.toThrow(/tokenizer\.json: post_processor special token id 99999 is not in the vocabulary/);
+    // Found by tests/fuzz (tokenizer_json): an entry without "ids" was a const JSON lookup of a missing key.
+    for (const entry of [{ id: '[SEP]' }, 7, null]) {
+      const broken = tokenizerDir((j) => { j.post_processor.special_tokens['[SEP]'] = entry; });
+      await expect(loadTokenizer(broken)).rejects.toThrow(/post_processor\.special_tokens\.\[SEP\]\.ids must be an array/);
+    }
     const bert = tokenizerDir((j) => { j.post_processor = { type: 'BertProcessing', cls: ['[CLS]', 2], sep: ['[SEP]', 25000] }; });
     await expect(loadTokenizer(bert)).rejects.toThrow(/post_processor special token id 25000 is not in the vocabulary/);
   });

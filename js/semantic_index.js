@@ -4,7 +4,7 @@
 // of index_format.js; save()/load() keep those bytes in IndexedDB (index_store.js).
 import { compactRows, decodeIndex, encodeIndex, scalesOffset } from './index_format.js';
 import { checkName, deleteIndexBytes, loadIndexBytes, saveIndexBytes } from './index_store.js';
-import { check, instantiateRuntime } from './runtime.js';
+import { check, instantiateRuntime, runtimeFailure } from './runtime.js';
 import { describeValue as describe, optionsObject } from './validate.js';
 
 /** Vectors per transfer into WASM memory (bounds the staging buffer: 4096 · 768 · 4 B = 12 MiB). */
@@ -78,9 +78,20 @@ export class SemanticIndex {
   }
 
   #enqueue(op) {
-    const run = this.#queue.then(op);
+    const run = this.#queue.then(() => this.#guard(op));
     this.#queue = run.catch(() => {});
     return run;
+  }
+
+  /** op(); a trap or uncaught exception inside the runtime disposes the index (runtime.js runtimeFailure). */
+  async #guard(op) {
+    try {
+      return await op();
+    } catch (e) {
+      const { error, broken } = runtimeFailure(e, 'SemanticIndex');
+      if (broken) this.dispose();
+      throw error;
+    }
   }
 
   async #ready() {
@@ -281,7 +292,13 @@ export class SemanticIndex {
       if (row !== undefined) rows.add(row);
     });
     if (rows.size === 0) return 0;
-    this.#removeRows([...rows]);
+    try {
+      this.#removeRows([...rows]);
+    } catch (e) {
+      const { error, broken } = runtimeFailure(e, 'SemanticIndex.remove');
+      if (broken) this.dispose();
+      throw error;
+    }
     return rows.size;
   }
 

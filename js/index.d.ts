@@ -16,13 +16,15 @@ export interface LoadProgress {
    * 1% of the file or per 250 ms while bytes arrive, and a final one with loaded === total.
    * 'retry': a dropped connection or a 5xx/network error; the download resumes after `delayMs`.
    * 'cache-warning': storage failed (e.g. QuotaExceededError) or a cached copy was corrupt; the load goes on.
+   * 'warning': what Hugging Face only warns about (e.g. checkpoint layers beyond num_hidden_layers); the load
+   * goes on.
    */
-  phase: 'download' | 'cache' | 'read' | 'retry' | 'cache-warning';
+  phase: 'download' | 'cache' | 'read' | 'retry' | 'cache-warning' | 'warning';
   /** 'retry': attempt number, backoff delay and the reason. */
   attempt?: number;
   delayMs?: number;
   reason?: string;
-  /** 'cache-warning': what happened. */
+  /** 'cache-warning', 'warning': what happened. */
   message?: string;
 }
 
@@ -87,11 +89,14 @@ export declare class SentenceModel {
   readonly threads: number;
   /** Token ids with [CLS] … [SEP], truncated to maxSeqLength. */
   tokenize(text: string): Int32Array;
-  encode(text: string, options?: EncodeOptions): Promise<Float32Array>;
-  /** Several texts: consecutive short ones share encoder passes (faster), same vectors as one by one. */
-  encode(texts: string[], options?: EncodeOptions): Promise<Float32Array[]>;
-  /** Cosine similarity of two vectors of length `dim`. */
-  similarity(a: ArrayLike<number>, b: ArrayLike<number>): number;
+  /** options: an object, or null/undefined for the defaults. */
+  encode(text: string, options?: EncodeOptions | null): Promise<Float32Array>;
+  /** Several texts (a dense array of strings): consecutive short ones share encoder passes (faster), same
+   *  vectors as one by one. Runtime calls take at most 64 texts / 16 MiB of UTF-8 each; a text needing more
+   *  than 2^31 - 1 bytes of staging (3 per UTF-16 unit) is refused with a RangeError. */
+  encode(texts: string[], options?: EncodeOptions | null): Promise<Float32Array[]>;
+  /** Cosine similarity of two vectors of length `dim` (Float32Array, Float64Array or number[], finite values). */
+  similarity(a: NumericVector, b: NumericVector): number;
   /** Size of this model's WASM memory in bytes (the peak so far: WASM memory never shrinks). */
   readonly wasmMemoryBytes: number;
   /** Frees the WASM memory; later calls throw. */
@@ -121,14 +126,16 @@ export declare class Tokenizer {
  */
 export declare const DEFAULT_SOURCE: string;
 /** Loads a model; without a source, DEFAULT_SOURCE (the original hub repository, quantized while it streams). */
-export declare function load(source?: Source | null, options?: LoadOptions): Promise<SentenceModel>;
+export declare function load(source?: Source | null, options?: LoadOptions | null): Promise<SentenceModel>;
 /**
  * Loads the tokenizer of a model directory: tokenizer.json (WordPiece or SentencePiece Unigram), else vocab.txt
  * (BERT WordPiece), else spm.model (DeBERTa-v3 family), with tokenizer_config.json beside any.
  */
-export declare function loadTokenizer(source: Source, options?: TokenizerOptions): Promise<Tokenizer>;
-/** Cosine similarity of two equal-length vectors. */
-export declare function similarity(a: ArrayLike<number>, b: ArrayLike<number>): number;
+export declare function loadTokenizer(source: Source, options?: TokenizerOptions | null): Promise<Tokenizer>;
+/** What similarity() takes: at most 65536 finite values. Array-likes, strings and other typed arrays throw. */
+export type NumericVector = Float32Array | Float64Array | number[];
+/** Cosine similarity of two equal-length vectors, in [-1, 1]; 0 when either is all zeros. */
+export declare function similarity(a: NumericVector, b: NumericVector): number;
 
 /** A vector: Float32Array (what encode() returns) or any array of numbers. */
 export type Vector = Float32Array | ArrayLike<number>;
@@ -154,7 +161,7 @@ export interface SearchHit {
 
 /** Client-side semantic search: normalised vectors searched by brute force in WebAssembly SIMD. */
 export declare class SemanticIndex {
-  constructor(options?: SemanticIndexOptions);
+  constructor(options?: SemanticIndexOptions | null);
   /** Number of documents. */
   readonly size: number;
   /** Vector length (0 until a model or the first vector fixes it). */
@@ -164,18 +171,19 @@ export declare class SemanticIndex {
   /** Adds texts (embedded with the model) or vectors. ids default to insertion numbers; a duplicate id
    *  rejects with an Error. Resolves to the ids of the added documents. */
   add(items: string[] | Vector[] | string | Vector, ids?: DocumentId[] | DocumentId): Promise<DocumentId[]>;
-  /** The k (default 10) most similar documents, best first. */
+  /** The k (default 10) most similar documents, best first, scores in [-1, 1]. k: any integer ≥ 0 (a
+   *  RangeError otherwise); a k above size returns every document. */
   search(query: string | Vector, k?: number): Promise<SearchHit[]>;
   /** Removes documents by id (unknown ids are ignored); returns how many were removed. */
   remove(ids: DocumentId[] | DocumentId): number;
   /** Versioned binary form (magic "KFEMBIDX", CRC-32 checked); see js/semantic_index.js. */
   toBytes(): Uint8Array;
   /** Reads toBytes() output; throws an Error naming the problem for corrupt or foreign bytes. */
-  static fromBytes(bytes: Uint8Array | ArrayBuffer, options?: { model?: SentenceModel | null }): SemanticIndex;
+  static fromBytes(bytes: Uint8Array | ArrayBuffer, options?: { model?: SentenceModel | null } | null): SemanticIndex;
   /** Browser: stores toBytes() in IndexedDB under `name` once pending adds finish. */
   save(name: string): Promise<void>;
   /** Browser: the index saved under `name`, or null when there is none. */
-  static load(name: string, options?: { model?: SentenceModel | null }): Promise<SemanticIndex | null>;
+  static load(name: string, options?: { model?: SentenceModel | null } | null): Promise<SemanticIndex | null>;
   static deleteSaved(name: string): Promise<void>;
   /** Frees the index's WASM memory; later calls throw. */
   dispose(): void;

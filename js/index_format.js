@@ -109,6 +109,7 @@ export function decodeIndex(bytes, where) {
   const count = view.getUint32(20, true);
   const metaLength = view.getUint32(24, true);
   if (count > 0 && dim === 0) throw new Error(`${where}: ${count} vectors of dimension 0`);
+  if (dim > 1 << 16) throw new Error(`${where}: dimension ${dim} is more than the 65536 an index takes`);
   const rowsAt = HEADER_BYTES + pad4(metaLength);
   const expected = rowsAt + rowBytes(count, dim, int8);
   if (bytes.length !== expected) {
@@ -127,18 +128,65 @@ export function decodeIndex(bytes, where) {
   if (texts !== null && (!Array.isArray(texts) || texts.length !== count)) {
     throw new Error(`${where}: metadata must list ${count} texts or null`);
   }
-  if (!Number.isInteger(nextId) || nextId < 0) throw new Error(`${where}: metadata nextId is not an integer ≥ 0`);
+  if (!Number.isSafeInteger(nextId) || nextId < 0) {
+    throw new Error(`${where}: metadata nextId must be an integer from 0 to 2^53 - 1, got ${JSON.stringify(nextId)}`);
+  }
+  ids.forEach((id, r) => {
+    if (typeof id !== 'string' && !(typeof id === 'number' && Number.isFinite(id))) {
+      throw new Error(`${where}: ids[${r}] must be a string or a finite number, got ${JSON.stringify(id)}`);
+    }
+  });
   const textOf = (r) => {
     const text = texts ? texts[r] : null;
     if (text !== null && typeof text !== 'string') throw new Error(`${where}: texts[${r}] is not a string or null`);
     return text ?? undefined;
   };
-  return {
-    int8,
-    dim,
-    ids,
-    texts: ids.map((_, r) => textOf(r)),
-    nextId,
-    rows: count > 0 ? bytes.slice(rowsAt, expected) : null,
+  const rows = count > 0 ? bytes.slice(rowsAt, expected) : null;
+  if (rows) checkRows(rows, count, dim, int8, where);
+  return { int8, dim, ids, texts: ids.map((_, r) => textOf(r)), nextId, rows };
+}
+
+// A stored row is all zeros (a zero vector was added) or unit length, so search scores stay in [-1, 1]; the
+// same rule as src/index/vector_index.cpp check_stored_*_row, which checks the rows again as they enter WASM.
+const UNIT_NORM_TOLERANCE = 1e-3;
+
+/** Checks the row block of a decoded index (a copy starting at offset 0); errors name `where` and rows[r]. */
+export function checkRows(rows, count, dim, int8, where) {
+  const fail = (r, reason) => {
+    throw new Error(`${where}: rows[${r}] ${reason} (corrupt index)`);
   };
+  if (!int8) {
+    const values = new Float32Array(rows.buffer, rows.byteOffset, count * dim);
+    for (let r = 0; r < count; r++) {
+      let sum = 0;
+      for (let j = r * dim; j < (r + 1) * dim; j++) {
+        if (!Number.isFinite(values[j])) fail(r, `holds ${values[j]}`);
+        sum += values[j] * values[j];
+      }
+      if (sum !== 0 && Math.abs(Math.sqrt(sum) - 1) > UNIT_NORM_TOLERANCE) fail(r, `has norm ${Math.sqrt(sum)}, neither 0 nor 1`);
+    }
+    return;
+  }
+  const codes = new Int8Array(rows.buffer, rows.byteOffset, count * dim);
+  const scales = new Float32Array(rows.buffer, rows.byteOffset + scalesOffset(count, dim), count);
+  for (let r = 0; r < count; r++) {
+    const scale = scales[r];
+    if (!Number.isFinite(scale) || scale < 0) fail(r, `has scale ${scale}, not a finite number ≥ 0`);
+    let maxAbs = 0;
+    let sum = 0;
+    for (let j = r * dim; j < (r + 1) * dim; j++) {
+      const c = codes[j];
+      if (c === -128) fail(r, 'holds -128, outside the int8 range ±127');
+      maxAbs = Math.max(maxAbs, Math.abs(c));
+      sum += c * c;
+    }
+    if (scale === 0) {
+      if (maxAbs !== 0) fail(r, 'has scale 0 with nonzero values');
+      continue;
+    }
+    if (maxAbs !== 127) fail(r, `has largest value ${maxAbs}, not 127`);
+    const norm = scale * Math.sqrt(sum);
+    // An int8 row of scale s is off its unit source by at most s/2 per value.
+    if (Math.abs(norm - 1) > 0.5 * scale * Math.sqrt(dim) + UNIT_NORM_TOLERANCE) fail(r, `has norm ${norm}, not 1`);
+  }
 }

@@ -12,14 +12,15 @@ import { isNode, resolveThreads } from './env.js';
 import { CorruptCacheError, FileLoader, gatherModelFiles } from './loader.js';
 import { INT8_WEIGHTS_FILE, isBinaryTokenizerFile } from './model_layout.js';
 import { throwIfAborted } from './progress.js';
-import { check, instantiateRuntime, releaseRuntime, writeUtf8, writeUtf8Batch } from './runtime.js';
-import { normalize as normalizeInPlace } from './similarity.js';
+import { check, checkCount, hot, instantiateRuntime, planBatches, releaseRuntime, runtimeFailure, writeUtf8, writeUtf8Batch } from './runtime.js';
+import { normalize as normalizeInPlace, similarity } from './similarity.js';
 import { DEFAULT_SOURCE, openSource } from './source.js';
-import { checkText, checkTexts, checkVectorPair, live, loadOptions } from './validate.js';
+import { checkText, checkTexts, checkVectorPair, encodeOptions, live, loadOptions } from './validate.js';
 
-// Texts per runtime call of encode(array): bounds the UTF-8 and output buffers of one call.
+// One runtime call of encode(array) takes at most ENCODE_BATCH texts and ENCODE_BATCH_BYTES of UTF-8 staging
+// (runtime.js planBatches; a longer text goes alone): bounds the input and output buffers of one call.
 const ENCODE_BATCH = 64;
-
+const ENCODE_BATCH_BYTES = 1 << 24;
 
 export class SentenceModel {
   #runtime;
@@ -42,56 +43,74 @@ export class SentenceModel {
     return live(this.#handle, method, 'model');
   }
 
+  /** fn(handle) on the live handle; a trap or uncaught exception inside the runtime disposes the model. */
+  #call(method, fn) {
+    const handle = this.#live(method);
+    try {
+      return fn(handle);
+    } catch (e) {
+      const { error, broken } = runtimeFailure(e, method);
+      if (broken) this.dispose();
+      throw error;
+    }
+  }
+
   /** Token ids with [CLS] … [SEP], truncated to maxSeqLength. */
   tokenize(text) {
     checkText(text, 'tokenize');
-    const handle = this.#live('tokenize');
-    const count = check(handle.tokenizeInput(writeUtf8(this.#runtime, handle, text, 'tokenize')), 'tokenize');
-    const at = handle.idsPointer() >>> 2;
-    return this.#runtime.HEAP32.slice(at, at + count);
+    return this.#call('tokenize', (handle) => {
+      const runtime = this.#runtime;
+      const bytes = writeUtf8(runtime, handle, text, 'tokenize');
+      const count = checkCount(runtime._kf_encoder_tokenize(hot(handle).self, bytes), handle, 'tokenize');
+      const at = runtime._kf_encoder_ids(hot(handle).self) >>> 2;
+      return runtime.HEAP32.slice(at, at + count);
+    });
   }
 
   #encodeOne(text, normalize) {
-    const handle = this.#handle;
-    check(handle.encodeInput(writeUtf8(this.#runtime, handle, text, 'encode')), 'encode');
-    const at = handle.outputPointer() >>> 2;
-    const vector = this.#runtime.HEAPF32.slice(at, at + this.dim);
-    return normalize ? normalizeInPlace(vector) : vector;
+    return this.#call('encode', (handle) => {
+      const runtime = this.#runtime;
+      const bytes = writeUtf8(runtime, handle, text, 'encode');
+      checkCount(runtime._kf_encoder_encode(hot(handle).self, bytes), handle, 'encode');
+      const at = runtime._kf_encoder_output(hot(handle).self) >>> 2;
+      const vector = runtime.HEAPF32.slice(at, at + this.dim);
+      return normalize ? normalizeInPlace(vector) : vector;
+    });
   }
 
   /**
    * Sentence embedding(s): a string gives a Float32Array, an array of strings gives an array of them.
    * @param {string | string[]} texts
-   * @param {{ normalize?: boolean }} [options]
+   * @param {{ normalize?: boolean } | null} [options]
    */
-  async encode(texts, { normalize = false } = {}) {
+  async encode(texts, options) {
     this.#live('encode');
     checkTexts(texts);
+    const { normalize } = encodeOptions(options);
     if (typeof texts === 'string') return this.#encodeOne(texts, normalize);
     // Batches: the runtime packs consecutive short sentences into shared passes (same vectors, faster).
+    const batches = planBatches(texts.map((t) => t.length), { maxTexts: ENCODE_BATCH, maxBytes: ENCODE_BATCH_BYTES });
     const out = [];
-    for (let first = 0; first < texts.length; first += ENCODE_BATCH) {
-      const handle = this.#live('encode');
-      const batch = texts.slice(first, first + ENCODE_BATCH);
-      writeUtf8Batch(this.#runtime, handle, batch, 'encode');
-      check(handle.encodeBatch(batch.length), 'encode');
-      const at = handle.outputPointer() >>> 2;
-      for (let i = 0; i < batch.length; i++) {
-        const vector = this.#runtime.HEAPF32.slice(at + i * this.dim, at + (i + 1) * this.dim);
-        out.push(normalize ? normalizeInPlace(vector) : vector);
-      }
+    for (const [first, end] of batches) {
+      this.#call('encode', (handle) => {
+        const batch = texts.slice(first, end);
+        writeUtf8Batch(this.#runtime, handle, batch, 'encode');
+        checkCount(this.#runtime._kf_encoder_encode_batch(hot(handle).self, batch.length), handle, 'encode');
+        const at = this.#runtime._kf_encoder_output(hot(handle).self) >>> 2;
+        for (let i = 0; i < batch.length; i++) {
+          const vector = this.#runtime.HEAPF32.slice(at + i * this.dim, at + (i + 1) * this.dim);
+          out.push(normalize ? normalizeInPlace(vector) : vector);
+        }
+      });
     }
     return out;
   }
 
-  /** Cosine similarity of two vectors of length dim, computed in WASM. */
+  /** Cosine similarity of two vectors of length dim (similarity.js, as the worker proxy computes it). */
   similarity(a, b) {
-    const handle = this.#live('similarity');
+    this.#live('similarity');
     checkVectorPair(a, b, this.dim);
-    const at = check(handle.vectorsBuffer(this.dim), 'similarity') >>> 2;
-    this.#runtime.HEAPF32.set(a, at);
-    this.#runtime.HEAPF32.set(b, at + this.dim);
-    return handle.similarity(this.dim);
+    return similarity(a, b);
   }
 
   /** Size of this model's WASM memory in bytes; memory never shrinks, so this is the peak so far. */
@@ -189,6 +208,8 @@ async function build(source, { runtime, store, onProgress, signal, keepTexts, ma
     const texts = Object.fromEntries(keepTexts.map((name) => [name, isBinaryTokenizerFile(name) ? loader.bytes(name) : loader.text(name)]));
     handle = check(runtime.Encoder.load(fileSet, maxSeqLength, dtype, runtime.relaxedWired, threads), source.describe());
     await loader.verifyDeferred(); // cached copies hashed by WebCrypto while the encoder was built
+    // What Hugging Face only warns about (e.g. checkpoint layers beyond num_hidden_layers) is not an error.
+    for (const message of handle.warnings()) onProgress?.({ file: 'config.json', loaded: 0, total: 0, phase: 'warning', message });
     await after?.(handle);
     throwIfAborted(signal);
     const model = new SentenceModel(runtime, handle);
@@ -279,7 +300,7 @@ export async function load(source = DEFAULT_SOURCE, options = {}) {
   const checked = loadOptions(options);
   if (checked.worker && !isNode && typeof Worker === 'function') {
     const { loadInWorker } = await import('./worker_client.js');
-    return loadInWorker(source, options);
+    return loadInWorker(source, options ?? {});
   }
   return (await loadModel(source, options)).model;
 }

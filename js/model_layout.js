@@ -45,11 +45,13 @@ export function noTokenizerError(location) {
 
 /**
  * A path that stays inside the directory: relative, '/'-separated, no '.'/'..'/empty parts, no scheme,
- * backslash, '?' or '#'.
+ * backslash, '?' or '#'; and nothing a URL parser rewrites into one of those: no '%' ('%2e%2e' is '..'), no
+ * control character (tabs and newlines are dropped: '.\t.' is '..'), no leading or trailing space.
  */
 export function isPlainRelativePath(path) {
-  return typeof path === 'string' && path.length > 0 && !path.startsWith('/') && !/[\\?#]/.test(path) &&
-    !/^[a-z][a-z0-9+.-]*:/i.test(path) && !path.split('/').some((part) => part === '' || part === '.' || part === '..');
+  return typeof path === 'string' && path.length > 0 && !path.startsWith('/') && !/[\\?#%\x00-\x1f\x7f]/.test(path) &&
+    !/^ | $/.test(path) && !/^[a-z][a-z0-9+.-]*:/i.test(path) &&
+    !path.split('/').some((part) => part === '' || part === '.' || part === '..');
 }
 
 function checkedPath(path, where, what) {

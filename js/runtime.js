@@ -213,6 +213,39 @@ export function check(result, context) {
   return result;
 }
 
+/**
+ * What a call into the runtime threw, as an Error naming `context`. Bindings return their failures (check());
+ * a throw from inside the runtime is a trap (an out-of-bounds access, unreachable) or a C++ exception that no
+ * binding caught: the instance's memory can no longer be trusted, so `broken` says the instance must go.
+ */
+export function runtimeFailure(e, context) {
+  const trap = typeof WebAssembly.RuntimeError === 'function' && e instanceof WebAssembly.RuntimeError;
+  const uncaught = typeof WebAssembly.Exception === 'function' && e instanceof WebAssembly.Exception;
+  if (!trap && !uncaught) return { error: e, broken: false };
+  const what = trap ? `trapped (${e.message})` : 'threw an uncaught C++ exception';
+  return { error: new Error(`${context}: the kfembed WASM runtime ${what}; this instance was disposed, load it again`), broken: true };
+}
+
+/**
+ * Most bytes one runtime call stages (UTF-8 input, vectors, rows): 2^31 - 1, the largest size a wasm32
+ * std::vector<char> can take. The bindings check the same bound (wasm/guarded.h kMaxStagingBytes), in
+ * double arithmetic, before any allocation.
+ */
+export const MAX_STAGING_BYTES = 2 ** 31 - 1;
+
+/** UTF-8 bytes staged for a text of `length` UTF-16 units: 3 per unit, TextEncoder's worst case (a double). */
+export function utf8StagingBytes(length) {
+  return length * 3;
+}
+
+/** `bytes` when one call may stage that many, else a RangeError naming `what`. */
+export function checkStagingBytes(bytes, what) {
+  if (!(Number.isSafeInteger(bytes) && bytes >= 0 && bytes <= MAX_STAGING_BYTES)) {
+    throw new RangeError(`${what}: needs ${bytes} bytes of staging in WASM memory, more than the ${MAX_STAGING_BYTES} one call can take`);
+  }
+  return bytes;
+}
+
 const utf8 = new TextEncoder();
 let staging = new Uint8Array(0);
 
@@ -230,30 +263,92 @@ function encodeIntoHeap(runtime, text, at, capacity) {
 }
 
 /**
+ * What JS keeps about a Tokenizer or Encoder handle for its hot calls (wasm/bindings.cpp "Hot calls"): the
+ * handle's address for the plain exports, and where its input and batch-lengths buffers are. Those buffers
+ * only grow, and only through writeUtf8/writeUtf8Batch, so a call that fits reuses them without asking.
+ */
+const hotState = new WeakMap();
+export function hot(handle) {
+  let state = hotState.get(handle);
+  if (!state) {
+    state = { self: handle.address(), input: 0, inputCapacity: -1, lengths: 0, lengthsCapacity: -1 };
+    hotState.set(handle, state);
+  }
+  return state;
+}
+
+/** A hot call's count, or a throw with the handle's lastError() when it returned -1. */
+export function checkCount(count, handle, context) {
+  if (count < 0) throw new Error(`${context}: ${handle.lastError()}`);
+  return count;
+}
+
+/** The address of `handle`'s input buffer, grown to at least `capacity` bytes (checkStagingBytes first). */
+function inputAddress(handle, capacity, method) {
+  const state = hot(handle);
+  if (capacity > state.inputCapacity) {
+    // A little headroom: short texts then never ask again.
+    const grown = Math.max(capacity, Math.min(2 * state.inputCapacity, MAX_STAGING_BYTES), 1024);
+    state.input = check(handle.inputBuffer(grown), method);
+    state.inputCapacity = grown;
+  }
+  return state.input;
+}
+
+/**
  * Writes `text` as UTF-8 into a buffer owned by `handle` (handle.inputBuffer(capacity) → address) and returns
  * the byte count. Lone surrogates become U+FFFD, as TextEncoder defines. Errors name `method`.
  */
 export function writeUtf8(runtime, handle, text, method) {
-  const capacity = text.length * 3;
-  const address = check(handle.inputBuffer(capacity), method);
+  const capacity = checkStagingBytes(utf8StagingBytes(text.length), `${method}(text): a text of ${text.length} characters`);
+  const address = inputAddress(handle, capacity, method);
   if (capacity === 0) return 0;
   return encodeIntoHeap(runtime, text, address, capacity);
 }
 
 /**
- * Writes `texts` as UTF-8 back to back into `handle`'s input buffer and their byte lengths into its batch
- * lengths buffer (handle.batchLengthsBuffer(count) → address of count uint32), for handle.encodeBatch(count).
+ * Splits encode(texts) into runtime calls: [first, end) ranges of at most `maxTexts` texts whose UTF-8 staging
+ * (utf8StagingBytes of `lengths`, summed as doubles) stays within `maxBytes`; a text over `maxBytes` goes
+ * alone. A text whose staging alone exceeds MAX_STAGING_BYTES is refused (RangeError naming texts[i]).
+ */
+export function planBatches(lengths, { maxTexts, maxBytes }) {
+  const batches = [];
+  let first = 0;
+  let bytes = 0;
+  for (let i = 0; i < lengths.length; i++) {
+    const need = checkStagingBytes(utf8StagingBytes(lengths[i]), `encode(texts): texts[${i}] of ${lengths[i]} characters`);
+    if (i > first && (i - first === maxTexts || bytes + need > maxBytes)) {
+      batches.push([first, i]);
+      first = i;
+      bytes = 0;
+    }
+    bytes += need;
+  }
+  if (lengths.length > first) batches.push([first, lengths.length]);
+  return batches;
+}
+
+/**
+ * Writes `texts` (one batch of planBatches) as UTF-8 back to back into `handle`'s input buffer and their byte
+ * lengths into its batch lengths buffer (handle.batchLengthsBuffer(count) → address of count uint32), for
+ * handle.encodeBatch(count).
  */
 export function writeUtf8Batch(runtime, handle, texts, method) {
   let capacity = 0;
-  for (const text of texts) capacity += text.length * 3;
-  const address = check(handle.inputBuffer(capacity), method);
-  const lengths = check(handle.batchLengthsBuffer(texts.length), method) >>> 2;
+  for (const text of texts) capacity += utf8StagingBytes(text.length);
+  checkStagingBytes(capacity, `${method}(texts): a batch of ${texts.length} texts`);
+  const address = inputAddress(handle, capacity, method);
+  const state = hot(handle);
+  if (texts.length > state.lengthsCapacity) {
+    state.lengths = check(handle.batchLengthsBuffer(texts.length), method);
+    state.lengthsCapacity = texts.length;
+  }
+  const lengths = state.lengths >>> 2;
   // Both calls may have grown memory: take the views only now.
   const lengthsView = runtime.HEAPU32;
   let at = address;
   texts.forEach((text, i) => {
-    const written = encodeIntoHeap(runtime, text, at, text.length * 3);
+    const written = encodeIntoHeap(runtime, text, at, utf8StagingBytes(text.length));
     lengthsView[lengths + i] = written;
     at += written;
   });

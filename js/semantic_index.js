@@ -5,11 +5,13 @@
 import { compactRows, decodeIndex, encodeIndex, scalesOffset } from './index_format.js';
 import { checkName, deleteIndexBytes, loadIndexBytes, saveIndexBytes } from './index_store.js';
 import { threadsAvailable } from './env.js';
-import { check, instantiateRuntime, releaseRuntime } from './runtime.js';
-import { describeValue as describe } from './validate.js';
+import { check, instantiateRuntime, releaseRuntime, runtimeFailure } from './runtime.js';
+import { describeValue as describe, optionsObject } from './validate.js';
 
 /** Vectors per transfer into WASM memory (bounds the staging buffer: 4096 · 768 · 4 B = 12 MiB). */
 const CHUNK = 4096;
+/** Longest vector an index takes (src/index/vector_index.cpp). */
+const MAX_DIM = 1 << 16;
 /** Staging areas above this size are freed after use. */
 const STAGING_KEEP = 16 << 20;
 
@@ -44,7 +46,8 @@ export class SemanticIndex {
    *   model: needed only to add or search text; int8: store 8-bit vectors (4× smaller, scores within 0.01);
    *   threads: of each search over many rows (default: the model's, else 1; 1 where threads are unavailable).
    */
-  constructor({ model = null, int8 = false, threads } = {}) {
+  constructor(options) {
+    const { model = null, int8 = false, threads } = optionsObject(options, 'new SemanticIndex(options)');
     if (model !== null && (typeof model !== 'object' || typeof model.encode !== 'function')) {
       throw new TypeError(`new SemanticIndex(options): options.model must be a loaded model, got ${describe(model)}`);
     }
@@ -82,9 +85,20 @@ export class SemanticIndex {
   }
 
   #enqueue(op) {
-    const run = this.#queue.then(op);
+    const run = this.#queue.then(() => this.#guard(op));
     this.#queue = run.catch(() => {});
     return run;
+  }
+
+  /** op(); a trap or uncaught exception inside the runtime disposes the index (runtime.js runtimeFailure). */
+  async #guard(op) {
+    try {
+      return await op();
+    } catch (e) {
+      const { error, broken } = runtimeFailure(e, 'SemanticIndex');
+      if (broken) this.dispose();
+      throw error;
+    }
   }
 
   async #ready() {
@@ -125,6 +139,7 @@ export class SemanticIndex {
   #checkDim(length, where) {
     if (this.#dim === 0) {
       if (!(length > 0)) throw new RangeError(`${where}: vectors must not be empty`);
+      if (length > MAX_DIM) throw new RangeError(`${where}: has length ${length}, more than the ${MAX_DIM} an index takes`);
       this.#dim = length;
     } else if (length !== this.#dim) {
       throw new RangeError(`${where}: has length ${length}, expected ${this.#dim}`);
@@ -136,18 +151,27 @@ export class SemanticIndex {
     const seen = new Set();
     for (let i = 0; i < count; i++) {
       let id;
-      if (ids) {
-        id = checkId(ids[i], `add(items, ids): ids[${i}]`);
-      } else {
-        while (this.#rowOf.has(this.#nextId) || seen.has(this.#nextId)) this.#nextId++;
-        id = this.#nextId++;
-      }
+      id = ids ? checkId(ids[i], `add(items, ids): ids[${i}]`) : this.#takeNextId(seen);
       if (this.#rowOf.has(id)) throw new Error(`add(items, ids): duplicate id ${JSON.stringify(id)} (already in the index)`);
       if (seen.has(id)) throw new Error(`add(items, ids): duplicate id ${JSON.stringify(id)} (twice in ids)`);
       seen.add(id);
       out[i] = id;
     }
     return out;
+  }
+
+  /**
+   * The next automatic id not in use. Ends: nextId is a safe integer (fromBytes checks it) that grows by
+   * exactly 1 per step, the ids in use are finite, and past 2^53 - 1 (where ++ stops counting) it throws.
+   */
+  #takeNextId(seen) {
+    for (;;) {
+      if (this.#nextId > Number.MAX_SAFE_INTEGER) {
+        throw new RangeError('add(items, ids): automatic ids are used up (the next would exceed 2^53 - 1); pass ids');
+      }
+      const id = this.#nextId++;
+      if (!this.#rowOf.has(id) && !seen.has(id)) return id;
+    }
   }
 
   /**
@@ -230,6 +254,7 @@ export class SemanticIndex {
    */
   async search(query, k = 10) {
     this.#live('search');
+    // Any integer ≥ 0 (2^32 + 3 included: the runtime takes it as a double); more than size returns everything.
     if (!Number.isInteger(k) || k < 0) throw new RangeError(`search(query, k): k must be an integer ≥ 0, got ${k}`);
     const text = typeof query === 'string';
     if (!text && !isVector(query)) {
@@ -250,7 +275,7 @@ export class SemanticIndex {
       this.#live('search');
       const at = check(handle.stagingBuffer(this.#dim * 4), 'search') >>> 2;
       runtime.HEAPF32.set(vector, at);
-      const count = check(handle.searchStaged(k), 'search');
+      const count = check(handle.searchStaged(Math.min(k, this.#ids.length)), 'search');
       const hits = handle.hitsPointer() >>> 2;
       const rows = runtime.HEAPU32;
       const scores = runtime.HEAPF32;
@@ -278,7 +303,13 @@ export class SemanticIndex {
       if (row !== undefined) rows.add(row);
     });
     if (rows.size === 0) return 0;
-    this.#removeRows([...rows]);
+    try {
+      this.#removeRows([...rows]);
+    } catch (e) {
+      const { error, broken } = runtimeFailure(e, 'SemanticIndex.remove');
+      if (broken) this.dispose();
+      throw error;
+    }
     return rows.size;
   }
 
@@ -335,8 +366,9 @@ export class SemanticIndex {
    * @param {Uint8Array | ArrayBuffer} bytes
    * @param {{ model?: object }} [options]
    */
-  static fromBytes(bytes, { model = null } = {}) {
+  static fromBytes(bytes, options) {
     const where = 'SemanticIndex.fromBytes(bytes)';
+    const { model = null } = optionsObject(options, 'SemanticIndex.fromBytes(bytes, options)');
     if (bytes instanceof ArrayBuffer) bytes = new Uint8Array(bytes);
     else if (ArrayBuffer.isView(bytes)) bytes = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     else throw new TypeError(`${where}: expected a Uint8Array or ArrayBuffer, got ${describe(bytes)}`);
@@ -366,7 +398,8 @@ export class SemanticIndex {
   }
 
   /** The index saved under `name` in IndexedDB, or null when there is none. */
-  static async load(name, { model = null } = {}) {
+  static async load(name, options) {
+    const { model = null } = optionsObject(options, 'SemanticIndex.load(name, options)');
     checkName(name, 'load');
     const bytes = await loadIndexBytes(name);
     return bytes === null ? null : SemanticIndex.fromBytes(bytes, { model });

@@ -1,5 +1,5 @@
 // loadTokenizer(): the tokenizer alone (WordPiece or SentencePiece Unigram), running in its own WASM instance.
-import { check, instantiateRuntime, writeUtf8 } from './runtime.js';
+import { check, checkCount, hot, instantiateRuntime, runtimeFailure, writeUtf8 } from './runtime.js';
 import {
   isBinaryTokenizerFile,
   noTokenizerError,
@@ -10,7 +10,10 @@ import {
   VOCAB_FILE,
 } from './model_layout.js';
 import { openSource } from './source.js';
-import { checkMaxLength, checkText, live } from './validate.js';
+import { checkMaxLength, checkText, live, optionsObject } from './validate.js';
+
+// Longest truncation loadTokenizer() accepts (the runtime's bound, wasm/bindings.cpp max_length_of).
+const MAX_TOKENIZER_LENGTH = 2 ** 30;
 
 const BUILDERS = { [TOKENIZER_JSON_FILE]: 'fromJson', [VOCAB_FILE]: 'fromVocab', [SPM_MODEL_FILE]: 'fromSentencePiece' };
 
@@ -31,8 +34,10 @@ export async function createTokenizerHandle(runtime, source, { signal } = {}) {
 
 /** Ids of `text` from a runtime Tokenizer handle (shared by Tokenizer and the worker client's tokenize()). */
 export function encodeWithHandle(runtime, handle, text, maxLength, method = 'encode') {
-  const count = check(handle.encodeInput(writeUtf8(runtime, handle, text, method), maxLength), method);
-  const at = handle.idsPointer() >>> 2;
+  const bytes = writeUtf8(runtime, handle, text, method);
+  const { self } = hot(handle);
+  const count = checkCount(runtime._kf_tokenizer_encode(self, bytes, maxLength), handle, method);
+  const at = runtime._kf_tokenizer_ids(self) >>> 2;
   return runtime.HEAP32.slice(at, at + count);
 }
 
@@ -61,18 +66,31 @@ export class Tokenizer {
     return this.#maxLength;
   }
 
+  /** fn(handle) on the live handle; a trap or uncaught exception inside the runtime disposes the tokenizer. */
+  #call(method, fn) {
+    const handle = this.#live(method);
+    try {
+      return fn(handle);
+    } catch (e) {
+      const { error, broken } = runtimeFailure(e, method);
+      if (broken) this.dispose();
+      throw error;
+    }
+  }
+
   /** Token ids with [CLS] … [SEP], truncated to maxLength when one was given. */
   encode(text) {
     checkText(text, 'encode');
-    return encodeWithHandle(this.#runtime, this.#live('encode'), text, this.#maxLength);
+    return this.#call('encode', (handle) => encodeWithHandle(this.#runtime, handle, text, this.#maxLength));
   }
 
   /** The token strings of encode(text). */
   tokens(text) {
     checkText(text, 'tokens');
-    const handle = this.#live('tokens');
-    const bytes = writeUtf8(this.#runtime, handle, text, 'tokens');
-    return check(handle.tokensInput(bytes, this.#maxLength), 'tokens');
+    return this.#call('tokens', (handle) => {
+      const bytes = writeUtf8(this.#runtime, handle, text, 'tokens');
+      return check(handle.tokensInput(bytes, this.#maxLength), 'tokens');
+    });
   }
 
   /** Frees the WASM instance; later calls throw. */
@@ -87,8 +105,9 @@ export class Tokenizer {
  * @param {string | URL} source directory with tokenizer.json, vocab.txt or spm.model (+ tokenizer_config.json)
  * @param {{ maxLength?: number, signal?: AbortSignal }} [options]
  */
-export async function loadTokenizer(source, options = {}) {
-  const maxLength = checkMaxLength(options.maxLength, 'loadTokenizer options.maxLength');
+export async function loadTokenizer(source, options) {
+  options = optionsObject(options, 'loadTokenizer(source, options)');
+  const maxLength = checkMaxLength(options.maxLength, 'loadTokenizer options.maxLength', MAX_TOKENIZER_LENGTH);
   const files = await openSource(source);
   const runtime = await instantiateRuntime();
   const handle = await createTokenizerHandle(runtime, files, options);

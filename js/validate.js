@@ -20,21 +20,72 @@ export function checkText(text, method) {
   if (typeof text !== 'string') throw new TypeError(`${method}(text): expected a string, got ${describeValue(text)}`);
 }
 
-/** encode(texts): a string or an array of strings. */
+/**
+ * encode(texts): a string or an array of strings. An index loop, not forEach: forEach skips the holes of a
+ * sparse array, which would then reach the runtime as undefined.
+ */
 export function checkTexts(texts) {
   if (typeof texts === 'string') return;
   if (!Array.isArray(texts)) {
     throw new TypeError(`encode(texts): expected a string or an array of strings, got ${describeValue(texts)}`);
   }
-  texts.forEach((t, i) => {
-    if (typeof t !== 'string') throw new TypeError(`encode(texts): texts[${i}] is ${describeValue(t)}, expected a string`);
-  });
+  for (let i = 0; i < texts.length; i++) {
+    if (typeof texts[i] === 'string') continue;
+    const hole = !(i in texts) ? ' (a hole in a sparse array)' : '';
+    throw new TypeError(`encode(texts): texts[${i}] is ${describeValue(texts[i])}${hole}, expected a string`);
+  }
 }
 
-/** similarity(a, b) of a model: two vectors of length `dim`. */
+/** An options argument: undefined or null give {} (the defaults); anything but a plain object is a TypeError. */
+export function optionsObject(options, where) {
+  if (options === undefined || options === null) return {};
+  if (typeof options !== 'object' || Array.isArray(options)) {
+    throw new TypeError(`${where}: options must be an object, got ${describeValue(options)}`);
+  }
+  return options;
+}
+
+/** encode(texts, options): undefined or null (defaults) or an object whose normalize, if given, is a boolean. */
+export function encodeOptions(options) {
+  if (options === undefined || options === null) return { normalize: false };
+  if (typeof options !== 'object' || Array.isArray(options)) {
+    throw new TypeError(`encode(texts, options): options must be an object, got ${describeValue(options)}`);
+  }
+  const { normalize = false } = options;
+  if (typeof normalize !== 'boolean') {
+    throw new TypeError(`encode(texts, options): options.normalize must be a boolean, got ${describeValue(normalize)}`);
+  }
+  return { normalize };
+}
+
+/** Longest vector similarity() takes: bounds the work of one call (no seconds-long loop over {length: 1e8}). */
+export const MAX_VECTOR_LENGTH = 1 << 16;
+
+/**
+ * similarity(a, b): `v` (argument `name`) is a Float32Array, a Float64Array or an array of numbers, at most
+ * MAX_VECTOR_LENGTH long, every value finite. Array-likes, strings and other typed arrays are refused.
+ */
+export function checkVector(v, name) {
+  const typed = v instanceof Float32Array || v instanceof Float64Array;
+  if (!typed && !Array.isArray(v)) {
+    throw new TypeError(`similarity(a, b): ${name} must be a Float32Array or an array of numbers, got ${describeValue(v)}`);
+  }
+  if (v.length > MAX_VECTOR_LENGTH) {
+    throw new RangeError(`similarity(a, b): ${name} has ${v.length} values, more than the ${MAX_VECTOR_LENGTH} allowed`);
+  }
+  for (let i = 0; i < v.length; i++) {
+    const x = v[i];
+    if (typeof x !== 'number' || !Number.isFinite(x)) {
+      throw new TypeError(`similarity(a, b): ${name}[${i}] is ${typeof x === 'number' ? x : describeValue(x)}, not a finite number`);
+    }
+  }
+}
+
+/** similarity(a, b) of a model: two valid vectors (checkVector) of length `dim`. */
 export function checkVectorPair(a, b, dim) {
   for (const [name, v] of [['a', a], ['b', b]]) {
-    if (!v || v.length !== dim) throw new RangeError(`similarity(a, b): ${name} must have length ${dim}, got ${v?.length}`);
+    checkVector(v, name);
+    if (v.length !== dim) throw new RangeError(`similarity(a, b): ${name} must have length ${dim}, got ${v.length}`);
   }
 }
 
@@ -63,14 +114,14 @@ export const DEFAULT_REVALIDATE_S = 24 * 60 * 60;
 const MAX_THREADS = 16;
 
 /** Validates load()'s options before any I/O; returns them with defaults applied. */
-export function loadOptions(options = {}) {
-  const { dtype = 'int8', onProgress, signal, cache = true, worker = false, relaxedSimd = true, threads } = options;
+export function loadOptions(options) {
+  const { dtype = 'int8', onProgress, signal, cache = true, worker = false, relaxedSimd = true, threads } = optionsObject(options, 'load(source, options)');
   if (typeof relaxedSimd !== 'boolean') throw new TypeError('load options.relaxedSimd: expected a boolean');
   if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1 && threads <= MAX_THREADS)) {
     throw new RangeError(`load options.threads: expected an integer from 1 to ${MAX_THREADS}, got ${String(threads)}`);
   }
   if (!DTYPES.includes(dtype)) throw new RangeError(`load options.dtype: expected 'int8' or 'fp32', got ${dtype}`);
-  const maxSeqLength = checkMaxLength(options.maxSeqLength, 'load options.maxSeqLength', 512) ?? 0;
+  const maxSeqLength = checkMaxLength(options?.maxSeqLength, 'load options.maxSeqLength', 512) ?? 0;
   if (onProgress !== undefined && typeof onProgress !== 'function') {
     throw new TypeError('load options.onProgress: expected a function');
   }

@@ -6,7 +6,7 @@ import { abortReason, throwIfAborted } from './progress.js';
 import { instantiateRuntime } from './runtime.js';
 import { similarity as cosine } from './similarity.js';
 import { createTokenizerHandle, encodeWithHandle } from './tokenizer.js';
-import { checkText, checkTexts, checkVectorPair, live, sourceString } from './validate.js';
+import { checkText, checkTexts, checkVectorPair, encodeOptions, live, sourceString } from './validate.js';
 
 function toError({ name, message }) {
   if (name === 'AbortError') return new DOMException(message, 'AbortError');
@@ -108,10 +108,11 @@ export class WorkerSentenceModel {
    * @param {string | string[]} texts
    * @param {{ normalize?: boolean }} [options]
    */
-  async encode(texts, { normalize = false } = {}) {
+  async encode(texts, options) {
     const connection = this.#live('encode');
     checkTexts(texts);
-    const { vectors, wasmMemoryBytes } = await connection.request('encode', { texts, options: { normalize: Boolean(normalize) } }).promise;
+    const { normalize } = encodeOptions(options);
+    const { vectors, wasmMemoryBytes } = await connection.request('encode', { texts, options: { normalize } }).promise;
     this.#wasmMemoryBytes = wasmMemoryBytes;
     return vectors;
   }

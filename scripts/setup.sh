@@ -8,6 +8,7 @@ packages=(
   googletest libgtest-dev libbenchmark-dev   # native tests and benches
   emscripten                                 # 3.1.6 (LLVM 14): the WASM build
   clang-19 lld-19                            # kfembed_relaxed.wasm (relaxed SIMD, which LLVM 14 lacks)
+  clang-14 libclang-rt-14-dev                # ASan + UBSan tests and libFuzzer targets (scripts/test_sanitized.sh)
   libsimde-dev                               # wasm_simd128 intrinsics for native builds
   nlohmann-json3-dev                         # JSON (header-only)
   unicode-data                               # UCD 15.0: Unicode tables are generated from it at build time

@@ -5,6 +5,7 @@
 // Text travels as UTF-8 bytes written by JS (TextEncoder.encodeInto) into a buffer owned here, and results
 // are read back from WASM memory, so a call costs no per-character marshalling.
 #include <emscripten/bind.h>
+#include <emscripten/em_macros.h>
 #include <emscripten/val.h>
 
 #include <cstdint>
@@ -30,24 +31,31 @@ using emscripten::val;
 using kfembed::wasm::address_of;
 using kfembed::wasm::guarded;
 
-val tokens_to_js(const std::vector<std::string>& tokens) {
+val tokens_to_js(const std::vector<std::string>& tokens) {  // any list of strings
   val out = val::array();
   for (const std::string& t : tokens) out.call<void>("push", val(t));
   return out;
 }
 
-// A growable byte buffer JS writes UTF-8 into.
+// A growable byte buffer JS writes UTF-8 into. Sizes arrive as doubles (guarded.h staging_bytes).
 class InputBuffer {
  public:
-  val reserve(size_t bytes) {
+  val reserve(double bytes) {
     return guarded([&] {
-      if (bytes > bytes_.size()) bytes_.resize(bytes);
+      const size_t n = kfembed::wasm::staging_bytes(bytes, "input bytes");
+      if (n > bytes_.size()) bytes_.resize(n);
       return val(address_of(bytes_.data()));
     });
   }
-  std::string_view view(size_t bytes) const {
-    return std::string_view(bytes_.data(), bytes <= bytes_.size() ? bytes : bytes_.size());
+  // The first `bytes` written; a count beyond the buffer is an error, not a shorter view.
+  std::string_view view(double bytes) const {
+    const size_t n = kfembed::wasm::staging_bytes(bytes, "input bytes");
+    if (n > bytes_.size()) {
+      kfembed::fail("input bytes", std::to_string(n) + " exceed the " + std::to_string(bytes_.size()) + " staged");
+    }
+    return std::string_view(bytes_.data(), n);
   }
+  size_t size() const { return bytes_.size(); }
 
  private:
   std::vector<char> bytes_;
@@ -75,34 +83,42 @@ class TokenizerHandle {
     });
   }
 
-  val inputBuffer(size_t bytes) { return input_.reserve(bytes); }
-  // Tokenizes the first `bytes` of the input buffer into the ids buffer and returns the id count (the hot
-  // path of tokenizer benchmarks: no allocation once the buffers have grown).
-  val encodeInput(size_t bytes, size_t max_length) {
-    return guarded([&] {
-      tokenizer_.encode_into(input_.view(bytes), max_length, workspace_, ids_);
-      return val(ids_.size());
-    });
-  }
+  val inputBuffer(double bytes) { return input_.reserve(bytes); }
   uintptr_t idsPointer() const { return address_of(ids_.data()); }
-  val tokensInput(size_t bytes, size_t max_length) {
-    return guarded([&] { return tokens_to_js(tokenizer_.tokens(input_.view(bytes), max_length)); });
+  val tokensInput(double bytes, double max_length) {
+    return guarded([&] { return tokens_to_js(tokenizer_.tokens(input_.view(bytes), max_length_of(max_length))); });
   }
   size_t vocabSize() const { return tokenizer_.vocab_size(); }
   size_t modelMaxLength() const { return tokenizer_.model_max_length(); }
+  uintptr_t address() const { return address_of(this); }
+  std::string lastError() const { return error_; }
+  // Hot call (plain export kf_tokenizer_encode): tokenizes the first `bytes` of the input buffer into the ids
+  // buffer (idsPointer); the id count, or -1 (no allocation once the buffers have grown).
+  double encode_count(double bytes, double max_length) {
+    return kfembed::wasm::guarded_count(error_, [&] {
+      tokenizer_.encode_into(input_.view(bytes), max_length_of(max_length), workspace_, ids_);
+      return ids_.size();
+    });
+  }
 
  private:
+  static size_t max_length_of(double value) { return kfembed::wasm::checked_size(value, 1 << 30, "maxLength"); }
+
   kfembed::Tokenizer tokenizer_;
   kfembed::TokenizerWorkspace workspace_;
   InputBuffer input_;
   std::vector<int32_t> ids_;
+  std::string error_;
 };
 
 // The files of one model directory, streamed by JS straight into buffers allocated here.
 class ModelFilesHandle {
  public:
-  val allocate(std::string name, size_t size) {
-    return guarded([&] { return val(address_of(files_.allocate(name, size))); });
+  val allocate(std::string name, double size) {
+    return guarded([&] {
+      const size_t bytes = kfembed::wasm::checked_size(size, kfembed::wasm::kMaxStagingBytes, (name + " size").c_str());
+      return val(address_of(files_.allocate(name, bytes)));
+    });
   }
   bool has(std::string name) const { return files_.has(name); }
   void release(std::string name) { files_.release(name); }
@@ -202,20 +218,23 @@ class QuantizerHandle {
 
 class EncoderHandle {
  public:
+  // Most texts per encodeBatch (js/model.js sends at most 64): bounds the lengths and output buffers.
+  static constexpr double kMaxBatch = 4096;
+
   explicit EncoderHandle(kfembed::SentenceEncoder encoder) : encoder_(std::move(encoder)) {
     output_.resize(encoder_.dim());
   }
 
   // relaxed: the relaxed-SIMD module is wired in and allowed (js/runtime.js); the probe decides.
   // threads: of each pass (1 in the single-thread runtime whatever is asked; threads() says what runs).
-  static val load(ModelFilesHandle& files, size_t max_seq_length, std::string dtype, bool relaxed,
-                  size_t threads) {
+  static val load(ModelFilesHandle& files, double max_seq_length, std::string dtype, bool relaxed,
+                  double threads) {
     return guarded([&] {
       kfembed::EncoderOptions options;
-      options.threads = threads;
       const kfembed::wasm::Int8Backend backend = kfembed::wasm::choose_int8_backend(relaxed);
       options.int8_gemm = backend.gemm;
-      options.max_seq_length = max_seq_length;
+      options.max_seq_length = kfembed::wasm::checked_size(max_seq_length, 1 << 20, "load options.maxSeqLength");
+      options.threads = kfembed::wasm::checked_size(threads, 64, "load options.threads");
       if (dtype == "int8")
         options.dtype = kfembed::EncoderOptions::DType::kInt8;
       else if (dtype != "fp32")
@@ -232,53 +251,38 @@ class EncoderHandle {
   size_t maxSeqLength() const { return encoder_.max_seq_length(); }
   size_t threads() const { return encoder_.threads(); }
 
-  val inputBuffer(size_t bytes) { return input_.reserve(bytes); }
-  // Embeds the UTF-8 text in the input buffer; the vector (dim floats) is then at outputPointer().
-  val encodeInput(size_t bytes) {
-    return guarded([&] {
-      ids_ = encoder_.tokenize(input_.view(bytes));
-      encoder_.embed_ids(ids_.data(), ids_.size(), output_.data());
-      return val(ids_.size());
-    });
-  }
+  val inputBuffer(double bytes) { return input_.reserve(bytes); }
+  // Hot calls (kf_encoder_*) embed the UTF-8 text(s) in the input buffer; the vectors are then here.
   uintptr_t outputPointer() const { return address_of(output_.data()); }
 
   // Batches: JS writes `count` UTF-8 texts back to back into the input buffer and their byte lengths at
-  // batchLengthsBuffer(count); encodeBatch embeds them all (SentenceEncoder::embed_batch packs short ones
-  // into shared passes) and leaves count × dim floats at outputPointer().
-  val batchLengthsBuffer(size_t count) {
+  // batchLengthsBuffer(count); kf_encoder_encode_batch embeds them all (SentenceEncoder::embed_batch packs
+  // short ones into shared passes) and leaves count × dim floats at outputPointer().
+  val batchLengthsBuffer(double count) {
     return guarded([&] {
-      if (batch_bytes_.size() < count) batch_bytes_.resize(count);
+      const size_t n = kfembed::wasm::checked_size(count, kMaxBatch, "encode batch size");
+      if (batch_bytes_.size() < n) batch_bytes_.resize(n);
       return val(address_of(batch_bytes_.data()));
     });
   }
-  val encodeBatch(size_t count) {
-    return guarded([&] {
-      if (count > batch_bytes_.size())
-        kfembed::fail("encode", "batch of " + std::to_string(count) + " texts exceeds its lengths buffer");
-      size_t total = 0;
-      for (size_t i = 0; i < count; ++i) total += batch_bytes_[i];
-      const std::string_view all = input_.view(total);
-      pack_ids_.clear();
-      pack_lengths_.clear();
-      for (size_t i = 0, at = 0; i < count; at += batch_bytes_[i++]) {
-        const std::vector<int32_t> ids = encoder_.tokenize(all.substr(at, batch_bytes_[i]));
-        pack_ids_.insert(pack_ids_.end(), ids.begin(), ids.end());
-        pack_lengths_.push_back(ids.size());
-      }
-      if (output_.size() < count * encoder_.dim()) output_.resize(count * encoder_.dim());
-      encoder_.embed_batch(pack_ids_.data(), pack_lengths_.data(), count, output_.data());
-      return val(count);
-    });
-  }
-
-  val tokenizeInput(size_t bytes) {
-    return guarded([&] {
-      ids_ = encoder_.tokenize(input_.view(bytes));
-      return val(ids_.size());
-    });
-  }
   uintptr_t idsPointer() const { return address_of(ids_.data()); }
+
+  uintptr_t address() const { return address_of(this); }
+  std::string lastError() const { return error_; }
+  // Hot calls (plain exports kf_encoder_*): one text (vector at outputPointer), a batch, or ids only
+  // (idsPointer); each returns its count or -1.
+  double encode_count(double bytes) {
+    return kfembed::wasm::guarded_count(error_, [&] { return encode_one(bytes); });
+  }
+  double encode_batch_count(double count) {
+    return kfembed::wasm::guarded_count(error_, [&] { return encode_batch(count); });
+  }
+  double tokenize_count(double bytes) {
+    return kfembed::wasm::guarded_count(error_, [&] {
+      ids_ = encoder_.tokenize(input_.view(bytes));
+      return ids_.size();
+    });
+  }
 
   // The model.int8.safetensors the int8 encoder runs from (quantized at load or loaded as is), in place in
   // WASM memory: JS hashes it and streams it into the Cache API as a converted package. 0/0 for fp32.
@@ -286,37 +290,81 @@ class EncoderHandle {
     const auto* bytes = encoder_.int8_package();
     return bytes ? address_of(bytes->data()) : 0;
   }
+  // load-time warnings (SentenceEncoder::warnings), for onProgress phase 'warning'.
+  val warnings() const { return tokens_to_js(encoder_.warnings()); }
   double int8PackageSize() const {
     const auto* bytes = encoder_.int8_package();
     return bytes ? static_cast<double>(bytes->size()) : 0.0;
   }
 
-  // Two vectors of `n` floats written by JS at vectorsBuffer(n): [a..., b...].
-  val vectorsBuffer(size_t n) {
-    return guarded([&] {
-      if (vectors_.size() < 2 * n) vectors_.resize(2 * n);
-      return val(address_of(vectors_.data()));
-    });
+ private:
+  size_t encode_one(double bytes) {
+    ids_ = encoder_.tokenize(input_.view(bytes));
+    encoder_.embed_ids(ids_.data(), ids_.size(), output_.data());
+    return ids_.size();
   }
-  float similarity(size_t n) const {
-    return n == 0 || vectors_.size() < 2 * n
-               ? 0.0f
-               : kfembed::cosine_similarity(vectors_.data(), vectors_.data() + n, n);
+  size_t encode_batch(double batch_count) {
+    const size_t count = kfembed::wasm::checked_size(batch_count, kMaxBatch, "encode batch size");
+    if (count > batch_bytes_.size())
+      kfembed::fail("encode", "batch of " + std::to_string(count) + " texts exceeds its lengths buffer");
+    // Summed in 64 bits: JS wrote the lengths, and the staged input must hold them all.
+    uint64_t total = 0;
+    for (size_t i = 0; i < count; ++i) total += batch_bytes_[i];
+    if (total > input_.size())
+      kfembed::fail("encode", "batch lengths sum to " + std::to_string(total) + " bytes, more than staged");
+    const std::string_view all = input_.view(static_cast<double>(total));
+    pack_ids_.clear();
+    pack_lengths_.clear();
+    for (size_t i = 0, at = 0; i < count; at += batch_bytes_[i++]) {
+      const std::vector<int32_t> ids = encoder_.tokenize(all.substr(at, batch_bytes_[i]));
+      pack_ids_.insert(pack_ids_.end(), ids.begin(), ids.end());
+      pack_lengths_.push_back(ids.size());
+    }
+    if (output_.size() < count * encoder_.dim()) output_.resize(count * encoder_.dim());  // ≤ kMaxBatch · dim
+    encoder_.embed_batch(pack_ids_.data(), pack_lengths_.data(), count, output_.data());
+    return count;
   }
 
- private:
   kfembed::SentenceEncoder encoder_;
   std::string backend_ = "wasm-simd128";
   InputBuffer input_;
   std::vector<int32_t> ids_;
   std::vector<float> output_;
-  std::vector<float> vectors_;
   std::vector<uint32_t> batch_bytes_;
   std::vector<int32_t> pack_ids_;
   std::vector<size_t> pack_lengths_;
+  std::string error_;
 };
 
 }  // namespace
+
+// Hot calls: plain exports next to the Embind classes. Embind is kept for everything else, but its
+// per-call invokers are generic closures in a build without `new Function` (-sDYNAMIC_EXECUTION=0, which a
+// strict Content-Security-Policy requires), several times slower than a direct WASM call. JS passes the
+// handle's address() (js/runtime.js hot()); -1 means failure, with the message at handle.lastError().
+extern "C" {
+EMSCRIPTEN_KEEPALIVE double kf_tokenizer_encode(uintptr_t self, double bytes, double max_length) {
+  return reinterpret_cast<TokenizerHandle*>(self)->encode_count(bytes, max_length);
+}
+EMSCRIPTEN_KEEPALIVE uintptr_t kf_tokenizer_ids(uintptr_t self) {
+  return reinterpret_cast<TokenizerHandle*>(self)->idsPointer();
+}
+EMSCRIPTEN_KEEPALIVE double kf_encoder_encode(uintptr_t self, double bytes) {
+  return reinterpret_cast<EncoderHandle*>(self)->encode_count(bytes);
+}
+EMSCRIPTEN_KEEPALIVE double kf_encoder_encode_batch(uintptr_t self, double count) {
+  return reinterpret_cast<EncoderHandle*>(self)->encode_batch_count(count);
+}
+EMSCRIPTEN_KEEPALIVE double kf_encoder_tokenize(uintptr_t self, double bytes) {
+  return reinterpret_cast<EncoderHandle*>(self)->tokenize_count(bytes);
+}
+EMSCRIPTEN_KEEPALIVE uintptr_t kf_encoder_output(uintptr_t self) {
+  return reinterpret_cast<EncoderHandle*>(self)->outputPointer();
+}
+EMSCRIPTEN_KEEPALIVE uintptr_t kf_encoder_ids(uintptr_t self) {
+  return reinterpret_cast<EncoderHandle*>(self)->idsPointer();
+}
+}
 
 EMSCRIPTEN_BINDINGS(kfembed) {
   using emscripten::class_;
@@ -325,9 +373,9 @@ EMSCRIPTEN_BINDINGS(kfembed) {
       .class_function("fromVocab", &TokenizerHandle::fromVocab)
       .class_function("fromSentencePiece", &TokenizerHandle::fromSentencePiece)
       .function("inputBuffer", &TokenizerHandle::inputBuffer)
-      .function("encodeInput", &TokenizerHandle::encodeInput)
-      .function("idsPointer", &TokenizerHandle::idsPointer)
       .function("tokensInput", &TokenizerHandle::tokensInput)
+      .function("address", &TokenizerHandle::address)
+      .function("lastError", &TokenizerHandle::lastError)
       .function("vocabSize", &TokenizerHandle::vocabSize)
       .function("modelMaxLength", &TokenizerHandle::modelMaxLength);
   class_<ModelFilesHandle>("ModelFiles")
@@ -351,17 +399,13 @@ EMSCRIPTEN_BINDINGS(kfembed) {
       .class_function("load", &EncoderHandle::load)
       .function("dim", &EncoderHandle::dim)
       .function("backend", &EncoderHandle::backend)
+      .function("address", &EncoderHandle::address)
+      .function("lastError", &EncoderHandle::lastError)
       .function("maxSeqLength", &EncoderHandle::maxSeqLength)
       .function("threads", &EncoderHandle::threads)
       .function("inputBuffer", &EncoderHandle::inputBuffer)
-      .function("encodeInput", &EncoderHandle::encodeInput)
       .function("batchLengthsBuffer", &EncoderHandle::batchLengthsBuffer)
-      .function("encodeBatch", &EncoderHandle::encodeBatch)
-      .function("outputPointer", &EncoderHandle::outputPointer)
-      .function("tokenizeInput", &EncoderHandle::tokenizeInput)
-      .function("idsPointer", &EncoderHandle::idsPointer)
       .function("int8PackagePointer", &EncoderHandle::int8PackagePointer)
       .function("int8PackageSize", &EncoderHandle::int8PackageSize)
-      .function("vectorsBuffer", &EncoderHandle::vectorsBuffer)
-      .function("similarity", &EncoderHandle::similarity);
+      .function("warnings", &EncoderHandle::warnings);
 }

@@ -6,6 +6,7 @@
 #include <emscripten/val.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <new>
 #include <string>
@@ -20,17 +21,20 @@ namespace {
 
 using emscripten::val;
 using kfembed::wasm::address_of;
+using kfembed::wasm::checked_size;
 using kfembed::wasm::guarded;
 
-
-
+// Most rows one call adds, removes or returns (VectorIndex refuses more than 4 GiB of rows anyway).
+constexpr double kMaxRows = 4294967295.0;
 
 class IndexHandle {
  public:
   explicit IndexHandle(kfembed::index::VectorIndex index) : index_(std::move(index)) {}
 
-  static val create(size_t dim, bool int8) {
-    return guarded([&] { return val(IndexHandle(kfembed::index::VectorIndex(dim, int8))); });
+  static val create(double dim, bool int8) {
+    return guarded([&] {
+      return val(IndexHandle(kfembed::index::VectorIndex(checked_size(dim, 1 << 16, "dim"), int8)));
+    });
   }
 
   size_t dim() const { return index_.dim(); }
@@ -41,9 +45,10 @@ class IndexHandle {
 
   // A 16-byte aligned staging area of at least `bytes` bytes; its address changes when it grows (and every
   // allocation may grow the WASM memory, so JS re-reads its HEAP views after each call).
-  val stagingBuffer(size_t bytes) {
+  val stagingBuffer(double byte_count) {
     return guarded([&] {
-      const size_t words = (bytes + 15) / 16 * 4;
+      const size_t bytes = kfembed::wasm::staging_bytes(byte_count, "staging bytes");
+      const size_t words = (uint64_t(bytes) + 15) / 16 * 4;
       if (staging_.size() < words) {
         staging_.clear();
         staging_.shrink_to_fit();
@@ -55,50 +60,57 @@ class IndexHandle {
   // Frees the staging area (after loading a whole serialized index through it), so the index can reuse that
   // memory as it grows (WASM memory itself never shrinks).
   void releaseStaging() { std::vector<float>().swap(staging_); }
-  val reserve(size_t rows) {
+  val reserve(double rows) {
     return guarded([&] {
-      index_.reserve(rows);
+      index_.reserve(checked_size(rows, kMaxRows, "rows"));
       return val(index_.capacity());
     });
   }
   // n vectors of dim floats at the staging area → normalised (and quantized) rows.
-  val addStaged(size_t n) {
+  val addStaged(double count) {
     return guarded([&] {
-      check_staged(n * index_.dim() * sizeof(float), "add");
+      const size_t n = checked_size(count, kMaxRows, "add");
+      check_staged(uint64_t(n) * index_.dim() * sizeof(float), "add");
       index_.add(staging_.data(), n);
       return val(index_.size());
     });
   }
   // n rows exactly as toBytes() wrote them: f32 rows, or int8 rows (padded to 4 bytes) then n f32 scales.
-  val addStoredStaged(size_t n) {
+  val addStoredStaged(double count) {
     return guarded([&] {
+      const size_t n = checked_size(count, kMaxRows, "add stored rows");
       const size_t dim = index_.dim();
       if (index_.int8()) {
-        const size_t codes = (n * dim + 3) / 4 * 4;
-        check_staged(codes + n * sizeof(float), "add stored rows");
+        const uint64_t codes = (uint64_t(n) * dim + 3) / 4 * 4;
+        check_staged(codes + uint64_t(n) * sizeof(float), "add stored rows");
         const auto* bytes = reinterpret_cast<const int8_t*>(staging_.data());
         index_.add_stored_i8(bytes, reinterpret_cast<const float*>(bytes + codes), n);
       } else {
-        check_staged(n * dim * sizeof(float), "add stored rows");
+        check_staged(uint64_t(n) * dim * sizeof(float), "add stored rows");
         index_.add_stored_f32(staging_.data(), n);
       }
       return val(index_.size());
     });
   }
   // n row numbers (uint32) at the staging area.
-  val removeStaged(size_t n) {
+  val removeStaged(double count) {
     return guarded([&] {
-      check_staged(n * sizeof(uint32_t), "remove");
+      const size_t n = checked_size(count, kMaxRows, "remove");
+      check_staged(uint64_t(n) * sizeof(uint32_t), "remove");
       index_.remove(reinterpret_cast<const uint32_t*>(staging_.data()), n);
       return val(index_.size());
     });
   }
   // Query of dim floats at the staging area; hits (row uint32, score f32 pairs) then at hitsPointer().
-  val searchStaged(size_t k) {
+  // k: an integer ≥ 0 (a double, so 2^32 + 3 is not 3); more than size() returns every row.
+  val searchStaged(double k_requested) {
     return guarded([&] {
-      check_staged(index_.dim() * sizeof(float), "search");
-      if (hits_.size() < k) hits_.resize(std::min(k, index_.size()));
-      return val(index_.search(staging_.data(), std::min(k, hits_.size()), hits_.data()));
+      if (!(k_requested >= 0.0 && std::floor(k_requested) == k_requested))
+        kfembed::fail("search k", "expected an integer ≥ 0, got " + std::to_string(k_requested));
+      const size_t k = k_requested < double(index_.size()) ? size_t(k_requested) : index_.size();
+      check_staged(uint64_t(index_.dim()) * sizeof(float), "search");
+      if (hits_.size() < k) hits_.resize(k);
+      return val(index_.search(staging_.data(), k, hits_.data()));
     });
   }
   uintptr_t hitsPointer() const { return address_of(hits_.data()); }
@@ -109,8 +121,8 @@ class IndexHandle {
   uintptr_t scalesPointer() const { return address_of(index_.scales()); }
 
  private:
-  void check_staged(size_t bytes, const char* what) const {
-    if (bytes > staging_.size() * sizeof(float)) {
+  void check_staged(uint64_t bytes, const char* what) const {
+    if (bytes > uint64_t(staging_.size()) * sizeof(float)) {
       kfembed::fail(what, "staging buffer holds " + std::to_string(staging_.size() * sizeof(float)) +
                               " bytes, call needs " + std::to_string(bytes));
     }

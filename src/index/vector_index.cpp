@@ -31,6 +31,44 @@ bool normalize_into(const float* in, size_t n, float* out) {
   return true;
 }
 
+// Stored rows (a serialized index) are checked before they enter: a row is all zeros (a zero vector was added)
+// or unit length, so every score stays in [-1, 1]. Tolerances: f32 rows were normalised in float (error
+// ~1e-7·√dim); an int8 row of scale s is off its unit source by at most ½·s per value, so by ½·s·√dim in norm.
+constexpr double kUnitNormTolerance = 1e-3;
+
+void check_stored_f32_row(const float* row, size_t dim, size_t index) {
+  double sum = 0.0;
+  for (size_t j = 0; j < dim; ++j) {
+    if (!std::isfinite(row[j]))
+      fail("rows[" + std::to_string(index) + "]", "value " + std::to_string(j) + " is not a finite number");
+    sum += double(row[j]) * double(row[j]);
+  }
+  const double norm = std::sqrt(sum);
+  if (sum != 0.0 && std::fabs(norm - 1.0) > kUnitNormTolerance)
+    fail("rows[" + std::to_string(index) + "]", "norm " + std::to_string(norm) + " is neither 0 nor 1");
+}
+
+void check_stored_i8_row(const int8_t* row, float scale, size_t dim, size_t index) {
+  const std::string where = "rows[" + std::to_string(index) + "]";
+  if (!std::isfinite(scale) || scale < 0.0f) fail(where, "scale " + std::to_string(scale) + " is not a finite number ≥ 0");
+  int max_abs = 0;
+  double sum = 0.0;
+  for (size_t j = 0; j < dim; ++j) {
+    if (row[j] == -128) fail(where, "value -128 is outside the int8 range ±127");
+    max_abs = std::max(max_abs, std::abs(int(row[j])));
+    sum += double(row[j]) * double(row[j]);
+  }
+  if (scale == 0.0f) {
+    if (max_abs != 0) fail(where, "scale 0 with nonzero values");
+    return;
+  }
+  // quantize_i8 maps the largest magnitude to ±127 exactly.
+  if (max_abs != 127) fail(where, "largest value " + std::to_string(max_abs) + " is not 127");
+  const double norm = double(scale) * std::sqrt(sum);
+  if (std::fabs(norm - 1.0) > 0.5 * double(scale) * std::sqrt(double(dim)) + kUnitNormTolerance)
+    fail(where, "norm " + std::to_string(norm) + " is not 1");
+}
+
 // Heap order: "a before b" when a is the better hit, so the heap's top is the worst hit kept so far.
 inline bool better(const Hit& a, const Hit& b) {
   return a.score > b.score || (a.score == b.score && a.row < b.row);
@@ -93,10 +131,8 @@ void VectorIndex::add(const float* vectors, size_t n) {
 
 void VectorIndex::add_stored_f32(const float* rows, size_t n) {
   if (int8_) fail("add_stored_f32", "the index stores int8 rows");
-  for (size_t i = 0; i < n * dim_; ++i) {
-    if (!std::isfinite(rows[i]))
-      fail("vectors[" + std::to_string(i / dim_) + "]", "value is not a finite number");
-  }
+  if (n == 0) return;  // (memcpy from/to an empty vector's null data() is undefined even for 0 bytes)
+  for (size_t i = 0; i < n; ++i) check_stored_f32_row(rows + i * dim_, dim_, i);
   grow_to(size_ + n);
   std::memcpy(f32_.data() + size_ * dim_, rows, n * dim_ * sizeof(float));
   for (size_t i = 0; i < n; ++i) quantize_shadow(size_ + i);
@@ -105,11 +141,8 @@ void VectorIndex::add_stored_f32(const float* rows, size_t n) {
 
 void VectorIndex::add_stored_i8(const int8_t* rows, const float* scales, size_t n) {
   if (!int8_) fail("add_stored_i8", "the index stores f32 rows");
-  for (size_t i = 0; i < n; ++i) {
-    if (!std::isfinite(scales[i]) || scales[i] < 0.0f) {
-      fail("scales[" + std::to_string(i) + "]", "must be a finite number ≥ 0");
-    }
-  }
+  if (n == 0) return;
+  for (size_t i = 0; i < n; ++i) check_stored_i8_row(rows + i * dim_, scales[i], dim_, i);
   grow_to(size_ + n);
   std::memcpy(i8_.data() + size_ * dim_, rows, n * dim_);
   std::memcpy(scales_.data() + size_, scales, n * sizeof(float));
@@ -198,8 +231,10 @@ size_t VectorIndex::search(const float* query, size_t k, Hit* out) {
   prepare_query(query);
   k = std::min(k, size_);
   if (k == 0) return 0;
-  if (!int8_ && size_ >= kPrefilterMinRows && search_prefiltered(k, out)) return k;
-  return search_full(k, out);
+  const size_t count = !int8_ && size_ >= kPrefilterMinRows && search_prefiltered(k, out) ? k : search_full(k, out);
+  // Rows and query are unit (or zero) vectors; only rounding can take a score past ±1 (order is unchanged).
+  for (size_t i = 0; i < count; ++i) out[i].score = std::min(1.0f, std::max(-1.0f, out[i].score));
+  return count;
 }
 
 namespace {

@@ -35,14 +35,16 @@ class VectorIndex {
   // Appends n vectors of dim floats, each L2-normalised (then quantized for int8). An all-zero vector is kept
   // as zeros (it scores 0 against everything). A non-finite value throws, naming the vector.
   void add(const float* vectors, size_t n);
-  // Appends rows exactly as stored (from a serialized index): f32 rows, or int8 rows + their scales.
+  // Appends rows exactly as stored (from a serialized index): f32 rows, or int8 rows + their scales. Each row
+  // must be zeros or unit length (int8: values in ±127, scale finite ≥ 0, largest value 127); else an Error
+  // naming rows[i], and nothing is added.
   void add_stored_f32(const float* rows, size_t n);
   void add_stored_i8(const int8_t* rows, const float* scales, size_t n);
   // Removes the given rows (any order; duplicates allowed; each must be < size()); the rest keep their order.
   void remove(const uint32_t* rows, size_t n);
 
   // The k best rows for `query` (dim floats, normalised here), best first; equal scores: lower row first.
-  // Returns how many hits were written to `out` (min(k, size())).
+  // Returns how many hits were written to `out` (min(k, size())); scores lie in [-1, 1].
   size_t search(const float* query, size_t k, Hit* out);
   // Cosine scores of `query` against every row, into out[0..size()).
   void score_all(const float* query, float* out);

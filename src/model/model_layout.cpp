@@ -54,7 +54,12 @@ const std::vector<std::string>& tokenizer_sources() {
 
 bool is_plain_relative_path(std::string_view path) {
   if (path.empty() || path.front() == '/') return false;
-  if (path.find_first_of("\\?#") != std::string_view::npos) return false;
+  if (path.find_first_of("\\?#%") != std::string_view::npos) return false;
+  // What a URL parser rewrites into a separator or a dot segment: control characters (tabs and newlines are
+  // dropped, so ".\t." is ".."), leading or trailing spaces (trimmed); '%' above ("%2e%2e" is "..").
+  if (std::any_of(path.begin(), path.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }))
+    return false;
+  if (path.front() == ' ' || path.back() == ' ') return false;
   // A URL scheme ("http:", "c:") would make the path absolute.
   const size_t colon = path.find(':');
   if (colon != std::string_view::npos && std::isalpha(static_cast<unsigned char>(path[0])) &&

@@ -47,7 +47,8 @@ const std::string* tokenizer_file(Has&& has) {
 }
 
 // A path that stays inside the directory: relative, '/'-separated, no '.'/'..'/empty parts, no scheme,
-// backslash, '?' or '#'.
+// backslash, '?' or '#'; nor what a URL parser turns into those: no '%', no control character, no leading or
+// trailing space (js/model_layout.js isPlainRelativePath is the same rule).
 bool is_plain_relative_path(std::string_view path);
 
 // The folder of the sentence-transformers Pooling module: the non-empty path of the first modules.json entry

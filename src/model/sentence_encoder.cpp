@@ -21,6 +21,30 @@ Tokenizer load_tokenizer(const ModelFiles& files) {
   });
 }
 
+// Hugging Face loads a checkpoint with more layers than config.json's num_hidden_layers and warns that the rest
+// of the weights are unused; the same here (a warning, not an error): the vectors then differ from the full
+// checkpoint's, which the user should learn about.
+std::vector<std::string> unused_layer_warnings(const SafetensorsModel& weights, size_t layers) {
+  const std::string marker = "encoder.layer.";
+  size_t found = 0;  // 1 + the highest layer index a tensor name holds
+  for (size_t f = 0; f < weights.file_count(); ++f) {
+    for (const auto& [name, tensor] : weights.file(f).tensors()) {
+      const size_t at = name.find(marker);
+      if (at == std::string::npos) continue;
+      size_t i = at + marker.size();
+      size_t index = 0;
+      const size_t digits_from = i;
+      // At most 9 digits: a layer number, never an overflow.
+      while (i < name.size() && i - digits_from < 9 && name[i] >= '0' && name[i] <= '9') index = index * 10 + size_t(name[i++] - '0');
+      if (i > digits_from && i < name.size() && name[i] == '.') found = std::max(found, index + 1);
+    }
+  }
+  if (found <= layers) return {};
+  return {"config.json: num_hidden_layers is " + std::to_string(layers) + " but the checkpoint holds " +
+          std::to_string(found) + " layers; the weights of layers " + std::to_string(layers) + ".." +
+          std::to_string(found - 1) + " are not used"};
+}
+
 }  // namespace
 
 SentenceEncoder::SentenceEncoder(Tokenizer tokenizer, std::unique_ptr<Encoder> encoder,
@@ -48,6 +72,7 @@ SentenceEncoder SentenceEncoder::load(ModelFiles& files, const EncoderOptions& o
   if (max_len < 2) fail("max_seq_length", std::to_string(max_len) + " is too small (at least 2)");
 
   std::unique_ptr<Encoder> encoder;
+  std::vector<std::string> warnings;
   std::shared_ptr<const std::vector<uint8_t>> int8_package;
   if (files.has(kInt8WeightsFile)) {
     if (options.dtype != EncoderOptions::DType::kInt8)
@@ -57,6 +82,7 @@ SentenceEncoder SentenceEncoder::load(ModelFiles& files, const EncoderOptions& o
     int8_package = std::make_shared<const std::vector<uint8_t>>(files.take(kInt8WeightsFile));
   } else if (options.dtype == EncoderOptions::DType::kInt8) {
     const SafetensorsModel weights = SafetensorsModel::open(files);
+    warnings = unused_layer_warnings(weights, config.num_hidden_layers);
     Int8Options int8 = options.int8;
     if (int8.source.empty()) int8.source = "quantized at load";
     // The float files go before the package is assembled, so it can take their place in memory.
@@ -74,6 +100,7 @@ SentenceEncoder SentenceEncoder::load(ModelFiles& files, const EncoderOptions& o
     encoder = Encoder::load(config, package, max_len);
   } else {
     const SafetensorsModel weights = SafetensorsModel::open(files);
+    warnings = unused_layer_warnings(weights, config.num_hidden_layers);
     encoder = Encoder::load(config, FloatCheckpoint(weights), max_len);
     if (options.release_weight_files)
       for (const auto& name : weights.file_names()) files.release(name);
@@ -81,6 +108,7 @@ SentenceEncoder SentenceEncoder::load(ModelFiles& files, const EncoderOptions& o
   encoder->set_threads(options.threads);
   SentenceEncoder result(std::move(tokenizer), std::move(encoder), std::move(st));
   result.int8_package_ = std::move(int8_package);
+  result.warnings_ = std::move(warnings);
   return result;
 }
 

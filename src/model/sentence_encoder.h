@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -68,6 +69,9 @@ class SentenceEncoder {
   // — byte for byte what kfembed-convert writes, up to the "source" metadata). nullptr for the f32 path.
   // The same buffer the encoder's weight views point into: no copy is kept for this.
   const std::vector<uint8_t>* int8_package() const { return int8_package_.get(); }
+  // What Hugging Face would warn about at load (weights the config leaves unused), one message each, naming
+  // the file; the JS loader reports them through onProgress (phase 'warning').
+  const std::vector<std::string>& warnings() const { return warnings_; }
 
  private:
   SentenceEncoder(Tokenizer tokenizer, std::unique_ptr<Encoder> encoder, SentenceTransformerConfig st);
@@ -77,6 +81,7 @@ class SentenceEncoder {
   SentenceTransformerConfig st_;
   size_t dim_ = 0;
   std::shared_ptr<const std::vector<uint8_t>> int8_package_;
+  std::vector<std::string> warnings_;
 };
 
 }  // namespace kfembed

@@ -1,5 +1,6 @@
 // Building a Tokenizer from tokenizer.json, or from vocab.txt + tokenizer_config.json the way transformers'
 // BertTokenizer (tokenizers backend) builds its tokenizers.Tokenizer.
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -143,11 +144,12 @@ class TokenizerBuilder {
     if (auto it = config.find("added_tokens_decoder"); it != config.end() && it->is_object()) {
       for (auto& [key, value] : it->items()) {
         AddedToken t = added_token_from_json(value, kTokenizerConfig, "added_tokens_decoder." + key);
-        try {
-          t.id = static_cast<int32_t>(std::stol(key));
-        } catch (const std::exception&) {
+        // Digits only, at most 10 of them, ≤ INT32_MAX: no sign, no wrap of a 64-bit long into int32.
+        const bool digits = !key.empty() && key.size() <= 10 &&
+                            std::all_of(key.begin(), key.end(), [](char c) { return c >= '0' && c <= '9'; });
+        if (!digits || std::stoll(key) > INT32_MAX)
           fail(kTokenizerConfig, "added_tokens_decoder key '" + key + "' is not an id");
-        }
+        t.id = static_cast<int32_t>(std::stoll(key));
         if (!only_missing || token_missing(t.content)) add_token(std::move(t));
       }
     }
@@ -196,6 +198,7 @@ class TokenizerBuilder {
 
     size_t size = static_cast<size_t>(max_id + 1);
     for (const AddedToken& a : tok.added_tokens_) size = std::max(size, static_cast<size_t>(a.id) + 1);
+    check_id_range(size);
     tok.id_to_token_.assign(size, std::string());
     tok.id_known_.assign(size, 0);
     model_vocab.for_each([&](std::string_view token, int32_t id) {
@@ -230,8 +233,33 @@ class TokenizerBuilder {
     tok.pad_id_ = tok.token_to_id(pad_name);
     if (tok.cls_id_ < 0 && !tok.template_.prefix.empty()) tok.cls_id_ = tok.template_.prefix.front();
     if (tok.sep_id_ < 0 && !tok.template_.suffix.empty()) tok.sep_id_ = tok.template_.suffix.back();
+    // The post-processor's special ids must be tokens, else encode() would emit ids no model row exists for.
+    for (const std::vector<int32_t>* ids : {&tok.template_.prefix, &tok.template_.suffix}) {
+      for (const int32_t id : *ids) {
+        if (static_cast<size_t>(id) >= size || !tok.id_known_[static_cast<size_t>(id)])
+          fail(model_file, "post_processor special token id " + std::to_string(id) + " is not in the vocabulary");
+      }
+    }
     return std::move(tok);
   }
+
+ private:
+  // The id table is dense (one slot per id up to the largest): ids far beyond the number of tokens would make
+  // a small file allocate gigabytes (an id of 2147483647: 2^31 slots). Refused naming the token.
+  void check_id_range(size_t size) const {
+    const size_t entries = model_vocab.size() + tok.added_tokens_.size();
+    if (size <= 2 * entries + 1024) return;
+    std::string field;
+    model_vocab.for_each([&](std::string_view token, int32_t id) {
+      if (static_cast<size_t>(id) + 1 == size) field = "model.vocab[" + nlohmann::json(std::string(token)).dump() + "]";
+    });
+    for (size_t i = 0; i < tok.added_tokens_.size(); ++i)
+      if (static_cast<size_t>(tok.added_tokens_[i].id) + 1 == size) field = "added token " + nlohmann::json(tok.added_tokens_[i].content).dump();
+    fail(model_file, field + ": id " + std::to_string(size - 1) + " is beyond the vocabulary (" +
+                         std::to_string(entries) + " tokens; ids must stay below " + std::to_string(2 * entries + 1024) + ")");
+  }
+
+ public:
 };
 
 namespace {
@@ -268,9 +296,12 @@ void parse_post_processor(const json& pp, SingleSequenceTemplate& out) {
         if (specials == pp.end() || !specials->is_object() || !specials->contains(name)) {
           fail(f, "post_processor.special_tokens has no entry '" + name + "'");
         }
-        const json& ids = (*specials)[name]["ids"];
-        if (!ids.is_array()) fail(f, "post_processor.special_tokens." + name + ".ids must be an array");
-        for (const json& id : ids) {
+        // find(), not operator[]: a const operator[] on a missing key is undefined (an assert in our builds).
+        const json& entry = specials->at(name);
+        const auto ids = entry.find("ids");  // end() when entry is not an object
+        if (ids == entry.end() || !ids->is_array())
+          fail(f, "post_processor.special_tokens." + name + ".ids must be an array");
+        for (const json& id : *ids) {
           (seen_sequence ? out.suffix : out.prefix)
               .push_back(json_token_id(id, f, "post_processor.special_tokens." + name + ".ids[]"));
         }

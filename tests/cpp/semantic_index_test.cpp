@@ -7,6 +7,7 @@
 #include <cstring>
 #include <numeric>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "common/error.h"
@@ -249,6 +250,56 @@ TEST(VectorIndex, StoredRowsRoundTrip) {
       EXPECT_EQ(ha[i].score, hb[i].score);
     }
   }
+}
+
+// Rows from a serialized index enter only when zero or unit length (int8: values in ±127 with 127 reached,
+// scale finite ≥ 0); a refused call adds nothing, and accepted rows score within [-1, 1].
+TEST(VectorIndex, StoredRowsAreChecked) {
+  const size_t dim = 8;
+  const auto docs = normal_floats(3 * dim, 1.0f, 21);
+  VectorIndex good_f32(dim, false), good_i8(dim, true);
+  good_f32.add(docs.data(), 3);
+  good_i8.add(docs.data(), 3);
+  auto expect_refused = [&](bool int8, auto edit, const std::string& message) {
+    std::vector<float> rows(good_f32.f32_rows(), good_f32.f32_rows() + 3 * dim);
+    std::vector<int8_t> codes(good_i8.i8_rows(), good_i8.i8_rows() + 3 * dim);
+    std::vector<float> scales(good_i8.scales(), good_i8.scales() + 3);
+    edit(rows, codes, scales);
+    VectorIndex index(dim, int8);
+    try {
+      if (int8)
+        index.add_stored_i8(codes.data(), scales.data(), 3);
+      else
+        index.add_stored_f32(rows.data(), 3);
+      FAIL() << "expected: " << message;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(message), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(index.size(), 0u);
+  };
+  using F = std::vector<float>;
+  using C = std::vector<int8_t>;
+  expect_refused(false, [](F& r, C&, F&) { r[dim + 2] = NAN; }, "rows[1]: value 2 is not a finite number");
+  expect_refused(false, [](F& r, C&, F&) { r[2 * dim] *= 3.0f; }, "rows[2]: norm");
+  expect_refused(false, [](F& r, C&, F&) { r[0] = INFINITY; }, "rows[0]: value 0 is not a finite number");
+  expect_refused(true, [](F&, C&, F& s) { s[1] = INFINITY; }, "rows[1]: scale inf");
+  expect_refused(true, [](F&, C&, F& s) { s[2] = -1e-3f; }, "rows[2]: scale");
+  expect_refused(true, [](F&, C&, F& s) { s[0] *= 4.0f; }, "rows[0]: norm");
+  expect_refused(true, [](F&, C&, F& s) { s[0] = 0.0f; }, "rows[0]: scale 0 with nonzero values");
+  expect_refused(true, [](F&, C& c, F&) { c[dim + 1] = -128; }, "rows[1]: value -128");
+  expect_refused(true, [](F&, C& c, F&) { for (size_t j = 0; j < dim; ++j) c[j] = int8_t(c[j] / 2); }, "rows[0]: largest value");
+
+  // Zero rows are legal (a zero vector was added) and score 0; unit rows score within [-1, 1].
+  std::vector<float> rows(good_f32.f32_rows(), good_f32.f32_rows() + 3 * dim);
+  std::fill(rows.begin(), rows.begin() + dim, 0.0f);
+  VectorIndex index(dim, false);
+  index.add_stored_f32(rows.data(), 3);
+  std::vector<Hit> hits(3);
+  ASSERT_EQ(index.search(good_f32.f32_rows() + dim, 3, hits.data()), 3u);
+  EXPECT_EQ(hits[0].row, 1u);
+  EXPECT_LE(hits[0].score, 1.0f);
+  EXPECT_EQ(hits[2].score, 0.0f);
+  EXPECT_EQ(hits[2].row, 0u);
 }
 
 TEST(VectorIndex, ErrorsNameTheArgument) {

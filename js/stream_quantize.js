@@ -110,6 +110,11 @@ export async function streamQuantize({ runtime, fileSet, source, names, configTe
     }
     throwIfAborted(signal);
     check(quantizer.finishInto(fileSet), source.describe());
+    // What Hugging Face only warns about (checkpoint layers beyond num_hidden_layers): the package the encoder
+    // then loads no longer shows it.
+    for (const message of check(quantizer.warnings(), source.describe())) {
+      onProgress?.({ file: 'config.json', loaded: 0, total: 0, phase: 'warning', message });
+    }
     return true;
   } finally {
     quantizer.delete();

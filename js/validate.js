@@ -115,20 +115,20 @@ const MAX_THREADS = 16;
 
 /** Validates load()'s options before any I/O; returns them with defaults applied. */
 export function loadOptions(options) {
-  const { dtype = 'int8', onProgress, signal, cache = true, worker = false, relaxedSimd = true, threads } = optionsObject(options, 'load(source, options)');
+  const given = optionsObject(options, 'load(source, options)');
+  const { dtype = 'int8', onProgress, signal, cache = true, worker = false, relaxedSimd = true, revalidate = DEFAULT_REVALIDATE_S, threads } = given;
   if (typeof relaxedSimd !== 'boolean') throw new TypeError('load options.relaxedSimd: expected a boolean');
   if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1 && threads <= MAX_THREADS)) {
     throw new RangeError(`load options.threads: expected an integer from 1 to ${MAX_THREADS}, got ${String(threads)}`);
   }
   if (!DTYPES.includes(dtype)) throw new RangeError(`load options.dtype: expected 'int8' or 'fp32', got ${dtype}`);
-  const maxSeqLength = checkMaxLength(options?.maxSeqLength, 'load options.maxSeqLength', 512) ?? 0;
+  const maxSeqLength = checkMaxLength(given.maxSeqLength, 'load options.maxSeqLength', 512) ?? 0;
   if (onProgress !== undefined && typeof onProgress !== 'function') {
     throw new TypeError('load options.onProgress: expected a function');
   }
   if (cache !== true && cache !== false && (cache === null || typeof cache.open !== 'function')) {
     throw new TypeError('load options.cache: expected a boolean or a CacheStorage (an object with open(name))');
   }
-  const { revalidate = DEFAULT_REVALIDATE_S } = options;
   if (typeof revalidate !== 'number' || Number.isNaN(revalidate) || revalidate < 0) {
     throw new RangeError(`load options.revalidate: expected seconds ≥ 0 (Infinity: never), got ${revalidate}`);
   }

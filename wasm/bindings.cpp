@@ -198,6 +198,14 @@ class QuantizerHandle {
   }
   double consumed(size_t file) const { return static_cast<double>(quantizer_->consumed(file)); }
   double neededUntil(size_t file) const { return static_cast<double>(quantizer_->needed_until(file)); }
+  // Messages for onProgress({ phase: 'warning' }).
+  val warnings() {
+    return guarded([&] {
+      val out = val::array();
+      for (const std::string& w : quantizer_->warnings()) out.call<void>("push", val(w));
+      return out;
+    });
+  }
   val finishInto(ModelFilesHandle& files) {
     return guarded([&] {
       files.files().add(kfembed::kInt8WeightsFile, quantizer_->finish());
@@ -384,6 +392,7 @@ EMSCRIPTEN_BINDINGS(kfembed) {
       .function("has", &ModelFilesHandle::has)
       .function("release", &ModelFilesHandle::release);
   class_<QuantizerHandle>("StreamingQuantizer")
+      .function("warnings", &QuantizerHandle::warnings)
       .class_function("create", &QuantizerHandle::create)
       .function("buffer", &QuantizerHandle::buffer)
       .function("headerSize", &QuantizerHandle::headerSize)

@@ -69,4 +69,9 @@ struct EncoderLayout {
 // word embeddings (a checkpoint saved from a task head).
 std::string checkpoint_prefix(const SafetensorsModel& weights);
 
+// Hugging Face loads a checkpoint with more layers than config.json's num_hidden_layers and warns that the rest
+// of the weights are unused; the same here (a warning, not an error: the vectors then differ from the full
+// checkpoint's, which the user should learn about). Empty when every layer of the checkpoint is used.
+std::vector<std::string> unused_layer_warnings(const SafetensorsModel& weights, size_t layers);
+
 }  // namespace kfembed

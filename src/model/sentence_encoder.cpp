@@ -21,29 +21,6 @@ Tokenizer load_tokenizer(const ModelFiles& files) {
   });
 }
 
-// Hugging Face loads a checkpoint with more layers than config.json's num_hidden_layers and warns that the rest
-// of the weights are unused; the same here (a warning, not an error): the vectors then differ from the full
-// checkpoint's, which the user should learn about.
-std::vector<std::string> unused_layer_warnings(const SafetensorsModel& weights, size_t layers) {
-  const std::string marker = "encoder.layer.";
-  size_t found = 0;  // 1 + the highest layer index a tensor name holds
-  for (size_t f = 0; f < weights.file_count(); ++f) {
-    for (const auto& [name, tensor] : weights.file(f).tensors()) {
-      const size_t at = name.find(marker);
-      if (at == std::string::npos) continue;
-      size_t i = at + marker.size();
-      size_t index = 0;
-      const size_t digits_from = i;
-      // At most 9 digits: a layer number, never an overflow.
-      while (i < name.size() && i - digits_from < 9 && name[i] >= '0' && name[i] <= '9') index = index * 10 + size_t(name[i++] - '0');
-      if (i > digits_from && i < name.size() && name[i] == '.') found = std::max(found, index + 1);
-    }
-  }
-  if (found <= layers) return {};
-  return {"config.json: num_hidden_layers is " + std::to_string(layers) + " but the checkpoint holds " +
-          std::to_string(found) + " layers; the weights of layers " + std::to_string(layers) + ".." +
-          std::to_string(found - 1) + " are not used"};
-}
 
 }  // namespace
 

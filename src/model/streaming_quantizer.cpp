@@ -496,4 +496,9 @@ std::vector<uint8_t> StreamingQuantizer::finish() {
   return std::move(out_);
 }
 
+std::vector<std::string> StreamingQuantizer::warnings() {
+  need_headers();
+  return unused_layer_warnings(*model_, config_.num_hidden_layers);
+}
+
 }  // namespace kfembed

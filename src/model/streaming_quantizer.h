@@ -69,6 +69,8 @@ class StreamingQuantizer {
   uint64_t needed_until(size_t file) const;
   // 5. The package, once every needed byte has been pushed (Error naming the file and tensor otherwise).
   std::vector<uint8_t> finish();
+  // What Hugging Face would only warn about in these headers (unused_layer_warnings). Needs every header.
+  std::vector<std::string> warnings();
 
  private:
   enum class Kind { kCopy, kLinearRows, kEmbeddingRows };

@@ -33,7 +33,14 @@ window.benchThreads = async ({ model, onnx, lengths, rounds, threads, sentences 
     }
     const samples = Object.fromEntries(Object.keys(runners).map((k) => [k, []]));
     for (const fn of Object.values(runners)) for (let i = 0; i < 3; i++) await fn();
-    for (let r = 0; r < rounds; r++) for (const [k, fn] of Object.entries(runners)) samples[k].push(await time(fn));
+    // A pause before each timed call, outside the timing: the previous runner's threads (both runtimes spin a
+    // while after a call before they sleep) must not take the cores from the next one on a 2-core machine.
+    for (let r = 0; r < rounds; r++) {
+      for (const [k, fn] of Object.entries(runners)) {
+        await new Promise((resolve) => setTimeout(resolve, 40));
+        samples[k].push(await time(fn));
+      }
+    }
     rows.push({ L, ...Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)])) });
   }
   const throughput = {};

@@ -132,24 +132,8 @@ void BertEncoder::reserve_threads(size_t threads) {
   for (size_t t = old; t < ws_.heads.size(); ++t) size_head_scratch(ws_.heads[t]);
 }
 
-const float* BertEncoder::forward(const int32_t* ids, size_t n, std::vector<std::vector<float>>* all_states) {
-  if (n == 0) fail("input ids", "empty sequence");
-  return run(ids, &n, 1, all_states);
-}
-
-const float* BertEncoder::forward_packed(const int32_t* ids, const size_t* lengths, size_t count) {
-  if (count == 0) fail("input ids", "no sequences to run");
-  for (size_t s = 0; s < count; ++s)
-    if (lengths[s] == 0) fail("input ids", "sequence " + std::to_string(s) + " of the pack is empty");
-  return run(ids, lengths, count, nullptr);
-}
-
-const float* BertEncoder::run(const int32_t* ids, const size_t* lengths, size_t count,
+const float* BertEncoder::run(const int32_t* ids, const size_t* lengths, size_t count, size_t n,
                               std::vector<std::vector<float>>* all_states) {
-  size_t n = 0;
-  for (size_t s = 0; s < count; ++s) n += lengths[s];
-  if (n > max_seq_length_)
-    fail("input ids", std::to_string(n) + " tokens exceed max_seq_length " + std::to_string(max_seq_length_));
   const size_t hidden = config_.hidden_size, ah = config_.all_head_size();
   float* x = ws_.x.data();
   float* attn = ws_.attn.data();
@@ -173,12 +157,7 @@ const float* BertEncoder::run(const int32_t* ids, const size_t* lengths, size_t 
       attend_head(q + row * stride, q + row * stride + ah, q + row * stride + 2 * ah, stride, lengths[s], h,
                   ws_.context.data() + row * ah, ws_.heads[thread]);
     });
-    apply(*layer.attention_output, ws_.context.data(), n, tmp);
-    layer_norm_rows(tmp, x, layer.attention_norm.gamma, layer.attention_norm.beta, n, attn);
-    apply(*layer.intermediate, attn, n, ffn);
-    gelu_values(ffn, n * config_.intermediate_size);
-    apply(*layer.output, ffn, n, tmp);
-    layer_norm_rows(tmp, attn, layer.output_norm.gamma, layer.output_norm.beta, n, x);
+    finish_layer(layer, ws_.context.data(), n, x, attn, tmp, ffn);
     record(x);
   }
   return x;

@@ -27,20 +27,10 @@ class BertEncoder final : public Encoder {
 
   const EncoderConfig& config() const override { return config_; }
   size_t max_seq_length() const override { return max_seq_length_; }
-  const float* forward(const int32_t* ids, size_t n,
-                       std::vector<std::vector<float>>* all_states = nullptr) override;
-  const float* forward_packed(const int32_t* ids, const size_t* lengths, size_t count) override;
   size_t weight_bytes() const override;
 
  private:
-  struct Norm {
-    std::vector<float> gamma, beta;
-  };
-  struct Layer {
-    std::unique_ptr<Linear> qkv;  // Q, K, V fused: [3·all_head_size, hidden]
-    std::unique_ptr<Linear> attention_output, intermediate, output;
-    Norm attention_norm, output_norm;
-  };
+  using Layer = LayerWeights;
   // One thread's buffers for attending one head.
   struct HeadScratch {
     std::vector<float> scores;  // [n, n] of one head
@@ -53,8 +43,8 @@ class BertEncoder final : public Encoder {
     std::vector<HeadScratch> heads;  // one per thread
   };
 
-  const float* run(const int32_t* ids, const size_t* lengths, size_t count,
-                   std::vector<std::vector<float>>* all_states);
+  const float* run(const int32_t* ids, const size_t* lengths, size_t count, size_t total,
+                   std::vector<std::vector<float>>* all_states) override;
   void embed(const int32_t* ids, const size_t* lengths, size_t count, size_t total, float* out) const;
   // Head h of one sequence of n tokens: q, k, v rows with row stride `stride`; writes the head's columns of
   // the context rows [n, all_head_size].

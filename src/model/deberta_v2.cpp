@@ -250,25 +250,8 @@ void DebertaV2Encoder::attend_head(const Layer& layer, const float* q, const flo
   matmul_f32(scores, n, v + col, stride, n, d, n, context + col, ah);
 }
 
-const float* DebertaV2Encoder::forward(const int32_t* ids, size_t n,
-                                       std::vector<std::vector<float>>* all_states) {
-  if (n == 0) fail("input ids", "empty sequence");
-  return run(ids, &n, 1, all_states);
-}
-
-const float* DebertaV2Encoder::forward_packed(const int32_t* ids, const size_t* lengths, size_t count) {
-  if (count == 0) fail("input ids", "no sequences to run");
-  for (size_t s = 0; s < count; ++s)
-    if (lengths[s] == 0) fail("input ids", "sequence " + std::to_string(s) + " of the pack is empty");
-  return run(ids, lengths, count, nullptr);
-}
-
-const float* DebertaV2Encoder::run(const int32_t* ids, const size_t* lengths, size_t count,
+const float* DebertaV2Encoder::run(const int32_t* ids, const size_t* lengths, size_t count, size_t n,
                                    std::vector<std::vector<float>>* all_states) {
-  size_t n = 0;
-  for (size_t s = 0; s < count; ++s) n += lengths[s];
-  if (n > max_seq_length_)
-    fail("input ids", std::to_string(n) + " tokens exceed max_seq_length " + std::to_string(max_seq_length_));
   const size_t hidden = config_.hidden_size;
   float* x = ws_.x.data();
   float* attn = ws_.attn.data();
@@ -281,12 +264,7 @@ const float* DebertaV2Encoder::run(const int32_t* ids, const size_t* lengths, si
   float* ffn = ws_.ffn.data();
   for (const Layer& layer : layers_) {
     attention(layer, x, lengths, count, n);
-    apply(*layer.attention_output, ws_.context.data(), n, tmp);
-    layer_norm_rows(tmp, x, layer.attention_norm.gamma, layer.attention_norm.beta, n, attn);
-    apply(*layer.intermediate, attn, n, ffn);
-    gelu_values(ffn, n * config_.intermediate_size);
-    apply(*layer.output, ffn, n, tmp);
-    layer_norm_rows(tmp, attn, layer.output_norm.gamma, layer.output_norm.beta, n, x);
+    finish_layer(layer, ws_.context.data(), n, x, attn, tmp, ffn);
     record(x);
   }
   return x;

@@ -33,31 +33,14 @@ class DebertaV2Encoder final : public Encoder {
   const EncoderConfig& config() const override { return config_; }
   size_t max_seq_length() const override { return max_seq_length_; }
 
-  // Runs ids[0..n), 1 <= n <= max_seq_length. Returns the last hidden states [n, hidden], valid until the
-  // next call. `all_states`, when given, receives the embeddings output and each layer's output (tests).
-  const float* forward(const int32_t* ids, size_t n,
-                       std::vector<std::vector<float>>* all_states = nullptr) override;
-  // Runs `count` sequences packed one after another: ids[0..total), total = Σ lengths, every length >= 1,
-  // total <= max_seq_length. The linear layers, LayerNorms and GELU run on all rows at once (they are
-  // row-wise, and larger GEMMs are faster); positions and attention are per sequence. Rows of sequence s
-  // equal forward() of that sequence alone, bit for bit. Returns [total, hidden], valid until the next call.
-  const float* forward_packed(const int32_t* ids, const size_t* lengths, size_t count) override;
-
   size_t weight_bytes() const override;
 
  private:
-  struct Norm {
-    std::vector<float> gamma, beta;
-  };
-  struct Layer {
-    std::unique_ptr<Linear> qkv;  // Q, K, V fused: [3·all_head_size, hidden]
-    std::unique_ptr<Linear> attention_output, intermediate, output;
-    Norm attention_norm, output_norm;
+  struct Layer : LayerWeights {
     // Rows [first_row, first_row + row_count) of key_proj / query_proj (or pos_*_proj) applied to the
     // LayerNorm-ed rel_embeddings, stored transposed: [all_head_size, row_count].
     std::vector<float> pos_key, pos_query;
   };
-  // Preallocated buffers of the forward pass, sized once for max_seq_length.
   // One thread's buffers for attending one head.
   struct HeadScratch {
     std::vector<float> scores;  // [n, n] of one head
@@ -71,8 +54,8 @@ class DebertaV2Encoder final : public Encoder {
   };
   static constexpr size_t kRelBlock = 4;  // query (c2p) or key (p2c) rows per relative-position product
 
-  const float* run(const int32_t* ids, const size_t* lengths, size_t count,
-                   std::vector<std::vector<float>>* all_states);
+  const float* run(const int32_t* ids, const size_t* lengths, size_t count, size_t total,
+                   std::vector<std::vector<float>>* all_states) override;
   void embed(const int32_t* ids, const size_t* lengths, size_t count, size_t total, float* out) const;
   // LayerNorm-ed relative embeddings rows reachable at max_seq_length (empty without relative attention).
   std::vector<float> relative_embeddings(const WeightSource& weights, const EncoderLayout& layout);

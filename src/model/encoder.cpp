@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "common/error.h"
 #include "kernels/gelu.h"
 #include "kernels/layer_norm.h"
 #include "model/bert.h"
@@ -20,6 +21,37 @@ std::unique_ptr<Encoder> Encoder::load(const EncoderConfig& config, const Weight
       break;
   }
   return std::make_unique<DebertaV2Encoder>(DebertaV2Encoder::load(config, weights, max_seq_length));
+}
+
+const float* Encoder::forward(const int32_t* ids, size_t n, std::vector<std::vector<float>>* all_states) {
+  if (n == 0) fail("input ids", "empty sequence");
+  return forward_checked(ids, &n, 1, all_states);
+}
+
+const float* Encoder::forward_packed(const int32_t* ids, const size_t* lengths, size_t count) {
+  if (count == 0) fail("input ids", "no sequences to run");
+  for (size_t s = 0; s < count; ++s)
+    if (lengths[s] == 0) fail("input ids", "sequence " + std::to_string(s) + " of the pack is empty");
+  return forward_checked(ids, lengths, count, nullptr);
+}
+
+const float* Encoder::forward_checked(const int32_t* ids, const size_t* lengths, size_t count,
+                                      std::vector<std::vector<float>>* all_states) {
+  size_t total = 0;
+  for (size_t s = 0; s < count; ++s) total += lengths[s];
+  if (total > max_seq_length())
+    fail("input ids", std::to_string(total) + " tokens exceed max_seq_length " + std::to_string(max_seq_length()));
+  return run(ids, lengths, count, total, all_states);
+}
+
+void Encoder::finish_layer(const LayerWeights& layer, const float* context, size_t n, float* x, float* attn,
+                           float* tmp, float* ffn) const {
+  apply(*layer.attention_output, context, n, tmp);
+  layer_norm_rows(tmp, x, layer.attention_norm.gamma, layer.attention_norm.beta, n, attn);
+  apply(*layer.intermediate, attn, n, ffn);
+  gelu_values(ffn, n * config().intermediate_size);
+  apply(*layer.output, ffn, n, tmp);
+  layer_norm_rows(tmp, attn, layer.output_norm.gamma, layer.output_norm.beta, n, x);
 }
 
 void Encoder::set_threads(size_t threads) {

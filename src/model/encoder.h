@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "model/config.h"
@@ -35,13 +36,12 @@ class Encoder {
   // Runs ids[0..n), 1 <= n <= max_seq_length, every token real (attention mask all ones). Returns the last
   // hidden states [n, hidden], valid until the next call. `all_states`, when given, receives the embeddings
   // output and each layer's output (tests).
-  virtual const float* forward(const int32_t* ids, size_t n,
-                               std::vector<std::vector<float>>* all_states = nullptr) = 0;
+  const float* forward(const int32_t* ids, size_t n, std::vector<std::vector<float>>* all_states = nullptr);
   // Runs `count` sequences packed one after another: ids[0..total), total = Σ lengths, every length >= 1,
-  // total <= max_seq_length. Row-wise stages run on all rows at once; positions and attention are per
-  // sequence. Rows of sequence s equal forward() of that sequence alone, bit for bit. Returns [total,
-  // hidden], valid until the next call.
-  virtual const float* forward_packed(const int32_t* ids, const size_t* lengths, size_t count) = 0;
+  // total <= max_seq_length. Row-wise stages run on all rows at once (larger GEMMs are faster); positions and
+  // attention are per sequence. Rows of sequence s equal forward() of that sequence alone, bit for bit.
+  // Returns [total, hidden], valid until the next call.
+  const float* forward_packed(const int32_t* ids, const size_t* lengths, size_t count);
 
   virtual size_t weight_bytes() const = 0;
 
@@ -53,6 +53,23 @@ class Encoder {
   size_t threads() const { return pool_ ? pool_->size() : 1; }
 
  protected:
+  struct Norm {
+    std::vector<float> gamma, beta;
+  };
+  // The weights every post-LN layer has (DeBERTa adds its position projections).
+  struct LayerWeights {
+    std::unique_ptr<Linear> qkv;  // Q, K, V fused: [3·all_head_size, hidden]
+    std::unique_ptr<Linear> attention_output, intermediate, output;
+    Norm attention_norm, output_norm;
+  };
+
+  // forward / forward_packed once their arguments are checked: total = Σ lengths <= max_seq_length.
+  virtual const float* run(const int32_t* ids, const size_t* lengths, size_t count, size_t total,
+                           std::vector<std::vector<float>>* all_states) = 0;
+  // The layer after attention: attn = LayerNorm(context·Woᵀ + x), then x = LayerNorm(W2·GELU(W1·attn) + attn);
+  // tmp [n, hidden] and ffn [n, intermediate] are scratch.
+  void finish_layer(const LayerWeights& layer, const float* context, size_t n, float* x, float* attn,
+                    float* tmp, float* ffn) const;
   // Per-thread buffers for `threads` threads (called by set_threads once the pool exists).
   virtual void reserve_threads(size_t threads) = 0;
   ThreadPool* pool() const { return pool_.get(); }
@@ -65,6 +82,8 @@ class Encoder {
   void gelu_values(float* x, size_t count) const;
 
  private:
+  const float* forward_checked(const int32_t* ids, const size_t* lengths, size_t count,
+                               std::vector<std::vector<float>>* all_states);
   std::unique_ptr<ThreadPool> pool_;  // null: one thread
 };
 

@@ -104,7 +104,11 @@ function wireRelaxed(imports, exports) {
  * started; `runtime.pthreads` is that count, and releaseRuntime() ends them.
  */
 export async function instantiateRuntime({ relaxed = false, threads = 1 } = {}) {
-  if (threads > 1 || (!isNode && threadsAvailable())) return instantiateThreaded(threads);
+  if (threads > 1 || (!isNode && threadsAvailable())) {
+    // Where the threaded runtime's files cannot be had (a bundle that did not copy them), one thread.
+    const threaded = await threadedRuntime().catch(() => null);
+    if (threaded) return instantiateThreaded(threads, threaded);
+  }
   const [module, relaxedModule] = await Promise.all([
     compiledRuntime(),
     relaxed ? compiledRelaxedKernels() : null,
@@ -134,8 +138,8 @@ export async function instantiateRuntime({ relaxed = false, threads = 1 } = {}) 
   return runtime;
 }
 
-async function instantiateThreaded(threads) {
-  const [[module, factory], NodeWorker] = await Promise.all([threadedRuntime(), isNode ? nodeWorkerClass() : null]);
+async function instantiateThreaded(threads, [module, factory]) {
+  const NodeWorker = isNode ? await nodeWorkerClass() : null;
   const moduleArg = {
     instantiateWasm(imports, done) {
       WebAssembly.instantiate(module, imports).then((instance) => {

@@ -21,7 +21,7 @@ void add_text(kfembed::ModelFiles& files, const std::string& name, std::string_v
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const auto parts = kfembed::fuzz::split(data, size, 4);
   try {
-    const auto config = kfembed::DebertaV2Config::parse(parts[0]);
+    const auto config = kfembed::EncoderConfig::parse(parts[0]);
     if (config.num_hidden_layers == 0 || config.hidden_size == 0) std::abort();
   } catch (const kfembed::Error&) {
   }

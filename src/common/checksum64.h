@@ -40,7 +40,7 @@ class Checksum64 {
       buffered_ = 0;
     }
     for (; size >= kBlock; p += kBlock, size -= kBlock) block(p);
-    std::memcpy(buffer_.data(), p, size);
+    if (size > 0) std::memcpy(buffer_.data(), p, size);  // p may be null when nothing was given
     buffered_ = size;
   }
 

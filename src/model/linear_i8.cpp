@@ -136,8 +136,9 @@ void LinearI8::apply_parallel(const float* x, size_t rows, float* y, ThreadPool&
       q = ts.q.data();
     }
     gemm(q, rows, w, ts.y.data(), ts);
-    gemm_f32_gathered_k(x, rows, view_.k, outlier_cols_.data(), outlier_cols_.size(),
-                        outlier_weight_.data() + cols.begin, view_.n, count, ts.y.data());
+    if (!outlier_cols_.empty())
+      gemm_f32_gathered_k(x, rows, view_.k, outlier_cols_.data(), outlier_cols_.size(),
+                          outlier_weight_.data() + cols.begin, view_.n, count, ts.y.data());
     for (size_t r = 0; r < rows; ++r)
       std::memcpy(y + r * view_.n + cols.begin, ts.y.data() + r * count, count * sizeof(float));
   });

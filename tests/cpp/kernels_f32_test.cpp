@@ -72,8 +72,9 @@ TEST(GemmF32GatheredK, SimdMatchesScalarOnRaggedShapes) {
         const auto wt = uniform_floats(k * ldw, 0.5f, seed++);
         const auto y0 = uniform_floats(rows * n, 1.0f, seed++);
         auto a = y0, b = y0;
-        gemm_f32_gathered_k_simd(x.data(), rows, stride, cols.data(), k, wt.data() + first, ldw, n, a.data());
-        gemm_f32_gathered_k_scalar(x.data(), rows, stride, cols.data(), k, wt.data() + first, ldw, n, b.data());
+        const float* block = k ? wt.data() + first : nullptr;  // no columns: no weights either
+        gemm_f32_gathered_k_simd(x.data(), rows, stride, cols.data(), k, block, ldw, n, a.data());
+        gemm_f32_gathered_k_scalar(x.data(), rows, stride, cols.data(), k, block, ldw, n, b.data());
         ASSERT_EQ(0, std::memcmp(a.data(), b.data(), a.size() * sizeof(float)))
             << rows << "x" << n << " k " << k;
         for (size_t r = 0; r < rows; ++r)

@@ -61,7 +61,7 @@ BertEncoder BertEncoder::load(const EncoderConfig& config, const WeightSource& w
   e.ws_.first_row.resize(n);
   e.ws_.heads.resize(1);
   e.size_head_scratch(e.ws_.heads[0]);
-  if (e.scratch_) e.scratch_->reserve(n, std::max(config.intermediate_size, std::max(hidden, ah)));
+  e.reserve_int8_scratch(e.scratch_.get(), 1);
   return e;
 }
 
@@ -123,10 +123,7 @@ void BertEncoder::size_head_scratch(HeadScratch& hs) const {
 }
 
 void BertEncoder::reserve_threads(size_t threads) {
-  const size_t n = max_seq_length_, hidden = config_.hidden_size, ah = config_.all_head_size();
-  if (scratch_)
-    scratch_->reserve(n, std::max(config_.intermediate_size, std::max(hidden, ah)),
-                      std::max(config_.intermediate_size, std::max(hidden, 3 * ah)), threads);
+  reserve_int8_scratch(scratch_.get(), threads);
   const size_t old = ws_.heads.size();
   ws_.heads.resize(std::max(old, threads));
   for (size_t t = old; t < ws_.heads.size(); ++t) size_head_scratch(ws_.heads[t]);

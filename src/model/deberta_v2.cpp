@@ -113,7 +113,7 @@ void DebertaV2Encoder::size_workspace() {
   ws_.attn.resize(n * hidden);
   ws_.tmp.resize(n * hidden);
   ws_.qkv.resize(n * 3 * heads_all);
-  if (scratch_) scratch_->reserve(n, std::max(config_.intermediate_size, std::max(hidden, heads_all)));
+  reserve_int8_scratch(scratch_.get(), 1);
   ws_.context.resize(n * heads_all);
   ws_.ffn.resize(n * config_.intermediate_size);
   ws_.first_row.resize(n);
@@ -129,10 +129,7 @@ void DebertaV2Encoder::size_head_scratch(HeadScratch& hs) const {
 }
 
 void DebertaV2Encoder::reserve_threads(size_t threads) {
-  const size_t n = max_seq_length_, hidden = config_.hidden_size, ah = config_.all_head_size();
-  if (scratch_)
-    scratch_->reserve(n, std::max(config_.intermediate_size, std::max(hidden, ah)),
-                      std::max(config_.intermediate_size, std::max(hidden, 3 * ah)), threads);
+  reserve_int8_scratch(scratch_.get(), threads);
   const size_t old = ws_.heads.size();
   ws_.heads.resize(std::max(old, threads));
   for (size_t t = old; t < ws_.heads.size(); ++t) size_head_scratch(ws_.heads[t]);

@@ -8,6 +8,7 @@
 #include "model/bert.h"
 #include "model/deberta_v2.h"
 #include "model/linear.h"
+#include "model/linear_i8.h"
 
 namespace kfembed {
 
@@ -61,6 +62,14 @@ void Encoder::set_threads(size_t threads) {
   if (threads == 1) return;
   pool_ = std::make_unique<ThreadPool>(threads);
   reserve_threads(pool_->size());
+}
+
+void Encoder::reserve_int8_scratch(I8Scratch* scratch, size_t threads) const {
+  if (!scratch) return;
+  const EncoderConfig& c = config();
+  const size_t ah = c.all_head_size();
+  scratch->reserve(max_seq_length(), std::max(c.intermediate_size, std::max(c.hidden_size, ah)),
+                   std::max(c.intermediate_size, std::max(c.hidden_size, 3 * ah)), threads);
 }
 
 void Encoder::apply(const Linear& layer, const float* x, size_t rows, float* y) const {

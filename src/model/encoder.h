@@ -16,6 +16,7 @@ namespace kfembed {
 
 class Linear;
 class WeightSource;
+struct I8Scratch;
 
 class Encoder {
  public:
@@ -70,6 +71,9 @@ class Encoder {
   // tmp [n, hidden] and ffn [n, intermediate] are scratch.
   void finish_layer(const LayerWeights& layer, const float* context, size_t n, float* x, float* attn,
                     float* tmp, float* ffn) const;
+  // Sizes the int8 layers' shared scratch (when there is one) for max_seq_length rows of the widest layer,
+  // with a column block per thread for `threads` threads.
+  void reserve_int8_scratch(I8Scratch* scratch, size_t threads) const;
   // Per-thread buffers for `threads` threads (called by set_threads once the pool exists).
   virtual void reserve_threads(size_t threads) = 0;
   ThreadPool* pool() const { return pool_.get(); }

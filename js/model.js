@@ -139,7 +139,7 @@ export async function loadModel(source, options, { keepTexts = [], http } = {}) 
   throwIfAborted(signal);
   const files = await openSource(source, http);
   const threads = await resolveThreads(requested);
-  const runtime = await instantiateRuntime({ relaxed: relaxedSimd && dtype === 'int8' && threads === 1, threads });
+  const runtime = await instantiateRuntime({ relaxed: relaxedSimd && dtype === 'int8', threads });
   try {
     throwIfAborted(signal);
     const base = files.describe();

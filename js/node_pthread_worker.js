@@ -13,4 +13,6 @@ globalThis.importScripts = () => {
 };
 parentPort.on('message', (data) => globalThis.onmessage?.({ data }));
 // A script, not a module: Function runs it in this realm (its dynamic import() of the factory works there).
-new Function(fs.readFileSync(fileURLToPath(workerData.script), 'utf8'))();
+// Its Module gets the relaxed-SIMD module where the main thread wired one (wasm/relaxed_pre.js wires it here).
+const script = fs.readFileSync(fileURLToPath(workerData.script), 'utf8');
+new Function('kfembedRelaxed', `${script}\n;if (kfembedRelaxed) Module.kfembedRelaxed = kfembedRelaxed;`)(workerData.relaxed);

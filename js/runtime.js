@@ -7,19 +7,24 @@
 // nothing calls (the C++ side uses SIMD128 unless told the module is wired).
 // A model with threads > 1 gets the threaded runtime instead (kfembed_threads.*, built with -pthread): its
 // memory is shared, and Emscripten starts threads - 1 workers (kfembed_threads.worker.js) when the instance is
-// created, each instantiating the same compiled module on that memory. It runs the SIMD128 kernels. A browser
-// realm that can run threads (cross-origin isolated) uses the threaded runtime for every instance, with no
-// workers where one thread is asked, so a page downloads one runtime, not two.
+// created, each instantiating the same compiled module on that memory. Its relaxed-SIMD module is the build
+// for a shared memory (kfembed_relaxed_threads.wasm), wired into the main instance here and into each worker's
+// instance by the runtime's pre-js (the compiled module travels with the worker's first message:
+// kfembed_threads.bootstrap.js in browsers, node_pthread_worker.js in Node). A browser realm that can run threads
+// (cross-origin isolated) uses the threaded runtime for every instance, with no workers where one thread is
+// asked, so a page downloads one runtime, not two.
 import { isNode, nodeModule, threadsAvailable } from './env.js';
 import createKfembedModule from './wasm/kfembed.mjs';
 
 const WASM_URL = new URL('./wasm/kfembed.wasm', import.meta.url);
 const RELAXED_URL = new URL('./wasm/kfembed_relaxed.wasm', import.meta.url);
+const RELAXED_THREADS_URL = new URL('./wasm/kfembed_relaxed_threads.wasm', import.meta.url);
+const PTHREAD_BOOTSTRAP_URL = new URL('./wasm/kfembed_threads.bootstrap.js', import.meta.url);
 const THREADS_MJS_URL = new URL('./wasm/kfembed_threads.mjs', import.meta.url);
 const THREADS_WASM_URL = new URL('./wasm/kfembed_threads.wasm', import.meta.url);
 const THREADS_WORKER_URL = new URL('./wasm/kfembed_threads.worker.js', import.meta.url);
 let compiled = null;
-let compiledRelaxed = null;
+const compiledRelaxed = new Map(); // URL → promise of the compiled module or null
 let compiledThreads = null;
 
 async function wasmBytes(url, what) {
@@ -64,37 +69,37 @@ function threadedRuntime() {
 }
 
 /**
- * The compiled relaxed-SIMD kernels, or null where this engine cannot run them (no relaxed SIMD, or a
- * pre-standard encoding such as Node 20's) or the file is unavailable: then the SIMD128 kernels run.
+ * The compiled relaxed-SIMD kernels (for a shared memory with `shared`), or null where this engine cannot run
+ * them (no relaxed SIMD, or a pre-standard encoding such as Node 20's) or the file is unavailable: then the
+ * SIMD128 kernels run.
  */
-export function compiledRelaxedKernels() {
-  compiledRelaxed ??= (async () => {
-    try {
-      const got = await wasmBytes(RELAXED_URL, 'relaxed-SIMD kernels');
-      const bytes = got instanceof Response ? new Uint8Array(await got.arrayBuffer()) : got;
-      return WebAssembly.validate(bytes) ? await WebAssembly.compile(bytes) : null;
-    } catch {
-      return null;
-    }
-  })();
-  return compiledRelaxed;
+export function compiledRelaxedKernels(shared = false) {
+  const url = shared ? RELAXED_THREADS_URL : RELAXED_URL;
+  if (!compiledRelaxed.has(url)) {
+    compiledRelaxed.set(url, (async () => {
+      try {
+        const got = await wasmBytes(url, 'relaxed-SIMD kernels');
+        const bytes = got instanceof Response ? new Uint8Array(await got.arrayBuffer()) : got;
+        return WebAssembly.validate(bytes) ? await WebAssembly.compile(bytes) : null;
+      } catch {
+        return null;
+      }
+    })());
+  }
+  return compiledRelaxed.get(url);
 }
 
-// The relaxed kernels' exports, wired into the main module's imports in place of the stubs of
-// wasm/relaxed_stubs.js (Emscripten minifies import names, so the stubs are found by their mark).
-const RELAXED_EXPORTS = ['probe', 'gemm_u8s8', 'gemm_s8s8'];
-function wireRelaxed(imports, exports) {
-  let wired = 0;
-  for (const table of Object.values(imports)) {
-    for (const [key, fn] of Object.entries(table)) {
-      const name = typeof fn === 'function' && fn.kfembedRelaxed;
-      if (name && RELAXED_EXPORTS.includes(name) && typeof exports[name] === 'function') {
-        table[key] = exports[name];
-        wired++;
-      }
-    }
+// Instantiates the relaxed module on the memory among `imports` and puts its exports in place of the stubs
+// (wasm/relaxed_pre.js); false where that fails (then the stubs stay, nothing calls them, SIMD128 runs).
+async function wireRelaxed(moduleArg, relaxedModule, imports) {
+  const memory = Object.values(imports).flatMap(Object.values).find((v) => v instanceof WebAssembly.Memory);
+  if (!relaxedModule || !memory) return false;
+  try {
+    const { exports } = await WebAssembly.instantiate(relaxedModule, { env: { memory } });
+    return moduleArg.kfembedWireRelaxed(imports, exports);
+  } catch {
+    return false;
   }
-  return wired === RELAXED_EXPORTS.length;
 }
 
 /**
@@ -107,61 +112,72 @@ export async function instantiateRuntime({ relaxed = false, threads = 1 } = {}) 
   if (threads > 1 || (!isNode && threadsAvailable())) {
     // Where the threaded runtime's files cannot be had (a bundle that did not copy them), one thread.
     const threaded = await threadedRuntime().catch(() => null);
-    if (threaded) return instantiateThreaded(threads, threaded);
+    if (threaded) return instantiateThreaded(threads, threaded, relaxed ? await compiledRelaxedKernels(true) : null);
   }
   const [module, relaxedModule] = await Promise.all([
     compiledRuntime(),
     relaxed ? compiledRelaxedKernels() : null,
   ]);
   let wired = false;
-  const runtime = await createKfembedModule({
+  const moduleArg = {
     instantiateWasm(imports, done) {
       (async () => {
-        const memory = Object.values(imports).flatMap(Object.values).find((v) => v instanceof WebAssembly.Memory);
-        if (relaxedModule && memory) {
-          try {
-            const { exports } = await WebAssembly.instantiate(relaxedModule, { env: { memory } });
-            wired = wireRelaxed(imports, exports);
-          } catch {
-            wired = false; // the stubs stay where they were not replaced; SIMD128 runs
-          }
-        }
+        wired = await wireRelaxed(moduleArg, relaxedModule, imports);
         done(await WebAssembly.instantiate(module, imports), module);
       })();
       return {};
     },
     print() {},
     printErr() {},
-  });
+  };
+  const runtime = await createKfembedModule(moduleArg);
   runtime.relaxedWired = wired;
   runtime.pthreads = 0;
   return runtime;
 }
 
-async function instantiateThreaded(threads, [module, factory]) {
-  const NodeWorker = isNode ? await nodeWorkerClass() : null;
+// relaxedModule: the compiled kfembed_relaxed_threads.wasm, or null (SIMD128). The workers get it with their
+// first message where it is wired into the main instance, so every thread runs the same kernels.
+async function instantiateThreaded(threads, [module, factory], relaxedModule) {
+  let wired = false;
   const moduleArg = {
     instantiateWasm(imports, done) {
-      WebAssembly.instantiate(module, imports).then((instance) => {
-        done(instance, module);
+      (async () => {
+        wired = await wireRelaxed(moduleArg, relaxedModule, imports);
+        done(await WebAssembly.instantiate(module, imports), module);
         // Emscripten 3.1.6 releases this dependency when the last pool worker has loaded: with none, here.
         if (threads === 1) moduleArg.removeRunDependency('wasm-instantiate');
-      });
+      })();
       return {};
     },
     kfembedPthreads: threads - 1,
     // Where each worker imports the factory from, and the worker script itself (bundlers move files).
     mainScriptUrlOrBlob: THREADS_MJS_URL.href,
     locateFile: (file) => (file.endsWith('.worker.js') ? THREADS_WORKER_URL.href : new URL(`./wasm/${file}`, import.meta.url).href),
-    ...(NodeWorker ? { kfembedWorker: NodeWorker } : {}),
     print() {},
     printErr() {},
   };
+  // The workers are created while the factory runs, before the main instance exists: they are handed the
+  // relaxed module whenever there is one, and wire it if this thread's wiring succeeds (it is the same module
+  // on the same memory); if it did not, the main thread's probe never ran and nothing calls the kernels.
+  const worker = isNode ? await nodeWorkerClass(relaxedModule) : relaxedModule && browserWorkerClass(relaxedModule);
+  if (worker) moduleArg.kfembedWorker = worker;
   const runtime = await factory(moduleArg);
-  runtime.relaxedWired = false;
+  runtime.relaxedWired = wired;
   runtime.pthreads = threads - 1;
   if (isNode) for (const w of pthreadWorkers(runtime)) w.unref(); // an idle model does not keep Node alive
   return runtime;
+}
+
+// A browser Worker for the threaded runtime's pthreads that starts from kfembed_threads.bootstrap.js, which loads
+// Emscripten's worker script and hands it the relaxed module.
+function browserWorkerClass(relaxedModule) {
+  return class RelaxedPthreadWorker extends globalThis.Worker {
+    constructor(url) {
+      super(PTHREAD_BOOTSTRAP_URL);
+      super.postMessage({ kfembedBootstrap: { script: String(url), relaxed: relaxedModule } });
+    }
+  };
 }
 
 function pthreadWorkers(runtime) {
@@ -183,29 +199,33 @@ export function releaseRuntime(runtime) {
 // Node has no Web Worker; Emscripten's threaded runtime starts its workers with `new Worker(url)` and talks
 // to them with postMessage / onmessage. This adapts worker_threads to that much of the Web Worker API; the
 // worker side (node_pthread_worker.js) gives Emscripten's worker script the globals it expects.
-let nodeWorker = null;
-function nodeWorkerClass() {
-  nodeWorker ??= nodeModule('worker_threads').then(({ Worker }) => {
-    const bootstrap = new URL('./node_pthread_worker.js', import.meta.url);
-    return class WebWorkerOverNode {
-      #worker;
-      constructor(url) {
-        this.#worker = new Worker(bootstrap, { workerData: { script: String(url), main: THREADS_MJS_URL.href } });
-        this.#worker.on('message', (data) => this.onmessage?.({ data }));
-        this.#worker.on('error', (error) => this.onerror?.(error));
-      }
-      postMessage(message, transfer) {
-        this.#worker.postMessage(message, transfer);
-      }
-      terminate() {
-        this.#worker.terminate();
-      }
-      unref() {
-        this.#worker.unref();
-      }
-    };
-  });
-  return nodeWorker;
+// relaxedModule: the compiled relaxed module the workers wire in (wasm/relaxed_pre.js), or null.
+const nodeWorkerClasses = new Map();
+function nodeWorkerClass(relaxedModule) {
+  if (!nodeWorkerClasses.has(relaxedModule)) {
+    nodeWorkerClasses.set(relaxedModule, nodeModule('worker_threads').then(({ Worker }) => {
+      const bootstrap = new URL('./node_pthread_worker.js', import.meta.url);
+      return class WebWorkerOverNode {
+        #worker;
+        constructor(url) {
+          const workerData = { script: String(url), main: THREADS_MJS_URL.href, relaxed: relaxedModule };
+          this.#worker = new Worker(bootstrap, { workerData });
+          this.#worker.on('message', (data) => this.onmessage?.({ data }));
+          this.#worker.on('error', (error) => this.onerror?.(error));
+        }
+        postMessage(message, transfer) {
+          this.#worker.postMessage(message, transfer);
+        }
+        terminate() {
+          this.#worker.terminate();
+        }
+        unref() {
+          this.#worker.unref();
+        }
+      };
+    }));
+  }
+  return nodeWorkerClasses.get(relaxedModule);
 }
 
 /**

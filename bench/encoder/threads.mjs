@@ -78,7 +78,7 @@ try {
     console.log(`${String(L).padStart(4)} ${cells.join('')} ${speedup.toFixed(2).padStart(12)}`);
   });
   console.log(`KorSTS throughput (${sentences.length} sentences, encode(array)): ` +
-    threads.map((n) => `${n} thread(s) ${base2[n].throughput[n].toFixed(1)}/s (model.threads ${base2[n].reported[n]})`).join(', '));
+    threads.map((n) => `${n} thread(s) ${base2[n].throughput[n].toFixed(1)}/s (model.threads ${base2[n].reported[n]}, ${base2[n].backend})`).join(', '));
   if (full) {
     const f = await inPage({ model: server.url('/full/'), lengths: [16, 32, 64, 128], rounds: 5, threads, sentences: sentences.slice(0, 128) });
     console.log('full model (12 layers) int8 package, kfembed 1 vs 2 threads:');

@@ -52,6 +52,7 @@ window.benchThreads = async ({ model, onnx, lengths, rounds, threads, sentences 
   }
   for (const m of Object.values(models)) m.dispose();
   await session?.release();
-  return { isolated: window.crossOriginIsolated, reported, rows, throughput };
+  const backend = models[threads[0]].backend;
+  return { isolated: window.crossOriginIsolated, reported, backend, rows, throughput };
 };
 window.benchReady = true;

@@ -119,3 +119,47 @@ test('an isolated page downloads one runtime, the threaded one, at most 385 KB g
   expect(gzip).toBeLessThanOrEqual(385 * 1024);
   await page.context().close();
 });
+
+// The relaxed-SIMD kernels in the threaded runtime: the main thread's probe picks them, so every pthread worker
+// must have them wired into its own instance (wasm/relaxed_pre.js), or a column block would call a stub. The
+// page's WebAssembly.instantiate is wrapped so the relaxed module's probe answers u8×s8 whatever this CPU does;
+// the kernels then run in every thread. Where the CPU's relaxed dot is exactly u8×s8 (AVX-VNNI) the vectors
+// equal SIMD128's; elsewhere (this VM's pmaddubsw saturates) they differ from SIMD128's — proof the relaxed
+// kernels ran — and in both cases they are identical for 1, 2 and 3 threads.
+test('isolated page, base2 int8 with the relaxed-SIMD kernels forced: the workers run them, same bytes for 1, 2, 3 threads', async () => {
+  const page = await openPage(isolated);
+  const texts = BASE2_GOLDEN.texts.filter((_, i) => BASE2_GOLDEN.max_seq_length[i] === 128).slice(0, 6);
+  const options = { dtype: 'int8', maxSeqLength: 128 };
+  const genuine = await page.evaluate(async (options) => {
+    const model = await window.kfembed.load('/base2/', { cache: false, ...options, threads: 2 });
+    const backend = model.backend;
+    model.dispose();
+    return backend;
+  }, options);
+  const simd128 = await vectorsPerThreadCount(page, '/base2/', texts, { ...options, relaxedSimd: false }, [1]);
+  await page.evaluate(() => {
+    const instantiate = WebAssembly.instantiate;
+    WebAssembly.instantiate = async function (module, imports) {
+      const result = await instantiate.call(this, module, imports);
+      const relaxed = module instanceof WebAssembly.Module &&
+        WebAssembly.Module.exports(module).some((e) => e.name === 'gemm_u8s8');
+      return relaxed ? { exports: { ...result.exports, probe: () => 1 } } : result;
+    };
+  });
+  const backends = await page.evaluate(async (options) => {
+    const out = [];
+    for (const threads of [1, 2, 3]) {
+      const model = await window.kfembed.load('/base2/', { cache: false, ...options, threads });
+      out.push(model.backend);
+      model.dispose();
+    }
+    return out;
+  }, options);
+  expect(backends).toEqual(['wasm-relaxed-simd', 'wasm-relaxed-simd', 'wasm-relaxed-simd']);
+  const forced = await vectorsPerThreadCount(page, '/base2/', texts, options);
+  expectIdentical(forced);
+  console.log(`relaxed kernels forced in ${texts.length * 2} vectors × 3 thread counts; this CPU's own probe chose ${genuine}`);
+  if (genuine === 'wasm-relaxed-simd') expect(forced.out[1].vectors).toEqual(simd128.out[1].vectors);
+  else expect(forced.out[1].vectors).not.toEqual(simd128.out[1].vectors);
+  await page.context().close();
+});

@@ -296,7 +296,7 @@ class ForwardLinear final : public kf::Linear {
 
 // Word embeddings: a base scheme, and what the "wide" columns (int4_wide_columns: |gamma| of the embeddings
 // LayerNorm > 2 x median) get instead of it: the package's own bytes, f32, f16, or int16 per column.
-enum class EmbBase { kF32, kInt8, kInt4, kTensor8, kGroups };
+enum class EmbBase { kF32, kInt8, kInt4, kTensor8, kGroups, kMix };
 enum class EmbWide { kPackage, kF32, kF16, kI16 };
 struct Emb {
   EmbBase base = EmbBase::kInt8;
@@ -306,9 +306,15 @@ struct Emb {
   int bits = 4;
   size_t group = 128;
   bool asym = false;
+  // kMix: the int4 package's rows, except the fraction `mix_frac` of rows ranked first by `mix_score` (1: the
+  // smallest LayerNorm output on the wide columns — the tokens whose massive activation is small; 2: the largest
+  // relative error of the LayerNorm output under int4), which come from the int8 package.
+  int mix_score = 1;
+  double mix_frac = 0;
   std::string key() const {
     return std::to_string(static_cast<int>(base)) + "/" + std::to_string(static_cast<int>(wide)) + "/" +
-           std::to_string(bits) + "/" + std::to_string(group) + (asym ? "a" : "s");
+           std::to_string(bits) + "/" + std::to_string(group) + (asym ? "a" : "s") + "/" +
+           std::to_string(mix_score) + ":" + std::to_string(mix_frac);
   }
 };
 // Position projections: from float weights, from the shipped package's dequantized weights, or from weights
@@ -388,6 +394,7 @@ class Probe {
   const kf::FloatCheckpoint& fp() const { return *fp_; }
   const kf::Int8Package& pkg(EmbBase e) const { return e == EmbBase::kInt4 ? *pkg4_ : *pkg8_; }
   const std::vector<size_t>& wide_columns() const { return wide_; }
+  const kf::LayerNormSpec& embeddings_norm() const { return layout_.embeddings_norm; }
   kf::SentenceEncoder& reference() { return *reference_; }
   std::vector<ProbeLinear*> linears() {
     std::vector<ProbeLinear*> v;
@@ -499,6 +506,43 @@ kf::EmbeddingTable ProbeSource::word_embeddings(const kf::TensorSpec& spec) cons
   if (emb_.base == EmbBase::kInt4) {
     const kf::EmbeddingTable t = probe_.pkg(emb_.base).word_embeddings(spec);
     for (size_t r = 0; r < vocab; ++r) t.row(r, rows.data() + r * hidden);
+  }
+  if (emb_.base == EmbBase::kMix) {
+    const kf::EmbeddingTable t4 = probe_.pkg(EmbBase::kInt4).word_embeddings(spec);
+    const kf::EmbeddingTable t8 = probe_.pkg(EmbBase::kInt8).word_embeddings(spec);
+    const std::vector<float> g = probe_.fp().floats(probe_.embeddings_norm().weight);
+    const std::vector<float> b = probe_.fp().floats(probe_.embeddings_norm().bias);
+    auto norm = [&](const float* e, std::vector<double>& out) {
+      double mu = 0, var = 0;
+      for (size_t j = 0; j < hidden; ++j) mu += e[j];
+      mu /= hidden;
+      for (size_t j = 0; j < hidden; ++j) var += (e[j] - mu) * (e[j] - mu);
+      const double inv = 1.0 / std::sqrt(var / hidden + 1e-7);
+      out.resize(hidden);
+      for (size_t j = 0; j < hidden; ++j) out[j] = g[j] * (e[j] - mu) * inv + b[j];
+    };
+    std::vector<float> q(hidden);
+    std::vector<double> ln, lnq;
+    std::vector<std::pair<double, size_t>> score(vocab);
+    for (size_t r = 0; r < vocab; ++r) {
+      norm(f32.data() + r * hidden, ln);
+      t4.row(r, q.data());
+      for (size_t j = 0; j < hidden; ++j) rows[r * hidden + j] = q[j];
+      if (emb_.mix_score == 1) {
+        double m = 0;
+        for (size_t c : wide) m += ln[c] * ln[c];
+        score[r] = {std::sqrt(m), r};  // ascending: smallest massive activation first
+      } else {
+        norm(q.data(), lnq);
+        double e = 0, n = 0;
+        for (size_t j = 0; j < hidden; ++j) e += (lnq[j] - ln[j]) * (lnq[j] - ln[j]), n += ln[j] * ln[j];
+        score[r] = {-std::sqrt(e / n), r};  // ascending: largest relative error first
+      }
+    }
+    std::sort(score.begin(), score.end());
+    const size_t take = static_cast<size_t>(emb_.mix_frac * vocab);
+    for (size_t i = 0; i < take; ++i) t8.row(score[i].second, rows.data() + score[i].second * hidden);
+    std::fprintf(stderr, "emb mix: %zu of %zu rows int8 (score %d)\n", take, vocab, emb_.mix_score);
   }
   if (emb_.base == EmbBase::kInt8 || emb_.base == EmbBase::kGroups) {  // per row over the narrow columns only
     std::vector<bool> is_wide(hidden, false);
@@ -636,6 +680,10 @@ Config parse_config(const std::string& text) {
         if (c.emb.asym) ++at;
         if (base[at] != 'g') kf::fail("config", "emb=" + value + ": expected q<bits>[a]g<group>");
         c.emb.group = std::stoul(base.substr(at + 1));
+      } else if (base.rfind("mix", 0) == 0) {  // mix<score>:<fraction>
+        c.emb.base = EmbBase::kMix;
+        c.emb.mix_score = std::stoi(base.substr(3));
+        c.emb.mix_frac = std::stod(base.substr(base.find(':') + 1));
       } else {
         c.emb.base = base == "f32" ? EmbBase::kF32 : base == "int8" ? EmbBase::kInt8 : base == "int4" ? EmbBase::kInt4
                      : base == "tensor8" ? EmbBase::kTensor8 : (kf::fail("config", "emb=" + value), EmbBase::kF32);
@@ -1001,7 +1049,7 @@ int main(int argc, char** argv) {
     if (dir.empty()) kf::fail("arguments", "usage: fidelity_probe MODEL_DIR [TEXT...] [--json F ...] [--layers] [--ablate] [--eval CONFIG]...");
     configs.push_back(base);
     for (const auto& c : configs)  // parse errors before the (slow) load; int4 tables only when asked for
-      if (parse_config(c).emb.base == EmbBase::kInt4) int4 = true;
+      if (parse_config(c).emb.base == EmbBase::kInt4 || parse_config(c).emb.base == EmbBase::kMix) int4 = true;
     configs.pop_back();
 
     std::vector<Sentence> sentences;

@@ -11,6 +11,7 @@
 #include "kernels/vector_f32.h"
 #include "model/linear_i8.h"
 #include "model/weight_source.h"
+#include "parallel/thread_pool.h"
 
 namespace kfembed {
 
@@ -28,7 +29,7 @@ void transpose_in_place(std::vector<float>& m, size_t rows, size_t cols) {
 }  // namespace
 
 DebertaV2Encoder DebertaV2Encoder::load(const EncoderConfig& config, const WeightSource& weights,
-                                        size_t max_seq_length) {
+                                        size_t max_seq_length, size_t threads) {
   if (config.architecture != Architecture::kDebertaV2)
     fail("config.json", std::string("model_type \"") + config.model_type() + "\" is not DeBERTa-v2");
   if (max_seq_length == 0) fail("config.json", "max_seq_length must be positive");
@@ -57,10 +58,11 @@ DebertaV2Encoder DebertaV2Encoder::load(const EncoderConfig& config, const Weigh
   // the source's layer effectively applies (for int8: dequantized), so a converted package and a
   // quantize-at-load agree bit for bit. With share_att_key they are the key / query rows of qkv.
   const size_t rows = e.rel_table_.row_count;
+  ThreadPool pool(threads);
   auto project = [&](const LinearSpec& spec, size_t first_row, std::vector<float>& out) {
     const DenseF32 d = weights.dense(spec, first_row, ah);
     out.resize(rows * ah);
-    LinearF32(d.weight.data(), d.bias.data(), ah, hidden).apply(rel.data(), rows, out.data());
+    LinearF32(d.weight.data(), d.bias.data(), ah, hidden).apply_parallel(rel.data(), rows, out.data(), pool);
     transpose_in_place(out, rows, ah);
   };
   for (const EncoderLayerSpec& spec : layout.layers) {

@@ -26,9 +26,10 @@ class DebertaV2Encoder final : public Encoder {
   // which decides what runs each layer; the encoder keeps alive whatever the source's layers use in place)
   // and precomputes what depends on weights only: the key/query projections of the normalised relative
   // embeddings, for the rows that sequences of up to max_seq_length tokens reach. Also sizes the workspace
-  // for max_seq_length.
+  // for max_seq_length. The projections run on `threads` threads (a pool of its own for the load: most of
+  // a cached model's load time; same bytes for any count); the encoder itself starts with one thread.
   static DebertaV2Encoder load(const EncoderConfig& config, const WeightSource& weights,
-                               size_t max_seq_length);
+                               size_t max_seq_length, size_t threads = 1);
 
   const EncoderConfig& config() const override { return config_; }
   size_t max_seq_length() const override { return max_seq_length_; }

@@ -13,15 +13,19 @@
 namespace kfembed {
 
 std::unique_ptr<Encoder> Encoder::load(const EncoderConfig& config, const WeightSource& weights,
-                                       size_t max_seq_length) {
+                                       size_t max_seq_length, size_t threads) {
+  std::unique_ptr<Encoder> encoder;
   switch (config.architecture) {
     case Architecture::kBert:
     case Architecture::kRoberta:
-      return std::make_unique<BertEncoder>(BertEncoder::load(config, weights, max_seq_length));
+      encoder = std::make_unique<BertEncoder>(BertEncoder::load(config, weights, max_seq_length));
+      break;
     case Architecture::kDebertaV2:
+      encoder = std::make_unique<DebertaV2Encoder>(DebertaV2Encoder::load(config, weights, max_seq_length, threads));
       break;
   }
-  return std::make_unique<DebertaV2Encoder>(DebertaV2Encoder::load(config, weights, max_seq_length));
+  encoder->set_threads(threads);
+  return encoder;
 }
 
 const float* Encoder::forward(const int32_t* ids, size_t n, std::vector<std::vector<float>>* all_states) {

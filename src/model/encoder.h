@@ -26,9 +26,10 @@ class Encoder {
   virtual ~Encoder() = default;
 
   // The encoder config.architecture names, loaded from `weights` and sized for sequences of up to
-  // max_seq_length tokens (<= config.max_positions()).
+  // max_seq_length tokens (<= config.max_positions()), running `threads` threads (set_threads); the
+  // load-time work that depends on weights only runs on that many threads too (same bytes for any count).
   static std::unique_ptr<Encoder> load(const EncoderConfig& config, const WeightSource& weights,
-                                       size_t max_seq_length);
+                                       size_t max_seq_length, size_t threads = 1);
 
   virtual const EncoderConfig& config() const = 0;
   virtual size_t max_seq_length() const = 0;

@@ -74,15 +74,14 @@ SentenceEncoder SentenceEncoder::load(ModelFiles& files, const EncoderOptions& o
   if (int8_package) {
     const Int8Package package = Int8Package::open(int8_package);
     package.scratch()->gemm = options.int8_gemm;
-    encoder = Encoder::load(config, package, max_len);
+    encoder = Encoder::load(config, package, max_len, options.threads);
   } else {
     const SafetensorsModel weights = SafetensorsModel::open(files);
     warnings = unused_layer_warnings(weights, config.num_hidden_layers);
-    encoder = Encoder::load(config, FloatCheckpoint(weights), max_len);
+    encoder = Encoder::load(config, FloatCheckpoint(weights), max_len, options.threads);
     if (options.release_weight_files)
       for (const auto& name : weights.file_names()) files.release(name);
   }
-  encoder->set_threads(options.threads);
   SentenceEncoder result(std::move(tokenizer), std::move(encoder), std::move(st));
   result.int8_package_ = std::move(int8_package);
   result.warnings_ = std::move(warnings);

@@ -21,7 +21,8 @@ std::unique_ptr<Encoder> Encoder::load(const EncoderConfig& config, const Weight
       encoder = std::make_unique<BertEncoder>(BertEncoder::load(config, weights, max_seq_length));
       break;
     case Architecture::kDebertaV2:
-      encoder = std::make_unique<DebertaV2Encoder>(DebertaV2Encoder::load(config, weights, max_seq_length, threads));
+      encoder = std::make_unique<DebertaV2Encoder>(
+          DebertaV2Encoder::load(config, weights, max_seq_length, threads));
       break;
   }
   encoder->set_threads(threads);
@@ -45,7 +46,8 @@ const float* Encoder::forward_checked(const int32_t* ids, const size_t* lengths,
   size_t total = 0;
   for (size_t s = 0; s < count; ++s) total += lengths[s];
   if (total > max_seq_length())
-    fail("input ids", std::to_string(total) + " tokens exceed max_seq_length " + std::to_string(max_seq_length()));
+    fail("input ids",
+         std::to_string(total) + " tokens exceed max_seq_length " + std::to_string(max_seq_length()));
   return run(ids, lengths, count, total, all_states);
 }
 

@@ -9,9 +9,9 @@
 // memory is shared, and Emscripten starts threads - 1 workers (kfembed_threads.worker.js) when the instance is
 // created, each instantiating the same compiled module on that memory. It runs the SIMD128 kernels. A browser
 // realm that can run threads (cross-origin isolated) uses the threaded runtime for every instance, with no
-// workers where one thread is asked, so a page downloads one runtime, not two.
+// workers where one thread is asked, so a page downloads one runtime, not two: each runtime's factory is a
+// dynamic import, so the page fetches only the one it runs (bench/size measures what a page downloads).
 import { isNode, nodeModule, threadsAvailable } from './env.js';
-import createKfembedModule from './wasm/kfembed.mjs';
 
 const WASM_URL = new URL('./wasm/kfembed.wasm', import.meta.url);
 const RELAXED_URL = new URL('./wasm/kfembed_relaxed.wasm', import.meta.url);
@@ -19,6 +19,7 @@ const THREADS_MJS_URL = new URL('./wasm/kfembed_threads.mjs', import.meta.url);
 const THREADS_WASM_URL = new URL('./wasm/kfembed_threads.wasm', import.meta.url);
 const THREADS_WORKER_URL = new URL('./wasm/kfembed_threads.worker.js', import.meta.url);
 let compiled = null;
+let singleThreadFactory = null;
 let compiledRelaxed = null;
 let compiledThreads = null;
 
@@ -49,6 +50,15 @@ export function compiledRuntime() {
     throw e;
   });
   return compiled;
+}
+
+/** The single-thread runtime's factory (js/wasm/kfembed.mjs), loaded on first use. */
+function singleThreadRuntime() {
+  singleThreadFactory ??= import('./wasm/kfembed.mjs').then((m) => m.default).catch((e) => {
+    singleThreadFactory = null;
+    throw e;
+  });
+  return singleThreadFactory;
 }
 
 /** The compiled threaded runtime and its factory, loaded on first use. */
@@ -109,9 +119,10 @@ export async function instantiateRuntime({ relaxed = false, threads = 1 } = {}) 
     const threaded = await threadedRuntime().catch(() => null);
     if (threaded) return instantiateThreaded(threads, threaded);
   }
-  const [module, relaxedModule] = await Promise.all([
+  const [module, relaxedModule, createKfembedModule] = await Promise.all([
     compiledRuntime(),
     relaxed ? compiledRelaxedKernels() : null,
+    singleThreadRuntime(),
   ]);
   let wired = false;
   const runtime = await createKfembedModule({

@@ -84,7 +84,9 @@ void append_lowercase(char32_t cp, std::vector<char32_t>& out) {
 uint8_t combining_class(char32_t cp) {
   if (!has_flag(cp, kNfdRelevant)) return 0;
   const ptrdiff_t r = run_before(kCombiningClassRuns_first, cp);
-  return (r >= 0 && cp - kCombiningClassRuns_first[r] < kCombiningClassRuns_count[r]) ? kCombiningClassRuns_value[r] : 0;
+  return (r >= 0 && cp - kCombiningClassRuns_first[r] < kCombiningClassRuns_count[r])
+             ? kCombiningClassRuns_value[r]
+             : 0;
 }
 
 void append_canonical_decomposition(char32_t cp, std::vector<char32_t>& out) {
@@ -99,8 +101,9 @@ void append_canonical_decomposition(char32_t cp, std::vector<char32_t>& out) {
     if (index % kTrailCount != 0) out.push_back(kTrailBase + index % kTrailCount);
     return;
   }
-  const Mapping m = find_decomposition(kDecompositionRuns_first, kDecompositionRuns_count, kDecompositionRuns_length,
-                                       kDecompositionRuns_offset, kDecompositionPool, cp);
+  const Mapping m =
+      find_decomposition(kDecompositionRuns_first, kDecompositionRuns_count, kDecompositionRuns_length,
+                         kDecompositionRuns_offset, kDecompositionPool, cp);
   if (m.begin) {
     out.insert(out.end(), m.begin, m.begin + m.length);
     return;
@@ -146,9 +149,10 @@ void append_nfd(const char32_t* begin, const char32_t* end, std::vector<char32_t
 
 void append_compatibility_decomposition(char32_t cp, std::vector<char32_t>& out) {
   if (norm_flags(cp) & kNfkdTable) {
-    const Mapping m = find_decomposition(kCompatibilityDecompositionRuns_first, kCompatibilityDecompositionRuns_count,
-                                         kCompatibilityDecompositionRuns_length, kCompatibilityDecompositionRuns_offset,
-                                         kCompatibilityDecompositionPool, cp);
+    const Mapping m =
+        find_decomposition(kCompatibilityDecompositionRuns_first, kCompatibilityDecompositionRuns_count,
+                           kCompatibilityDecompositionRuns_length, kCompatibilityDecompositionRuns_offset,
+                           kCompatibilityDecompositionPool, cp);
     if (m.begin) {
       out.insert(out.end(), m.begin, m.begin + m.length);
       return;

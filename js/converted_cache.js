@@ -20,15 +20,12 @@
 // server error keep the cached package (checked again on the next load).
 import { contentType } from './cache.js';
 import { MANIFEST_FILE, parseManifest, serializeManifest } from './manifest.js';
-import { INT8_WEIGHTS_FILE } from './model_layout.js';
+import { convertedRoot, INT8_WEIGHTS_FILE } from './model_layout.js';
 import { throwIfAborted } from './progress.js';
 
-/** Folder (relative to the source's base URL) of the cached converted package. */
-export const CONVERTED_DIR = 'kfembed-int8/';
+export { CONVERTED_DIR, convertedRoot } from './model_layout.js';
 /** What the package was made from (its source files' validators) and when that was last checked. */
 export const PROVENANCE_FILE = 'provenance.json';
-
-export const convertedRoot = (base) => `${base}${CONVERTED_DIR}`;
 
 /** A source whose files exist only in the cache (FileLoader reads them from there, verified); a miss throws. */
 export class CachedPackageSource {

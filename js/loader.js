@@ -40,7 +40,6 @@ import {
 import { progressReporter, throwIfAborted } from './progress.js';
 import { unshared } from './env.js';
 import { RangeNotSupportedError } from './fetch_resume.js';
-import { streamQuantize } from './stream_quantize.js';
 
 /** Sink writing one file into a WASM buffer and hashing it in place (see fetch_resume.js for the protocol). */
 export class WasmFileSink {
@@ -368,6 +367,8 @@ async function readManifest(loader) {
 async function streamWeights(loader, quantize) {
   const { source, signal, onProgress } = loader;
   if (typeof source.readRange !== 'function') return null;
+  // Loaded only here: a converted package (the usual load) never quantizes, so its page does not fetch this.
+  const { streamQuantize } = await import('./stream_quantize.js');
   const options = { ...quantize, source, configText: loader.text(CONFIG_FILE), onProgress, signal, provenance: loader.provenance };
   try {
     if (await streamQuantize({ ...options, names: [WEIGHTS_FILE], optional: true })) return [WEIGHTS_FILE];

@@ -1,16 +1,9 @@
 // load(): the sentence encoder (tokenizer + DeBERTa-v2 / BERT / RoBERTa + pooling) in its own WASM instance.
 import { openModelCache } from './cache.js';
-import {
-  CachedPackageSource,
-  convertedRoot,
-  deleteConverted,
-  readConvertedManifest,
-  revalidateConverted,
-  storeConverted,
-} from './converted_cache.js';
 import { isNode, resolveThreads } from './env.js';
 import { CorruptCacheError, FileLoader, gatherModelFiles } from './loader.js';
-import { INT8_WEIGHTS_FILE, isBinaryTokenizerFile } from './model_layout.js';
+import { MANIFEST_FILE } from './manifest.js';
+import { convertedRoot, INT8_WEIGHTS_FILE, isBinaryTokenizerFile } from './model_layout.js';
 import { throwIfAborted } from './progress.js';
 import { check, checkCount, hot, instantiateRuntime, planBatches, releaseRuntime, runtimeFailure, writeUtf8, writeUtf8Batch } from './runtime.js';
 import { normalize as normalizeInPlace, similarity } from './similarity.js';
@@ -228,9 +221,12 @@ async function build(source, { runtime, store, onProgress, signal, keepTexts, ma
  */
 async function fromConvertedCache(base, context, warn, { source, intervalMs }) {
   const { store, signal, onProgress } = context;
+  const root = convertedRoot(base);
+  // converted_cache.js is fetched only where a converted package was cached (or one is made: cacheConverted).
+  if (!(await store.match(root + MANIFEST_FILE))) return null;
+  const { CachedPackageSource, deleteConverted, readConvertedManifest, revalidateConverted } = await import('./converted_cache.js');
   const manifest = await readConvertedManifest(store, base, warn);
   if (!manifest) return null;
-  const root = convertedRoot(base);
   const paths = manifest.files.map((f) => f.path);
   const check = revalidateConverted(source, store, base, { intervalMs, signal, warn });
   check.catch(() => {}); // awaited below; an abort surfaces there
@@ -284,6 +280,7 @@ async function cacheConverted(base, loader, weightFiles, handle, { runtime, stor
   }
   files.push({ path: INT8_WEIGHTS_FILE, size, sha256, check64: loader.check64(at, size), bytesAt: heapBytes(at) });
   const provenance = { checkedAt: Date.now(), files: Object.fromEntries(loader.provenance) };
+  const { storeConverted } = await import('./converted_cache.js');
   await storeConverted(store, base, files, { signal, provenance });
 }
 

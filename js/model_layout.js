@@ -13,6 +13,9 @@ export const SPM_MODEL_FILE = 'spm.model';
 export const WEIGHTS_FILE = 'model.safetensors';
 export const SHARD_INDEX_FILE = 'model.safetensors.index.json';
 export const INT8_WEIGHTS_FILE = 'model.int8.safetensors';
+/** Folder (relative to the source's base URL) of the cached converted package (converted_cache.js). */
+export const CONVERTED_DIR = 'kfembed-int8/';
+export const convertedRoot = (base) => `${base}${CONVERTED_DIR}`;
 /** PyTorch's checkpoint, read (restricted unpickler, src/model/torch_checkpoint.h) when there is no safetensors. */
 export const TORCH_WEIGHTS_FILE = 'pytorch_model.bin';
 export const POOLING_TYPE = 'sentence_transformers.models.Pooling';

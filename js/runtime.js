@@ -12,9 +12,9 @@
 // instance by the runtime's pre-js (the compiled module travels with the worker's first message:
 // kfembed_threads.bootstrap.js in browsers, node_pthread_worker.js in Node). A browser realm that can run threads
 // (cross-origin isolated) uses the threaded runtime for every instance, with no workers where one thread is
-// asked, so a page downloads one runtime, not two.
+// asked, so a page downloads one runtime, not two: each runtime's factory is a dynamic import, so the page
+// fetches only the one it runs (bench/size measures what a page downloads).
 import { isNode, nodeModule, threadsAvailable } from './env.js';
-import createKfembedModule from './wasm/kfembed.mjs';
 
 const WASM_URL = new URL('./wasm/kfembed.wasm', import.meta.url);
 const RELAXED_URL = new URL('./wasm/kfembed_relaxed.wasm', import.meta.url);
@@ -24,6 +24,7 @@ const THREADS_MJS_URL = new URL('./wasm/kfembed_threads.mjs', import.meta.url);
 const THREADS_WASM_URL = new URL('./wasm/kfembed_threads.wasm', import.meta.url);
 const THREADS_WORKER_URL = new URL('./wasm/kfembed_threads.worker.js', import.meta.url);
 let compiled = null;
+let singleThreadFactory = null;
 const compiledRelaxed = new Map(); // URL → promise of the compiled module or null
 let compiledThreads = null;
 
@@ -54,6 +55,15 @@ export function compiledRuntime() {
     throw e;
   });
   return compiled;
+}
+
+/** The single-thread runtime's factory (js/wasm/kfembed.mjs), loaded on first use. */
+function singleThreadRuntime() {
+  singleThreadFactory ??= import('./wasm/kfembed.mjs').then((m) => m.default).catch((e) => {
+    singleThreadFactory = null;
+    throw e;
+  });
+  return singleThreadFactory;
 }
 
 /** The compiled threaded runtime and its factory, loaded on first use. */
@@ -114,9 +124,10 @@ export async function instantiateRuntime({ relaxed = false, threads = 1 } = {}) 
     const threaded = await threadedRuntime().catch(() => null);
     if (threaded) return instantiateThreaded(threads, threaded, relaxed ? await compiledRelaxedKernels(true) : null);
   }
-  const [module, relaxedModule] = await Promise.all([
+  const [module, relaxedModule, createKfembedModule] = await Promise.all([
     compiledRuntime(),
     relaxed ? compiledRelaxedKernels() : null,
+    singleThreadRuntime(),
   ]);
   let wired = false;
   const moduleArg = {

@@ -1,9 +1,8 @@
 // SemanticIndex: client-side semantic search over sentence vectors (docs/js-api.md). Vectors live normalised in
 // their own WASM instance (f32, or int8 with one scale per vector: 4× smaller) and are searched by brute force
 // with the SIMD128 kernels of src/index; ids and texts live here. toBytes()/fromBytes() use the binary format
-// of index_format.js; save()/load() keep those bytes in IndexedDB (index_store.js).
+// of index_format.js; save()/load() keep those bytes in IndexedDB (index_store.js, fetched on their first call).
 import { compactRows, decodeIndex, encodeIndex, scalesOffset } from './index_format.js';
-import { checkName, deleteIndexBytes, loadIndexBytes, saveIndexBytes } from './index_store.js';
 import { threadsAvailable } from './env.js';
 import { check, instantiateRuntime, releaseRuntime, runtimeFailure } from './runtime.js';
 import { describeValue as describe, optionsObject } from './validate.js';
@@ -392,6 +391,7 @@ export class SemanticIndex {
 
   /** Stores toBytes() in IndexedDB under `name` (browser), after every pending add() has finished. */
   async save(name) {
+    const { checkName, saveIndexBytes } = await import('./index_store.js');
     checkName(name, 'save');
     this.#live('save');
     await saveIndexBytes(name, await this.#enqueue(() => this.toBytes()));
@@ -400,6 +400,7 @@ export class SemanticIndex {
   /** The index saved under `name` in IndexedDB, or null when there is none. */
   static async load(name, options) {
     const { model = null } = optionsObject(options, 'SemanticIndex.load(name, options)');
+    const { checkName, loadIndexBytes } = await import('./index_store.js');
     checkName(name, 'load');
     const bytes = await loadIndexBytes(name);
     return bytes === null ? null : SemanticIndex.fromBytes(bytes, { model });
@@ -407,6 +408,7 @@ export class SemanticIndex {
 
   /** Deletes the index saved under `name` from IndexedDB (no error when there is none). */
   static async deleteSaved(name) {
+    const { checkName, deleteIndexBytes } = await import('./index_store.js');
     checkName(name, 'deleteSaved');
     await deleteIndexBytes(name);
   }

@@ -239,35 +239,80 @@ out += twoLevel(graphemeBreak, 'kGraphemeBreak', 'uint8_t');
 out += `// Normalization flag bits: ${JSON.stringify(NORM_FLAG)}\n`;
 out += twoLevel(normFlags, 'kNormFlags', 'uint8_t');
 
+// Run tables: the per-code-point mappings come in long regular runs (a block of letters mapping to the next
+// block, consecutive characters each decomposing to k code points), so each table lists runs, not code points:
+// `${name}_first` (sorted, binary-searched) and one array per run field. A tenth of the bytes of a row per code
+// point; the lookups in unicode.cpp return exactly what those rows held.
+function runTable(name, runs, fields) {
+  let s = `static const uint32_t ${name}_first[${runs.length}] = {${runs.map((r) => hex(r.first)).join(',')}};\n`;
+  for (const [field, type, max] of fields) {
+    for (const r of runs) {
+      if (!(r[field] >= (type.startsWith('int') ? -max - 1 : 0) && r[field] <= max)) {
+        throw new Error(`${name}: ${field} ${r[field]} does not fit ${type}`);
+      }
+    }
+    s += `static const ${type} ${name}_${field}[${runs.length}] = {${runs.map((r) => r[field]).join(',')}};\n`;
+  }
+  return s;
+}
+// Runs of consecutive code points with the same value.
+function valueRuns(entries) {
+  const runs = [];
+  for (const [c, value] of entries) {
+    const last = runs.at(-1);
+    if (last && c === last.first + last.count && value === last.value) last.count++;
+    else runs.push({ first: c, count: 1, value });
+  }
+  return runs;
+}
+// Runs of code points first, first + stride, … (stride 1 or 2) whose lowercase is c + delta.
+function lowercaseRuns(entries) {
+  const runs = [];
+  for (const [c, lower] of entries) {
+    const delta = lower - c;
+    const last = runs.at(-1);
+    if (last && delta === last.delta && last.count === 1 && (c - last.first === 1 || c - last.first === 2)) {
+      last.stride = c - last.first;
+      last.count++;
+    } else if (last && delta === last.delta && c === last.first + last.count * last.stride) {
+      last.count++;
+    } else {
+      runs.push({ first: c, count: 1, stride: 1, delta });
+    }
+  }
+  return runs;
+}
+// Runs of consecutive code points that each decompose to `length` code points, stored one after the other in
+// the pool from `offset` on.
+function decompositionRuns(entries, pool) {
+  const runs = [];
+  for (const [c, d] of entries) {
+    const last = runs.at(-1);
+    if (last && c === last.first + last.count && d.length === last.length) last.count++;
+    else runs.push({ first: c, count: 1, length: d.length, offset: pool.length });
+    pool.push(...d);
+  }
+  return runs;
+}
+
 const lowerEntries = [...simpleLower].filter(([c]) => !specialLower.has(c)).sort((a, b) => a[0] - b[0]);
-out += `static const uint32_t kSimpleLowercase[${lowerEntries.length}][2] = {\n`;
-out += lowerEntries.map(([c, l]) => `{${hex(c)},${hex(l)}}`).join(',') + '};\n';
+out += runTable('kLowercaseRuns', lowercaseRuns(lowerEntries),
+  [['count', 'uint16_t', 0xffff], ['stride', 'uint8_t', 2], ['delta', 'int32_t', 0x7fffffff]]);
 const special = [...specialLower].sort((a, b) => a[0] - b[0]);
 out += `static const uint32_t kSpecialLowercase[${special.length}][5] = {\n`;
 out += special.map(([c, l]) => `{${hex(c)},${l.length},${l.map(hex).join(',')}${',0'.repeat(3 - l.length)}}`)
   .join(',') + '};\n';
 
-const decompEntries = [...nfdDecomp].sort((a, b) => a[0] - b[0]);
+const decompositionFields = [['count', 'uint16_t', 0xffff], ['length', 'uint8_t', 0xff], ['offset', 'uint16_t', 0xffff]];
 const pool = [];
-const decompRows = decompEntries.map(([c, d]) => {
-  const row = `{${hex(c)},${pool.length},${d.length}}`;
-  pool.push(...d);
-  return row;
-});
-out += `static const uint32_t kDecompositionIndex[${decompRows.length}][3] = {\n${decompRows.join(',')}};\n`;
+out += runTable('kDecompositionRuns', decompositionRuns([...nfdDecomp].sort((a, b) => a[0] - b[0]), pool), decompositionFields);
 out += `static const char32_t kDecompositionPool[${pool.length}] = {${pool.map(hex).join(',')}};\n`;
-const cccEntries = [...nfdCcc].sort((a, b) => a[0] - b[0]);
-out += `static const uint32_t kCombiningClass[${cccEntries.length}][2] = {\n`;
-out += cccEntries.map(([c, v]) => `{${hex(c)},${v}}`).join(',') + '};\n';
+out += runTable('kCombiningClassRuns', valueRuns([...nfdCcc].sort((a, b) => a[0] - b[0])),
+  [['count', 'uint16_t', 0xffff], ['value', 'uint8_t', 0xff]]);
 
-const nfkdEntries = [...nfkdOnly].sort((a, b) => a[0] - b[0]);
 const nfkdPool = [];
-const nfkdRows = nfkdEntries.map(([c, d]) => {
-  const row = `{${hex(c)},${nfkdPool.length},${d.length}}`;
-  nfkdPool.push(...d);
-  return row;
-});
-out += `static const uint32_t kCompatibilityDecompositionIndex[${nfkdRows.length}][3] = {\n${nfkdRows.join(',')}};\n`;
+out += runTable('kCompatibilityDecompositionRuns',
+  decompositionRuns([...nfkdOnly].sort((a, b) => a[0] - b[0]), nfkdPool), decompositionFields);
 out += `static const char32_t kCompatibilityDecompositionPool[${nfkdPool.length}] = {${nfkdPool.map(hex).join(',')}};\n`;
 // Sorted by (first << 21 | second): composition is a binary search on that key.
 compositions.sort((a, b) => (a[0] - b[0]) || (a[1] - b[1]));

@@ -13,6 +13,27 @@ const uint32_t* find_row(const uint32_t (&table)[N][W], char32_t cp) {
   return (it != end && (*it)[0] == cp) ? *it : nullptr;
 }
 
+// Run tables (see the generator): the run that starts at or before cp, or -1. Whether cp is in it is the
+// caller's test (first + count, or a stride).
+template <size_t N>
+ptrdiff_t run_before(const uint32_t (&first)[N], char32_t cp) {
+  return (std::upper_bound(first, first + N, static_cast<uint32_t>(cp)) - first) - 1;
+}
+
+struct Mapping {
+  const char32_t* begin = nullptr;
+  size_t length = 0;
+};
+
+// The decomposition of cp in a decomposition run table (first, count, length, offset, pool), or none.
+template <size_t N>
+Mapping find_decomposition(const uint32_t (&first)[N], const uint16_t (&count)[N], const uint8_t (&length)[N],
+                           const uint16_t (&offset)[N], const char32_t* pool, char32_t cp) {
+  const ptrdiff_t r = run_before(first, cp);
+  if (r < 0 || cp - first[r] >= count[r]) return {};
+  return {pool + offset[r] + static_cast<size_t>(cp - first[r]) * length[r], length[r]};
+}
+
 constexpr char32_t kHangulBase = 0xAC00, kLeadBase = 0x1100, kVowelBase = 0x1161, kTrailBase = 0x11A7;
 constexpr char32_t kVowelCount = 21, kTrailCount = 28, kHangulCount = 11172;
 }  // namespace
@@ -37,8 +58,11 @@ uint8_t grapheme_break_bits(char32_t cp) {
 
 char32_t simple_lowercase(char32_t cp) {
   if (!has_flag(cp, kHasLowercase)) return cp;
-  const uint32_t* row = find_row(kSimpleLowercase, cp);
-  return row ? row[1] : cp;
+  const ptrdiff_t r = run_before(kLowercaseRuns_first, cp);
+  if (r < 0) return cp;
+  const uint32_t k = cp - kLowercaseRuns_first[r];
+  if (k % kLowercaseRuns_stride[r] != 0 || k / kLowercaseRuns_stride[r] >= kLowercaseRuns_count[r]) return cp;
+  return static_cast<char32_t>(static_cast<int64_t>(cp) + kLowercaseRuns_delta[r]);
 }
 
 void append_lowercase(char32_t cp, std::vector<char32_t>& out) {
@@ -59,8 +83,10 @@ void append_lowercase(char32_t cp, std::vector<char32_t>& out) {
 
 uint8_t combining_class(char32_t cp) {
   if (!has_flag(cp, kNfdRelevant)) return 0;
-  const uint32_t* row = find_row(kCombiningClass, cp);
-  return row ? static_cast<uint8_t>(row[1]) : 0;
+  const ptrdiff_t r = run_before(kCombiningClassRuns_first, cp);
+  return (r >= 0 && cp - kCombiningClassRuns_first[r] < kCombiningClassRuns_count[r])
+             ? kCombiningClassRuns_value[r]
+             : 0;
 }
 
 void append_canonical_decomposition(char32_t cp, std::vector<char32_t>& out) {
@@ -75,8 +101,11 @@ void append_canonical_decomposition(char32_t cp, std::vector<char32_t>& out) {
     if (index % kTrailCount != 0) out.push_back(kTrailBase + index % kTrailCount);
     return;
   }
-  if (const uint32_t* row = find_row(kDecompositionIndex, cp)) {
-    out.insert(out.end(), kDecompositionPool + row[1], kDecompositionPool + row[1] + row[2]);
+  const Mapping m =
+      find_decomposition(kDecompositionRuns_first, kDecompositionRuns_count, kDecompositionRuns_length,
+                         kDecompositionRuns_offset, kDecompositionPool, cp);
+  if (m.begin) {
+    out.insert(out.end(), m.begin, m.begin + m.length);
     return;
   }
   out.push_back(cp);
@@ -120,9 +149,12 @@ void append_nfd(const char32_t* begin, const char32_t* end, std::vector<char32_t
 
 void append_compatibility_decomposition(char32_t cp, std::vector<char32_t>& out) {
   if (norm_flags(cp) & kNfkdTable) {
-    if (const uint32_t* row = find_row(kCompatibilityDecompositionIndex, cp)) {
-      out.insert(out.end(), kCompatibilityDecompositionPool + row[1],
-                 kCompatibilityDecompositionPool + row[1] + row[2]);
+    const Mapping m =
+        find_decomposition(kCompatibilityDecompositionRuns_first, kCompatibilityDecompositionRuns_count,
+                           kCompatibilityDecompositionRuns_length, kCompatibilityDecompositionRuns_offset,
+                           kCompatibilityDecompositionPool, cp);
+    if (m.begin) {
+      out.insert(out.end(), m.begin, m.begin + m.length);
       return;
     }
   }

@@ -5,7 +5,7 @@ import { CorruptCacheError, FileLoader, gatherModelFiles } from './loader.js';
 import { MANIFEST_FILE } from './manifest.js';
 import { convertedRoot, INT8_WEIGHTS_FILE, isBinaryTokenizerFile } from './model_layout.js';
 import { throwIfAborted } from './progress.js';
-import { check, checkCount, hot, instantiateRuntime, planBatches, releaseRuntime, runtimeFailure, writeUtf8, writeUtf8Batch } from './runtime.js';
+import { check, checkCount, hot, instantiateRuntime, planBatches, releaseRuntime, ownerFailure, writeUtf8, writeUtf8Batch } from './runtime.js';
 import { normalize as normalizeInPlace, similarity } from './similarity.js';
 import { DEFAULT_SOURCE, openSource } from './source.js';
 import { checkText, checkTexts, checkVectorPair, encodeOptions, live, loadOptions } from './validate.js';
@@ -42,9 +42,7 @@ export class SentenceModel {
     try {
       return fn(handle);
     } catch (e) {
-      const { error, broken } = runtimeFailure(e, method);
-      if (broken) this.dispose();
-      throw error;
+      throw ownerFailure(this, e, method);
     }
   }
 

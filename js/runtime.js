@@ -261,6 +261,13 @@ export function runtimeFailure(e, context) {
   return { error: new Error(`${context}: the kfembed WASM runtime ${what}; this instance was disposed, load it again`), broken: true };
 }
 
+/** The Error to throw for `e` from a call into `owner`'s runtime (runtimeFailure); a broken one disposes `owner`. */
+export function ownerFailure(owner, e, context) {
+  const { error, broken } = runtimeFailure(e, context);
+  if (broken) owner.dispose();
+  return error;
+}
+
 /**
  * Most bytes one runtime call stages (UTF-8 input, vectors, rows): 2^31 - 1, the largest size a wasm32
  * std::vector<char> can take. The bindings check the same bound (wasm/guarded.h kMaxStagingBytes), in

@@ -4,7 +4,7 @@
 // of index_format.js; save()/load() keep those bytes in IndexedDB (index_store.js, fetched on their first call).
 import { compactRows, decodeIndex, encodeIndex, scalesOffset } from './index_format.js';
 import { threadsAvailable } from './env.js';
-import { check, instantiateRuntime, releaseRuntime, runtimeFailure } from './runtime.js';
+import { check, instantiateRuntime, releaseRuntime, ownerFailure } from './runtime.js';
 import { describeValue as describe, optionsObject } from './validate.js';
 
 /** Vectors per transfer into WASM memory (bounds the staging buffer: 4096 · 768 · 4 B = 12 MiB). */
@@ -89,14 +89,12 @@ export class SemanticIndex {
     return run;
   }
 
-  /** op(); a trap or uncaught exception inside the runtime disposes the index (runtime.js runtimeFailure). */
+  /** op(); a trap or uncaught exception inside the runtime disposes the index (runtime.js ownerFailure). */
   async #guard(op) {
     try {
       return await op();
     } catch (e) {
-      const { error, broken } = runtimeFailure(e, 'SemanticIndex');
-      if (broken) this.dispose();
-      throw error;
+      throw ownerFailure(this, e, 'SemanticIndex');
     }
   }
 
@@ -305,9 +303,7 @@ export class SemanticIndex {
     try {
       this.#removeRows([...rows]);
     } catch (e) {
-      const { error, broken } = runtimeFailure(e, 'SemanticIndex.remove');
-      if (broken) this.dispose();
-      throw error;
+      throw ownerFailure(this, e, 'SemanticIndex.remove');
     }
     return rows.size;
   }

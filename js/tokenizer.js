@@ -1,5 +1,5 @@
 // loadTokenizer(): the tokenizer alone (WordPiece or SentencePiece Unigram), running in its own WASM instance.
-import { check, checkCount, hot, instantiateRuntime, runtimeFailure, writeUtf8 } from './runtime.js';
+import { check, checkCount, hot, instantiateRuntime, ownerFailure, writeUtf8 } from './runtime.js';
 import {
   isBinaryTokenizerFile,
   noTokenizerError,
@@ -72,9 +72,7 @@ export class Tokenizer {
     try {
       return fn(handle);
     } catch (e) {
-      const { error, broken } = runtimeFailure(e, method);
-      if (broken) this.dispose();
-      throw error;
+      throw ownerFailure(this, e, method);
     }
   }
 

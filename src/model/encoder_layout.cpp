@@ -50,8 +50,9 @@ EncoderLayout EncoderLayout::of(const EncoderConfig& config) {
       if (config.c2p) layer.pos_key = linear_spec(p + "attention.self.pos_key_proj", ah, hidden);
       if (config.p2c) layer.pos_query = linear_spec(p + "attention.self.pos_query_proj", ah, hidden);
     }
-    layer.attention_output = linear_spec(p + "attention.output.dense", hidden, ah);
     layer.attention_norm = layer_norm_spec(p + "attention.output.LayerNorm", hidden);
+    layer.attention_output = linear_spec(p + "attention.output.dense", hidden, ah);
+    layer.attention_output.output_norm = layer.attention_norm;
     layer.intermediate = linear_spec(p + "intermediate.dense", inter, hidden, layer.attention_norm);
     layer.output = linear_spec(p + "output.dense", hidden, inter);
     layer.output_norm = layer_norm_spec(p + "output.LayerNorm", hidden);

@@ -127,14 +127,27 @@ class PackageBuilder {
     add_f32(name + ".bias", d.bias, {n});
     if (!smooth.empty() && std::any_of(smooth.begin(), smooth.end(), [](float c) { return c != 1.0f; }))
       add_f32(name + ".input_smooth", smooth, {k});
-    if (outliers.empty()) return;
-    std::vector<int32_t> cols(outliers.begin(), outliers.end());
-    std::vector<float> wt(outliers.size() * n);  // [K, n]: column c of W, n contiguous
-    for (size_t c = 0; c < outliers.size(); ++c)
-      for (size_t r = 0; r < n; ++r) wt[c * n + r] = d.weight[r * k + outliers[c]];
-    tensors_.push_back(
-        {name + ".outlier_columns", DType::I32, {cols.size()}, bytes_of(cols.data(), cols.size())});
-    add_f32(name + ".outlier_weight", wt, {outliers.size(), n});
+    if (!outliers.empty()) {
+      std::vector<int32_t> cols(outliers.begin(), outliers.end());
+      std::vector<float> wt(outliers.size() * n);  // [K, n]: column c of W, n contiguous
+      for (size_t c = 0; c < outliers.size(); ++c)
+        for (size_t r = 0; r < n; ++r) wt[c * n + r] = d.weight[r * k + outliers[c]];
+      tensors_.push_back(
+          {name + ".outlier_columns", DType::I32, {cols.size()}, bytes_of(cols.data(), cols.size())});
+      add_f32(name + ".outlier_weight", wt, {outliers.size(), n});
+    }
+    // The output channels the next LayerNorm amplifies: their rows of W in f32, as in the source.
+    const std::vector<size_t> rows =
+        outlier_rows(spec, [&](const TensorSpec& t) { return source_.floats(t); });
+    if (rows.empty()) return;
+    std::vector<int32_t> idx(rows.begin(), rows.end());
+    std::vector<float> wr(rows.size() * k);
+    for (size_t i = 0; i < rows.size(); ++i)
+      std::copy(d.weight.begin() + static_cast<std::ptrdiff_t>(rows[i] * k),
+                d.weight.begin() + static_cast<std::ptrdiff_t>((rows[i] + 1) * k),
+                wr.begin() + static_cast<std::ptrdiff_t>(i * k));
+    tensors_.push_back({name + ".outlier_rows", DType::I32, {idx.size()}, bytes_of(idx.data(), idx.size())});
+    add_f32(name + ".outlier_row_weight", wr, {rows.size(), k});
   }
 
   void word_embeddings(const TensorSpec& spec, const LayerNormSpec& norm) {
@@ -281,6 +294,13 @@ std::vector<uint8_t> build_int8_safetensors(const EncoderConfig& config, const S
   layout.visit([&](const TensorSpec& t) { b.copy(t); }, [&](const LinearSpec& l) { b.linear(l); });
   if (sources_read) sources_read();  // `weights` may be gone from here on; finish() reads only b's tensors
   return b.finish();
+}
+
+std::vector<size_t> outlier_rows(const LinearSpec& linear,
+                                 const std::function<std::vector<float>(const TensorSpec&)>& floats) {
+  if (!linear.output_norm) return {};
+  const std::vector<float> gamma = floats(linear.output_norm->weight);
+  return outlier_channels(gamma.data(), gamma.size());
 }
 
 std::vector<size_t> outlier_channels(const float* scale, size_t n) {

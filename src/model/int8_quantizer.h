@@ -67,4 +67,10 @@ std::vector<uint8_t> build_int8_safetensors(const EncoderConfig& config, const S
 // linears (int8_format.h; the measurements behind it: bench/fidelity/README.md).
 std::vector<size_t> outlier_channels(const float* scale, size_t n);
 
+// The output channels of an int8 linear computed in f32 (int8_format.h: outlier_rows): the outlier
+// channels of its output_norm's |gamma| (gamma alone: it scales the error, beta only shifts), read by
+// `floats`; none without an output_norm.
+std::vector<size_t> outlier_rows(const LinearSpec& linear,
+                                 const std::function<std::vector<float>(const TensorSpec&)>& floats);
+
 }  // namespace kfembed

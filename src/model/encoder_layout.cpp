@@ -14,7 +14,7 @@ LayerNormSpec layer_norm_spec(const std::string& name, size_t hidden) {
 
 LinearSpec linear_spec(const std::string& name, size_t out, size_t in,
                        std::optional<LayerNormSpec> input_norm = std::nullopt) {
-  return {name, out, in, {name}, std::move(input_norm)};
+  return {name, out, in, {name}, std::move(input_norm), std::nullopt};
 }
 
 }  // namespace
@@ -44,7 +44,8 @@ EncoderLayout EncoderLayout::of(const EncoderConfig& config) {
                  hidden,
                  {p + "attention.self.query" + proj, p + "attention.self.key" + proj,
                   p + "attention.self.value" + proj},
-                 input};
+                 input,
+                 std::nullopt};
     if (config.relative_attention && !config.share_att_key) {
       // Applied once at load to the relative embeddings, not to a LayerNorm output: no smoothing.
       if (config.c2p) layer.pos_key = linear_spec(p + "attention.self.pos_key_proj", ah, hidden);

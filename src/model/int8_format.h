@@ -18,7 +18,8 @@
 //                             result there
 //   <linear>.outlier_row_weight  F32 [R, k]  those rows of W as in the source
 //   Q/K/V of a layer are fused along the output dim: encoder.layer.L.attention.self.qkv_proj ([3*H, H]).
-//   A linear too small for int8 to pay (fewer than kMinInt8LinearInputs inputs) is stored instead as
+//   A linear too small for int8 to pay (fewer than kMinInt8LinearInputs inputs), and layer 0's fused QKV
+//   of an encoder with at least kF32FirstQkvMinLayers layers, is stored instead as
 //   <linear>.weight           F32 [n, k]  W as in the source (fused the same way), run by the f32 GEMM
 //   <linear>.bias             F32 [n]     and nothing else.
 //   Word embeddings: the K "wide" columns (outlier_channels of embeddings.LayerNorm's |gamma|, which
@@ -71,6 +72,11 @@ constexpr size_t kMaxOutlierChannels = 16;  // at most this many outlier channel
 // against 2-3x at 768) and its error is not worth taking (bench/fidelity/README.md). No real encoder has one
 // (768 wide and up), so their packages hold int8 linears only.
 constexpr size_t kMinInt8LinearInputs = 256;
+// Encoders of at least this many layers keep layer 0's fused QKV in f32 (stored like a small linear): its
+// int8 weight error reaches the fragile tokens of every later layer, which a deep encoder compounds (the
+// full-size model's worst sentences), while in a shallow one it is a large share of the work (base2: 1 of
+// 8 products, ~20 % slower in f32) and its error harmless (bench/fidelity/README.md section 6).
+constexpr size_t kF32FirstQkvMinLayers = 8;
 
 enum class Smoothing { kNone, kGamma, kSqrt };
 enum class EmbeddingQuant { kInt8, kInt4 };

@@ -79,8 +79,8 @@ namespace {
 
 class PackageBuilder {
  public:
-  PackageBuilder(const SafetensorsModel& weights, const Int8Options& options)
-      : source_(weights), options_(options) {}
+  PackageBuilder(const SafetensorsModel& weights, const Int8Options& options, const EncoderLayout& layout)
+      : source_(weights), options_(options), layout_(layout) {}
 
   void add_f32(const std::string& name, const std::vector<float>& v, std::vector<size_t> shape) {
     tensors_.push_back({name, DType::F32, std::move(shape), bytes_of(v.data(), v.size())});
@@ -94,7 +94,7 @@ class PackageBuilder {
   void linear(const LinearSpec& spec) {
     const DenseF32 d = source_.dense(spec, 0, spec.out);
     const size_t n = spec.out, k = spec.in;
-    if (kept_f32(options_, spec)) {
+    if (kept_f32(options_, layout_, spec)) {
       add_f32(spec.name + ".weight", d.weight, {n, k});
       add_f32(spec.name + ".bias", d.bias, {n});
       return;
@@ -257,6 +257,7 @@ class PackageBuilder {
  private:
   const FloatCheckpoint source_;
   const Int8Options& options_;
+  const EncoderLayout& layout_;
   std::vector<OutputTensor> tensors_;
   std::vector<size_t> wide_;  // int4 embeddings: the int8 columns
 };
@@ -289,7 +290,7 @@ std::vector<uint8_t> build_int8_safetensors(const EncoderConfig& config, const S
                                             const Int8Options& options,
                                             const std::function<void()>& sources_read) {
   const EncoderLayout layout = EncoderLayout::of(config);
-  PackageBuilder b(weights, options);
+  PackageBuilder b(weights, options, layout);
   b.word_embeddings(layout.word_embeddings, layout.embeddings_norm);
   layout.visit([&](const TensorSpec& t) { b.copy(t); }, [&](const LinearSpec& l) { b.linear(l); });
   if (sources_read) sources_read();  // `weights` may be gone from here on; finish() reads only b's tensors

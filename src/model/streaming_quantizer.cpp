@@ -59,7 +59,7 @@ StreamingQuantizer::StreamingQuantizer(const EncoderConfig& config, const Int8Op
   add(layout_.embeddings_norm.weight);
   add(layout_.embeddings_norm.bias);
   auto visit_linear = [&](const LinearSpec& l) {
-    if (kept_f32(options_, l)) return;
+    if (kept_f32(options_, layout_, l)) return;
     if (l.input_norm) {
       add(l.input_norm->weight);
       add(l.input_norm->bias);
@@ -211,7 +211,8 @@ size_t StreamingQuantizer::plan() {
       },
       [&](const LinearSpec& l) {
         const size_t part_out = l.out / l.parts.size();  // equal slices of `out`, stacked in order
-        if (kept_f32(options_, l)) {  // f32 as in the source: its parts' rows are copied as they pass
+        if (kept_f32(options_, layout_,
+                     l)) {  // f32 as in the source: its parts' rows are copied as they pass
           const size_t weight_at = add(l.name + ".weight", DType::F32, {l.out, l.in});
           const size_t bias_at = add(l.name + ".bias", DType::F32, {l.out});
           for (size_t i = 0; i < l.parts.size(); ++i) {

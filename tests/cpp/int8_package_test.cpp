@@ -341,7 +341,8 @@ TEST(Int8Package, OutlierRowsOfTheAttentionOutput) {
     if (t_name.find(".outlier_row") == std::string::npos)
       tensors.push_back({t_name, t.dtype, t.shape, std::vector<uint8_t>(t.data, t.data + t.nbytes)});
   const std::vector<uint8_t> without = write_safetensors(tensors, file.metadata());
-  const auto with_rows = SafetensorsModel::from_file(SafetensorsFile::parse(bytes.data(), bytes.size(), "pkg"));
+  const auto with_rows =
+      SafetensorsModel::from_file(SafetensorsFile::parse(bytes.data(), bytes.size(), "pkg"));
   const auto no_rows =
       SafetensorsModel::from_file(SafetensorsFile::parse(without.data(), without.size(), "pkg"));
   auto scratch = std::make_shared<I8Scratch>();
@@ -376,7 +377,8 @@ TEST(Int8Package, OutlierRowsOfTheAttentionOutput) {
     std::vector<uint8_t> edited = bytes;
     const size_t at = static_cast<size_t>(rows.data - bytes.data());
     std::memcpy(edited.data() + at, bad.data(), 2 * sizeof(int32_t));
-    const auto package = SafetensorsModel::from_file(SafetensorsFile::parse(edited.data(), edited.size(), "pkg"));
+    const auto package =
+        SafetensorsModel::from_file(SafetensorsFile::parse(edited.data(), edited.size(), "pkg"));
     try {
       LinearI8::from_package(package, name, n, k, std::make_shared<I8Scratch>());
       ADD_FAILURE() << bad[0] << "," << bad[1] << " accepted";
@@ -415,6 +417,47 @@ std::vector<std::vector<float>> encode_package(const std::vector<uint8_t>& packa
   std::vector<std::vector<float>> out;
   for (size_t i = 0; i < 20; ++i) out.push_back(enc.encode(golden["texts"][i].get<std::string>()));
   return out;
+}
+
+// Layer 0's fused QKV is stored f32 (the source's Q, K, V stacked) in encoders of at least
+// f32_first_qkv_min_layers layers: tiny (2 layers, every linear int8 otherwise) with the threshold at 2 and
+// at 3. The f32 layer runs the source's weights: the package loads and gives vectors different from the
+// all-int8 one.
+TEST(Int8Package, FirstQkvF32InDeepEncoders) {
+  ModelFiles files = ModelFiles::from_directory(tiny_with_outliers());
+  const auto config = EncoderConfig::parse(files.text("config.json"));
+  const SafetensorsModel source = SafetensorsModel::open(files);
+  const size_t h = config.hidden_size;
+  for (size_t min_layers : {size_t{2}, size_t{3}}) {
+    Int8Options options;
+    options.min_int8_inputs = 0;
+    options.f32_first_qkv_min_layers = min_layers;
+    const std::vector<uint8_t> bytes = build_int8_safetensors(config, source, options);
+    const auto file = SafetensorsFile::parse(bytes.data(), bytes.size(), "pkg");
+    const std::string qkv0 = "encoder.layer.0.attention.self.qkv_proj";
+    EXPECT_EQ(file.get("encoder.layer.1.attention.self.qkv_proj.weight").dtype, DType::I8);
+    if (min_layers == 3) {
+      EXPECT_EQ(file.get(qkv0 + ".weight").dtype, DType::I8);
+      continue;
+    }
+    const TensorView& w = file.get(qkv0 + ".weight");
+    ASSERT_EQ(w.dtype, DType::F32);
+    ASSERT_EQ(w.shape, (std::vector<size_t>{3 * h, h}));
+    EXPECT_FALSE(file.has(qkv0 + ".outlier_columns"));
+    EXPECT_FALSE(file.has(qkv0 + ".weight_scale"));
+    std::vector<float> stored(3 * h * h);
+    std::memcpy(stored.data(), w.data, stored.size() * sizeof(float));
+    const char* parts[] = {"query_proj", "key_proj", "value_proj"};
+    for (size_t p = 0; p < 3; ++p) {
+      const auto part =
+          source.get_float(std::string("encoder.layer.0.attention.self.") + parts[p] + ".weight", {h, h});
+      EXPECT_EQ(0, std::memcmp(stored.data() + p * h * h, part.data(), h * h * sizeof(float))) << parts[p];
+    }
+    Int8Options all_int8;
+    all_int8.min_int8_inputs = 0;
+    all_int8.f32_first_qkv_min_layers = 3;
+    EXPECT_NE(encode_package(bytes), encode_package(build_int8_safetensors(config, source, all_int8)));
+  }
 }
 
 // Version 3 packages (before f32 linears: every linear int8) and version 4 ones (before outlier_rows: tiny

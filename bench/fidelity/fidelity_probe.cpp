@@ -257,6 +257,7 @@ class ProbeLinear {
     if (recorder && recorder->on) recorder->inputs[name].assign(x, x + rows * in);
     if (s.act == Act::kExact) {
       exact->apply(x, rows, y);
+      if (s.out_rows_f32) f32_out_rows(x, rows, y);
       return;
     }
     if (s.act == Act::kF32 && s.w == Wq::kF32) {
@@ -265,14 +266,16 @@ class ProbeLinear {
     }
     const std::vector<float> v = quantized_input(x, rows, s);
     weights(s).apply(v.data(), rows, y);
-    if (s.out_rows_f32 && !out_wide.empty()) {
-      for (size_t r = 0; r < rows; ++r)
-        for (size_t o : out_wide) {
-          double acc = bias[o];
-          for (size_t j = 0; j < in; ++j) acc += double{x[r * in + j]} * w[o * in + j];
-          y[r * out + o] = static_cast<float>(acc);
-        }
-    }
+    if (s.out_rows_f32) f32_out_rows(x, rows, y);
+  }
+  // orows: the outputs in out_wide recomputed from the f32 input and weights.
+  void f32_out_rows(const float* x, size_t rows, float* y) const {
+    for (size_t r = 0; r < rows; ++r)
+      for (size_t o : out_wide) {
+        double acc = bias[o];
+        for (size_t j = 0; j < in; ++j) acc += double{x[r * in + j]} * w[o * in + j];
+        y[r * out + o] = static_cast<float>(acc);
+      }
   }
 
  private:

@@ -14,7 +14,7 @@ LayerNormSpec layer_norm_spec(const std::string& name, size_t hidden) {
 
 LinearSpec linear_spec(const std::string& name, size_t out, size_t in,
                        std::optional<LayerNormSpec> input_norm = std::nullopt) {
-  return {name, out, in, {name}, std::move(input_norm)};
+  return {name, out, in, {name}, std::move(input_norm), std::nullopt};
 }
 
 }  // namespace
@@ -44,14 +44,16 @@ EncoderLayout EncoderLayout::of(const EncoderConfig& config) {
                  hidden,
                  {p + "attention.self.query" + proj, p + "attention.self.key" + proj,
                   p + "attention.self.value" + proj},
-                 input};
+                 input,
+                 std::nullopt};
     if (config.relative_attention && !config.share_att_key) {
       // Applied once at load to the relative embeddings, not to a LayerNorm output: no smoothing.
       if (config.c2p) layer.pos_key = linear_spec(p + "attention.self.pos_key_proj", ah, hidden);
       if (config.p2c) layer.pos_query = linear_spec(p + "attention.self.pos_query_proj", ah, hidden);
     }
-    layer.attention_output = linear_spec(p + "attention.output.dense", hidden, ah);
     layer.attention_norm = layer_norm_spec(p + "attention.output.LayerNorm", hidden);
+    layer.attention_output = linear_spec(p + "attention.output.dense", hidden, ah);
+    layer.attention_output.output_norm = layer.attention_norm;
     layer.intermediate = linear_spec(p + "intermediate.dense", inter, hidden, layer.attention_norm);
     layer.output = linear_spec(p + "output.dense", hidden, inter);
     layer.output_norm = layer_norm_spec(p + "output.LayerNorm", hidden);

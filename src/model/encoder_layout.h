@@ -37,6 +37,11 @@ struct LinearSpec {
   std::vector<std::string> parts;
   // The LayerNorm whose output is this layer's input, if any: its scales steer int8 smoothing.
   std::optional<LayerNormSpec> input_norm;
+  // The LayerNorm that normalises this layer's output (after the residual add), where the int8 package
+  // computes the output channels of its outlier |gamma| in f32 (int8_format.h: outlier_rows). Set on the
+  // attention output: its error on those channels lands on the residual stream's massive activations,
+  // which that gamma then amplifies (bench/fidelity/README.md).
+  std::optional<LayerNormSpec> output_norm;
 };
 
 struct EncoderLayerSpec {

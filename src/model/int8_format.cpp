@@ -1,5 +1,7 @@
 #include "model/int8_format.h"
 
+#include <string>
+
 #include "common/error.h"
 
 namespace kfembed {
@@ -39,9 +41,15 @@ void check_int8_metadata(const std::map<std::string, std::string>& metadata, con
   };
   if (value("format") != kInt8Format)
     fail(file, "__metadata__ format is '" + value("format") + "', expected '" + kInt8Format + "'");
-  if (value("version") != kInt8PackageVersion && value("version") != kInt8ReadableOlderVersion)
+  bool readable = value("version") == kInt8PackageVersion;
+  std::string versions;
+  for (const char* v : kInt8ReadableOlderVersions) {
+    readable = readable || value("version") == v;
+    versions = v + (versions.empty() ? "" : ", " + versions);
+  }
+  if (!readable)
     fail(file, "package version '" + value("version") + "' is not read by this kfembed (it reads versions " +
-                   kInt8ReadableOlderVersion + " and " + kInt8PackageVersion +
+                   versions + " and " + kInt8PackageVersion +
                    "): convert the model again with this kfembed-convert");
   if (value("layout") != i8_packed_nr4kr8::kName)
     fail(file, "unsupported weight layout '" + value("layout") + "'");

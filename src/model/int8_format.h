@@ -12,8 +12,14 @@
 //                             round(x_j * input_smooth_j / s_token); 0 on outlier channels
 //   <linear>.outlier_columns  I32 [K]  (linears fed by a LayerNorm) that norm's outlier channels
 //   <linear>.outlier_weight   F32 [K, n]  their columns of W, run in f32: y += x[:, cols] * outlier_weight
+//   <linear>.outlier_rows     I32 [R]  (linears with an output_norm, encoder_layout.h: the attention output)
+//                             that norm's outlier |gamma| channels, ascending, computed in f32 from the f32
+//                             input: y[:, rows] = x * outlier_row_weight^T + bias[rows], replacing the int8
+//                             result there
+//   <linear>.outlier_row_weight  F32 [R, k]  those rows of W as in the source
 //   Q/K/V of a layer are fused along the output dim: encoder.layer.L.attention.self.qkv_proj ([3*H, H]).
-//   A linear too small for int8 to pay (fewer than kMinInt8LinearInputs inputs) is stored instead as
+//   A linear too small for int8 to pay (fewer than kMinInt8LinearInputs inputs), and layer 0's fused QKV
+//   of an encoder with at least kF32FirstQkvMinLayers layers, is stored instead as
 //   <linear>.weight           F32 [n, k]  W as in the source (fused the same way), run by the f32 GEMM
 //   <linear>.bias             F32 [n]     and nothing else.
 //   Word embeddings: the K "wide" columns (outlier_channels of embeddings.LayerNorm's |gamma|, which
@@ -26,8 +32,8 @@
 //     .wide_columns  I32 [K] ascending;  .wide_weight  I16 [V, K];  .wide_scale  F32 [K]
 //                    (per column: value = wide_weight * wide_scale). Absent when K = 0.
 //   LayerNorms, rel_embeddings, position / token type embeddings: F32 as in the source.
-// __metadata__: format, version ("4"; "3" is read too: the same format without f32 linears; older ones
-// must be converted again), scheme, layout
+// __metadata__: format, version ("5"; "4" and "3" are read too: the same format without outlier_rows, and
+// "3" also without f32 linears; older ones must be converted again), scheme, layout
 // (+ its layout_doc), smoothing, embeddings, embeddings_group, embeddings_wide_columns, embeddings_doc,
 // source: the constants below.
 //
@@ -46,9 +52,10 @@ namespace kfembed {
 
 constexpr const char* kInt8WeightsFile = "model.int8.safetensors";
 constexpr const char* kInt8Format = "kfembed-int8";
-constexpr const char* kInt8PackageVersion = "4";
-// Versions this build reads besides its own: version 3 packages are version 4 without f32 linears.
-constexpr const char* kInt8ReadableOlderVersion = "3";
+constexpr const char* kInt8PackageVersion = "5";
+// Versions this build reads besides its own: version 4 packages are version 5 without outlier_rows (their
+// attention outputs wholly int8), version 3 ones also without f32 linears.
+constexpr const char* kInt8ReadableOlderVersions[] = {"4", "3"};
 // The weights' packed layout is the int8 GEMM's own: kernels/i8_packed_nr4kr8.h (kName, kDoc).
 constexpr const char* kInt8Scheme =
     "linear weights: symmetric int8 per output channel (f32 weight_scale) of W / input_smooth; activations: "
@@ -65,6 +72,11 @@ constexpr size_t kMaxOutlierChannels = 16;  // at most this many outlier channel
 // against 2-3x at 768) and its error is not worth taking (bench/fidelity/README.md). No real encoder has one
 // (768 wide and up), so their packages hold int8 linears only.
 constexpr size_t kMinInt8LinearInputs = 256;
+// Encoders of at least this many layers keep layer 0's fused QKV in f32 (stored like a small linear): its
+// int8 weight error reaches the fragile tokens of every later layer, which a deep encoder compounds (the
+// full-size model's worst sentences), while in a shallow one it is a large share of the work (base2: 1 of
+// 8 products, ~20 % slower in f32) and its error harmless (bench/fidelity/README.md section 6).
+constexpr size_t kF32FirstQkvMinLayers = 8;
 
 enum class Smoothing { kNone, kGamma, kSqrt };
 enum class EmbeddingQuant { kInt8, kInt4 };

@@ -79,8 +79,8 @@ namespace {
 
 class PackageBuilder {
  public:
-  PackageBuilder(const SafetensorsModel& weights, const Int8Options& options)
-      : source_(weights), options_(options) {}
+  PackageBuilder(const SafetensorsModel& weights, const Int8Options& options, const EncoderLayout& layout)
+      : source_(weights), options_(options), layout_(layout) {}
 
   void add_f32(const std::string& name, const std::vector<float>& v, std::vector<size_t> shape) {
     tensors_.push_back({name, DType::F32, std::move(shape), bytes_of(v.data(), v.size())});
@@ -94,7 +94,7 @@ class PackageBuilder {
   void linear(const LinearSpec& spec) {
     const DenseF32 d = source_.dense(spec, 0, spec.out);
     const size_t n = spec.out, k = spec.in;
-    if (kept_f32(options_, spec)) {
+    if (kept_f32(options_, layout_, spec)) {
       add_f32(spec.name + ".weight", d.weight, {n, k});
       add_f32(spec.name + ".bias", d.bias, {n});
       return;
@@ -127,14 +127,27 @@ class PackageBuilder {
     add_f32(name + ".bias", d.bias, {n});
     if (!smooth.empty() && std::any_of(smooth.begin(), smooth.end(), [](float c) { return c != 1.0f; }))
       add_f32(name + ".input_smooth", smooth, {k});
-    if (outliers.empty()) return;
-    std::vector<int32_t> cols(outliers.begin(), outliers.end());
-    std::vector<float> wt(outliers.size() * n);  // [K, n]: column c of W, n contiguous
-    for (size_t c = 0; c < outliers.size(); ++c)
-      for (size_t r = 0; r < n; ++r) wt[c * n + r] = d.weight[r * k + outliers[c]];
-    tensors_.push_back(
-        {name + ".outlier_columns", DType::I32, {cols.size()}, bytes_of(cols.data(), cols.size())});
-    add_f32(name + ".outlier_weight", wt, {outliers.size(), n});
+    if (!outliers.empty()) {
+      std::vector<int32_t> cols(outliers.begin(), outliers.end());
+      std::vector<float> wt(outliers.size() * n);  // [K, n]: column c of W, n contiguous
+      for (size_t c = 0; c < outliers.size(); ++c)
+        for (size_t r = 0; r < n; ++r) wt[c * n + r] = d.weight[r * k + outliers[c]];
+      tensors_.push_back(
+          {name + ".outlier_columns", DType::I32, {cols.size()}, bytes_of(cols.data(), cols.size())});
+      add_f32(name + ".outlier_weight", wt, {outliers.size(), n});
+    }
+    // The output channels the next LayerNorm amplifies: their rows of W in f32, as in the source.
+    const std::vector<size_t> rows =
+        outlier_rows(spec, [&](const TensorSpec& t) { return source_.floats(t); });
+    if (rows.empty()) return;
+    std::vector<int32_t> idx(rows.begin(), rows.end());
+    std::vector<float> wr(rows.size() * k);
+    for (size_t i = 0; i < rows.size(); ++i)
+      std::copy(d.weight.begin() + static_cast<std::ptrdiff_t>(rows[i] * k),
+                d.weight.begin() + static_cast<std::ptrdiff_t>((rows[i] + 1) * k),
+                wr.begin() + static_cast<std::ptrdiff_t>(i * k));
+    tensors_.push_back({name + ".outlier_rows", DType::I32, {idx.size()}, bytes_of(idx.data(), idx.size())});
+    add_f32(name + ".outlier_row_weight", wr, {rows.size(), k});
   }
 
   void word_embeddings(const TensorSpec& spec, const LayerNormSpec& norm) {
@@ -244,6 +257,7 @@ class PackageBuilder {
  private:
   const FloatCheckpoint source_;
   const Int8Options& options_;
+  const EncoderLayout& layout_;
   std::vector<OutputTensor> tensors_;
   std::vector<size_t> wide_;  // int4 embeddings: the int8 columns
 };
@@ -276,11 +290,18 @@ std::vector<uint8_t> build_int8_safetensors(const EncoderConfig& config, const S
                                             const Int8Options& options,
                                             const std::function<void()>& sources_read) {
   const EncoderLayout layout = EncoderLayout::of(config);
-  PackageBuilder b(weights, options);
+  PackageBuilder b(weights, options, layout);
   b.word_embeddings(layout.word_embeddings, layout.embeddings_norm);
   layout.visit([&](const TensorSpec& t) { b.copy(t); }, [&](const LinearSpec& l) { b.linear(l); });
   if (sources_read) sources_read();  // `weights` may be gone from here on; finish() reads only b's tensors
   return b.finish();
+}
+
+std::vector<size_t> outlier_rows(const LinearSpec& linear,
+                                 const std::function<std::vector<float>(const TensorSpec&)>& floats) {
+  if (!linear.output_norm) return {};
+  const std::vector<float> gamma = floats(linear.output_norm->weight);
+  return outlier_channels(gamma.data(), gamma.size());
 }
 
 std::vector<size_t> outlier_channels(const float* scale, size_t n) {

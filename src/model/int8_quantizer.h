@@ -3,10 +3,11 @@
 // a float model, so both paths run bit-identical weights. It walks EncoderLayout (any architecture) in file
 // order.
 //
-// A linear with fewer than options.min_int8_inputs inputs is stored in f32 as it is (kept_f32).
-// A linear whose input is a LayerNorm output keeps that norm's outlier channels in f32 (outlier_channels) and
-// may smooth the others (data-free, SmoothQuant-style) by per-input-channel powers of two from |gamma| +
-// |beta|: x·c and W/c are exact in f32, so smoothing changes nothing but the rounding of the quantization.
+// A linear with fewer than options.min_int8_inputs inputs, and layer 0's fused QKV of an encoder with at
+// least options.f32_first_qkv_min_layers layers, is stored in f32 as it is (kept_f32). A linear whose input
+// is a LayerNorm output keeps that norm's outlier channels in f32 (outlier_channels) and may smooth the
+// others (data-free, SmoothQuant-style) by per-input-channel powers of two from |gamma| + |beta|: x·c and W/c
+// are exact in f32, so smoothing changes nothing but the rounding of the quantization.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -29,12 +30,15 @@ struct Int8Options {
   std::string source;  // recorded in __metadata__ ("source")
   // Linears with fewer inputs are stored in f32 (int8_format.h); tests set 0 to quantize tiny models' too.
   size_t min_int8_inputs = kMinInt8LinearInputs;
+  // Encoders with at least this many layers store layer 0's fused QKV in f32 (int8_format.h).
+  size_t f32_first_qkv_min_layers = kF32FirstQkvMinLayers;
 };
 
-// Whether the package stores the linear in f32 (<linear>.weight F32 [out, in], <linear>.bias) under
-// `options`.
-inline bool kept_f32(const Int8Options& options, const LinearSpec& linear) {
-  return linear.in < options.min_int8_inputs;
+// Whether the package stores the linear of `layout` in f32 (<linear>.weight F32 [out, in], <linear>.bias)
+// under `options`.
+inline bool kept_f32(const Int8Options& options, const EncoderLayout& layout, const LinearSpec& linear) {
+  return linear.in < options.min_int8_inputs || (layout.layers.size() >= options.f32_first_qkv_min_layers &&
+                                                 linear.name == layout.layers.front().qkv.name);
 }
 
 // Per-input-channel factors (powers of two) for a linear W [n, k] fed by a LayerNorm (gamma, beta [k]).
@@ -66,5 +70,11 @@ std::vector<uint8_t> build_int8_safetensors(const EncoderConfig& config, const S
 // ascending. Used for the wide word-embedding columns and for the f32 input channels of LayerNorm-fed
 // linears (int8_format.h; the measurements behind it: bench/fidelity/README.md).
 std::vector<size_t> outlier_channels(const float* scale, size_t n);
+
+// The output channels of an int8 linear computed in f32 (int8_format.h: outlier_rows): the outlier
+// channels of its output_norm's |gamma| (gamma alone: it scales the error, beta only shifts), read by
+// `floats`; none without an output_norm.
+std::vector<size_t> outlier_rows(const LinearSpec& linear,
+                                 const std::function<std::vector<float>(const TensorSpec&)>& floats);
 
 }  // namespace kfembed

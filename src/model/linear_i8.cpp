@@ -6,6 +6,7 @@
 #include "kernels/gemm_f32_gathered_k.h"
 #include "kernels/gemm_i8_f32_nr4kr8_relaxed.h"
 #include "kernels/quantize_scaled.h"
+#include "kernels/vector_f32.h"
 #include "model/safetensors.h"
 #include "parallel/thread_pool.h"
 
@@ -75,6 +76,27 @@ std::unique_ptr<LinearI8> LinearI8::from_package(const SafetensorsModel& package
     layer->outlier_weight_.resize(k * out);
     std::memcpy(layer->outlier_weight_.data(), wt.data, k * out * sizeof(float));
   }
+  if (package.has(name + ".outlier_rows")) {
+    const TensorView& r = package.get(name + ".outlier_rows");
+    const TensorView& wt = package.get(name + ".outlier_row_weight");
+    const size_t count = r.shape.size() == 1 ? r.shape[0] : 0;
+    if (r.dtype != DType::I32 || count == 0 || count > out || wt.dtype != DType::F32 ||
+        wt.shape != std::vector<size_t>{count, in})
+      fail(r.file, "tensor " + name + ".outlier_rows must be I32 [R] (1 <= R <= " + std::to_string(out) +
+                       ") with F32 outlier_row_weight [R, " + std::to_string(in) + "], got " +
+                       dtype_name(r.dtype) + " " + shape_string(r.shape) + " / " + dtype_name(wt.dtype) +
+                       " " + shape_string(wt.shape));
+    layer->outlier_rows_.resize(count);
+    std::memcpy(layer->outlier_rows_.data(), r.data, count * sizeof(int32_t));
+    for (size_t i = 0; i < count; ++i)
+      if (layer->outlier_rows_[i] < 0 || static_cast<size_t>(layer->outlier_rows_[i]) >= out ||
+          (i > 0 && layer->outlier_rows_[i] <= layer->outlier_rows_[i - 1]))
+        fail(r.file, "tensor " + name + ".outlier_rows must be ascending output channels below " +
+                         std::to_string(out) + ", got " + std::to_string(layer->outlier_rows_[i]) + " at " +
+                         std::to_string(i));
+    layer->outlier_row_weight_.resize(count * in);  // copied: the package bytes may be unaligned
+    std::memcpy(layer->outlier_row_weight_.data(), wt.data, count * in * sizeof(float));
+  }
   v.scales = layer->scales_.data();
   v.bias = layer->bias_.data();
   if (scratch->gemm) {
@@ -107,6 +129,7 @@ void LinearI8::apply(const float* x, size_t rows, float* y) const {
   gemm(scratch_->q.data(), rows, view_, y, scratch_->threads[0]);
   gemm_f32_gathered_k(x, rows, view_.k, outlier_cols_.data(), outlier_cols_.size(), outlier_weight_.data(),
                       view_.n, view_.n, y);
+  f32_rows(x, rows, 0, view_.n, y);
 }
 
 void LinearI8::apply_parallel(const float* x, size_t rows, float* y, ThreadPool& pool) const {
@@ -139,6 +162,7 @@ void LinearI8::apply_parallel(const float* x, size_t rows, float* y, ThreadPool&
     if (!outlier_cols_.empty())
       gemm_f32_gathered_k(x, rows, view_.k, outlier_cols_.data(), outlier_cols_.size(),
                           outlier_weight_.data() + cols.begin, view_.n, count, ts.y.data());
+    f32_rows(x, rows, cols.begin, count, ts.y.data());
     for (size_t r = 0; r < rows; ++r)
       std::memcpy(y + r * view_.n + cols.begin, ts.y.data() + r * count, count * sizeof(float));
   });
@@ -149,7 +173,8 @@ void LinearI8::quantize(const float* x, size_t rows) const {
                           scratch_->scales.data());
 }
 
-void LinearI8::gemm(const int8_t* q, size_t rows, const I8WeightsView& w, float* y, I8ThreadScratch& ts) const {
+void LinearI8::gemm(const int8_t* q, size_t rows, const I8WeightsView& w, float* y,
+                    I8ThreadScratch& ts) const {
   const float* s = scratch_->scales.data();
   // Relaxed SIMD: the plain kernel at every row count. Strassen's operands are int16 sums, which the
   // int8 relaxed dot cannot take, and the plain relaxed kernel does 2.5× the work per instruction anyway.
@@ -168,10 +193,22 @@ void LinearI8::gemm(const int8_t* q, size_t rows, const I8WeightsView& w, float*
   gemm_i8_f32_nr4kr8(q, s, rows, w, y, widen ? ts.panel.data() : nullptr);
 }
 
+void LinearI8::f32_rows(const float* x, size_t rows, size_t col0, size_t count, float* y) const {
+  for (size_t i = 0; i < outlier_rows_.size(); ++i) {
+    const size_t o = static_cast<size_t>(outlier_rows_[i]);
+    if (o < col0 || o >= col0 + count) continue;
+    const float* w = outlier_row_weight_.data() + i * view_.k;
+    for (size_t r = 0; r < rows; ++r)
+      y[r * count + (o - col0)] = bias_[o] + dot_f32(x + r * view_.k, w, view_.k);
+  }
+}
+
 size_t LinearI8::weight_bytes() const {
   return view_.n_pad * view_.k_pad +
-         (scales_.size() + bias_.size() + smooth_.size() + outlier_weight_.size()) * sizeof(float) +
-         (wsum_.size() + outlier_cols_.size()) * sizeof(int32_t);
+         (scales_.size() + bias_.size() + smooth_.size() + outlier_weight_.size() +
+          outlier_row_weight_.size()) *
+             sizeof(float) +
+         (wsum_.size() + outlier_cols_.size() + outlier_rows_.size()) * sizeof(int32_t);
 }
 
 std::vector<float> LinearI8::dequantized(size_t first, size_t count) const {
@@ -185,6 +222,9 @@ std::vector<float> LinearI8::dequantized(size_t first, size_t count) const {
           static_cast<float>(row[j]) * scales_[first + r] * (smooth_.empty() ? 1.0f : smooth_[j]);
     for (size_t c = 0; c < outlier_cols_.size(); ++c)
       w[r * view_.k + static_cast<size_t>(outlier_cols_[c])] = outlier_weight_[c * view_.n + first + r];
+    for (size_t i = 0; i < outlier_rows_.size(); ++i)
+      if (static_cast<size_t>(outlier_rows_[i]) == first + r)
+        std::memcpy(&w[r * view_.k], &outlier_row_weight_[i * view_.k], view_.k * sizeof(float));
   }
   return w;
 }

@@ -2,7 +2,8 @@
 // into the loaded model file, which the encoder keeps alive. Each call quantizes its input per token (after
 // the smoothing factors, when the layer has them) into a scratch buffer shared by all layers of one encoder
 // (one forward pass at a time), runs gemm_i8_f32_nr4kr8, then adds the f32 product of the outlier channels
-// (gemm_f32_gathered_k) where the layer has them.
+// (gemm_f32_gathered_k) where the layer has them, and recomputes its outlier rows (output channels) in f32
+// from the f32 input where it has those.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -40,8 +41,9 @@ struct I8Scratch {
 
 class LinearI8 final : public Linear {
  public:
-  // Reads <name>.weight / .weight_scale / .bias / optional .input_smooth, .outlier_columns + .outlier_weight
-  // from the package, checked against [out, in]; the weight bytes stay where they are.
+  // Reads <name>.weight / .weight_scale / .bias / optional .input_smooth, .outlier_columns + .outlier_weight,
+  // .outlier_rows + .outlier_row_weight from the package, checked against [out, in]; the weight bytes stay
+  // where they are.
   static std::unique_ptr<LinearI8> from_package(const SafetensorsModel& package, const std::string& name,
                                                 size_t out, size_t in, std::shared_ptr<I8Scratch> scratch);
 
@@ -55,8 +57,8 @@ class LinearI8 final : public Linear {
   size_t weight_bytes() const override;
 
   // The f32 weights this layer effectively applies, rows [first, first + count) of [out, in]:
-  // q · weight_scale · input_smooth, and the f32 outlier columns (for load-time work such as projecting the
-  // relative embeddings).
+  // q · weight_scale · input_smooth, with the f32 outlier columns and outlier rows (for load-time work such
+  // as projecting the relative embeddings).
   std::vector<float> dequantized(size_t first, size_t count) const;
   const float* bias() const { return bias_.data(); }
 
@@ -68,11 +70,16 @@ class LinearI8 final : public Linear {
   // The int8 GEMM of the quantized rows with weights w (this layer's or a column block of it) into y [rows,
   // w.n], with one thread's scratch.
   void gemm(const int8_t* q, size_t rows, const I8WeightsView& w, float* y, I8ThreadScratch& ts) const;
+  // y [rows, count] holds output channels [col0, col0 + count): those among outlier_rows_ are overwritten
+  // with bias + x · (their f32 row of W).
+  void f32_rows(const float* x, size_t rows, size_t col0, size_t count, float* y) const;
 
   std::vector<float> smooth_;          // in, or empty (0 on outlier channels)
   std::vector<int32_t> outlier_cols_;  // input channels run in f32 (int8_format.h), ascending, or empty
   std::vector<float> outlier_weight_;  // [outlier_cols_.size(), n]
-  std::vector<int32_t> wsum_;          // n_pad, when scratch->gemm is set (I8WeightsView::wsum)
+  std::vector<int32_t> outlier_rows_;  // output channels computed in f32 (int8_format.h), ascending, or empty
+  std::vector<float> outlier_row_weight_;  // [outlier_rows_.size(), in]
+  std::vector<int32_t> wsum_;              // n_pad, when scratch->gemm is set (I8WeightsView::wsum)
   std::shared_ptr<I8Scratch> scratch_;
 };
 

@@ -59,9 +59,12 @@ StreamingQuantizer::StreamingQuantizer(const EncoderConfig& config, const Int8Op
   add(layout_.embeddings_norm.weight);
   add(layout_.embeddings_norm.bias);
   auto visit_linear = [&](const LinearSpec& l) {
-    if (!l.input_norm || kept_f32(options_, l)) return;
-    add(l.input_norm->weight);
-    add(l.input_norm->bias);
+    if (kept_f32(options_, layout_, l)) return;
+    if (l.input_norm) {
+      add(l.input_norm->weight);
+      add(l.input_norm->bias);
+    }
+    if (l.output_norm) add(l.output_norm->weight);  // outlier_rows
   };
   layout_.visit([](const TensorSpec&) {}, visit_linear);
 }
@@ -194,8 +197,9 @@ size_t StreamingQuantizer::plan() {
     size_t linear, row0;
   };
   std::vector<Route> routes;
-  std::vector<std::pair<const TensorSpec*, size_t>> written;          // steering tensors copied now
-  std::vector<std::pair<size_t, size_t>> smooth_at, outlier_cols_at;  // (linear, data offset)
+  std::vector<std::pair<const TensorSpec*, size_t>> written;  // steering tensors copied now
+  std::vector<std::pair<size_t, size_t>> smooth_at, outlier_cols_at,
+      outlier_rows_at;  // (linear, data offset)
   linears_.clear();
   layout_.visit(
       [&](const TensorSpec& t) {
@@ -207,7 +211,8 @@ size_t StreamingQuantizer::plan() {
       },
       [&](const LinearSpec& l) {
         const size_t part_out = l.out / l.parts.size();  // equal slices of `out`, stacked in order
-        if (kept_f32(options_, l)) {  // f32 as in the source: its parts' rows are copied as they pass
+        if (kept_f32(options_, layout_,
+                     l)) {  // f32 as in the source: its parts' rows are copied as they pass
           const size_t weight_at = add(l.name + ".weight", DType::F32, {l.out, l.in});
           const size_t bias_at = add(l.name + ".bias", DType::F32, {l.out});
           for (size_t i = 0; i < l.parts.size(); ++i) {
@@ -250,6 +255,11 @@ size_t StreamingQuantizer::plan() {
               {index, add(l.name + ".outlier_columns", DType::I32, {p.outliers.size()})});
           p.outlier_weight_at = add(l.name + ".outlier_weight", DType::F32, {p.outliers.size(), p.n});
         }
+        p.out_rows = outlier_rows(l, [&](const TensorSpec& t) { return steering(t); });
+        if (!p.out_rows.empty()) {
+          outlier_rows_at.push_back({index, add(l.name + ".outlier_rows", DType::I32, {p.out_rows.size()})});
+          p.out_row_weight_at = add(l.name + ".outlier_row_weight", DType::F32, {p.out_rows.size(), p.k});
+        }
         // The parts are stacked as FloatCheckpoint::dense does.
         for (size_t i = 0; i < l.parts.size(); ++i) {
           routes.push_back({nullptr,
@@ -277,6 +287,7 @@ size_t StreamingQuantizer::plan() {
     p.weight_at += base;
     p.scale_at += base;
     p.outlier_weight_at += base;
+    p.out_row_weight_at += base;
   }
 
   // What is known already.
@@ -286,13 +297,14 @@ size_t StreamingQuantizer::plan() {
   }
   for (const auto& [index, at] : smooth_at)
     std::memcpy(out_.data() + base + at, linears_[index].smooth.data(), 4 * linears_[index].k);
-  for (const auto& [index, at] : outlier_cols_at) {
-    const auto& outliers = linears_[index].outliers;
-    for (size_t c = 0; c < outliers.size(); ++c) {
-      const int32_t col = static_cast<int32_t>(outliers[c]);
-      std::memcpy(out_.data() + base + at + 4 * c, &col, 4);
+  auto write_indices = [&](const std::vector<size_t>& indices, size_t at) {
+    for (size_t c = 0; c < indices.size(); ++c) {
+      const int32_t i = static_cast<int32_t>(indices[c]);
+      std::memcpy(out_.data() + base + at + 4 * c, &i, 4);
     }
-  }
+  };
+  for (const auto& [index, at] : outlier_cols_at) write_indices(linears_[index].outliers, at);
+  for (const auto& [index, at] : outlier_rows_at) write_indices(linears_[index].out_rows, at);
   for (size_t c = 0; c < wide_k; ++c) {
     const int32_t col = static_cast<int32_t>(wide_[c]);
     std::memcpy(out_.data() + base + wide_cols_at + 4 * c, &col, 4);
@@ -438,6 +450,9 @@ void StreamingQuantizer::linear_row(const LinearPlan& l, size_t r, const float* 
     packed[i8_packed_nr4kr8::index(r, j, l.k_pad)] = static_cast<uint8_t>(q_[j]);
   for (size_t c = 0; c < l.outliers.size(); ++c)
     store_f32(out_.data() + l.outlier_weight_at + 4 * (c * l.n + r), x[l.outliers[c]]);
+  for (size_t i = 0; i < l.out_rows.size(); ++i)
+    if (l.out_rows[i] == r)
+      for (size_t j = 0; j < l.k; ++j) store_f32(out_.data() + l.out_row_weight_at + 4 * (i * l.k + j), x[j]);
 }
 
 void StreamingQuantizer::embedding_row(size_t r, const float* v) {

@@ -90,7 +90,8 @@ class StreamingQuantizer {
     size_t n = 0, k = 0, k_pad = 0;
     std::vector<float> smooth;  // empty: none
     std::vector<size_t> outliers;
-    size_t weight_at = 0, scale_at = 0, outlier_weight_at = 0;
+    std::vector<size_t> out_rows;  // outlier_rows
+    size_t weight_at = 0, scale_at = 0, outlier_weight_at = 0, out_row_weight_at = 0;
   };
   struct FileState {
     std::string name;

@@ -1,6 +1,6 @@
 // kfembed-convert and the int8 package: round trip on tiny (the package loads and gives bit-for-bit the
 // vectors of quantizing at load; manifest sizes and hashes; __metadata__; linears under 256 inputs kept F32),
-// version 3 packages still read, int4 embeddings (wide columns,
+// version 3 and 4 packages still read, outlier rows of the attention output, int4 embeddings (wide columns,
 // row lookup accuracy, corrupt wide_columns refused), and the error cases (truncated
 // safetensors, unknown dtype, mismatched shape, missing config, non-empty OUT_DIR): exit 1, a message naming
 // the file and reason, and no OUT_DIR or temporary directory left behind.
@@ -304,9 +304,94 @@ TEST(Int8Package, OutlierColumnsOfQuantizedTinyLinears) {
   EXPECT_FALSE(file.has("encoder.layer.0.output.dense.outlier_columns"));        // not fed by a norm
 }
 
-// The package of `dir` (min_int8_inputs as given) with __metadata__ version replaced.
+// The attention output whose LayerNorm has outlier gamma (layer 0's, edited) computes those output channels
+// in f32: outlier_rows {7, 40} with the source's rows of W; layer 1's (unedited norm) and the FFN outputs
+// have none. The layer's output there is bias + x · row (f32, against a double sum), elsewhere the int8
+// result of the same package without outlier_rows, bit for bit.
+TEST(Int8Package, OutlierRowsOfTheAttentionOutput) {
+  ModelFiles files = ModelFiles::from_directory(tiny_with_outliers());
+  const auto config = EncoderConfig::parse(files.text("config.json"));
+  Int8Options options;
+  options.min_int8_inputs = 0;
+  const SafetensorsModel source = SafetensorsModel::open(files);
+  const std::vector<uint8_t> bytes = build_int8_safetensors(config, source, options);
+  const auto file = SafetensorsFile::parse(bytes.data(), bytes.size(), "pkg");
+  const std::string name = "encoder.layer.0.attention.output.dense";
+  const TensorView& rows = file.get(name + ".outlier_rows");
+  std::vector<int32_t> r(rows.numel());
+  std::memcpy(r.data(), rows.data, rows.nbytes);
+  EXPECT_EQ(r, (std::vector<int32_t>{7, 40}));
+  const size_t n = config.hidden_size, k = config.all_head_size();
+  const std::vector<float> w = source.get_float(name + ".weight", {n, k});
+  const std::vector<float> b = source.get_float(name + ".bias", {n});
+  ASSERT_EQ(file.get(name + ".outlier_row_weight").shape, (std::vector<size_t>{2, k}));
+  std::vector<float> stored(2 * k);
+  std::memcpy(stored.data(), file.get(name + ".outlier_row_weight").data, stored.size() * sizeof(float));
+  for (size_t j = 0; j < k; ++j) {
+    EXPECT_EQ(stored[j], w[7 * k + j]);
+    EXPECT_EQ(stored[k + j], w[40 * k + j]);
+  }
+  EXPECT_FALSE(file.has("encoder.layer.1.attention.output.dense.outlier_rows"));  // its norm is unedited
+  EXPECT_FALSE(file.has("encoder.layer.0.output.dense.outlier_rows"));
+  EXPECT_FALSE(file.has("encoder.layer.0.attention.self.qkv_proj.outlier_rows"));
+
+  // The same package without outlier_rows: the int8 result everywhere.
+  std::vector<OutputTensor> tensors;
+  for (const auto& [t_name, t] : file.tensors())
+    if (t_name.find(".outlier_row") == std::string::npos)
+      tensors.push_back({t_name, t.dtype, t.shape, std::vector<uint8_t>(t.data, t.data + t.nbytes)});
+  const std::vector<uint8_t> without = write_safetensors(tensors, file.metadata());
+  const auto with_rows =
+      SafetensorsModel::from_file(SafetensorsFile::parse(bytes.data(), bytes.size(), "pkg"));
+  const auto no_rows =
+      SafetensorsModel::from_file(SafetensorsFile::parse(without.data(), without.size(), "pkg"));
+  auto scratch = std::make_shared<I8Scratch>();
+  const size_t tokens = 5;
+  scratch->reserve(tokens, k);
+  const auto a = LinearI8::from_package(with_rows, name, n, k, scratch);
+  const auto c = LinearI8::from_package(no_rows, name, n, k, scratch);
+  std::vector<float> x(tokens * k);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = std::sin(0.37f * static_cast<float>(i)) * 2.0f;
+  std::vector<float> ya(tokens * n), yc(tokens * n);
+  a->apply(x.data(), tokens, ya.data());
+  c->apply(x.data(), tokens, yc.data());
+  double int8_err = 0.0;
+  for (size_t t = 0; t < tokens; ++t)
+    for (size_t o = 0; o < n; ++o) {
+      if (o != 7 && o != 40) {
+        EXPECT_EQ(ya[t * n + o], yc[t * n + o]) << t << " " << o;
+        continue;
+      }
+      double exact = b[o];
+      for (size_t j = 0; j < k; ++j) exact += double{x[t * k + j]} * w[o * k + j];
+      EXPECT_NEAR(ya[t * n + o], exact, 1e-5 * (1.0 + std::fabs(exact))) << t << " " << o;
+      int8_err = std::max(int8_err, std::fabs(yc[t * n + o] - exact));
+    }
+  EXPECT_GT(int8_err, 1e-4);  // the int8 result there was measurably off
+  // The f32 weights the layer effectively applies (load-time work) hold the f32 rows too.
+  const std::vector<float> d = a->dequantized(7, 1);
+  EXPECT_EQ(0, std::memcmp(d.data(), &w[7 * k], k * sizeof(float)));
+
+  // Out of range, not ascending, negative: refused naming the tensor.
+  for (const std::vector<int32_t>& bad : {std::vector<int32_t>{7, 64}, {40, 7}, {-1, 40}}) {
+    std::vector<uint8_t> edited = bytes;
+    const size_t at = static_cast<size_t>(rows.data - bytes.data());
+    std::memcpy(edited.data() + at, bad.data(), 2 * sizeof(int32_t));
+    const auto package =
+        SafetensorsModel::from_file(SafetensorsFile::parse(edited.data(), edited.size(), "pkg"));
+    try {
+      LinearI8::from_package(package, name, n, k, std::make_shared<I8Scratch>());
+      ADD_FAILURE() << bad[0] << "," << bad[1] << " accepted";
+    } catch (const Error& err) {
+      EXPECT_EQ(std::string(err.what()).rfind("pkg: tensor " + name + ".outlier_rows", 0), 0u) << err.what();
+    }
+  }
+}
+
+// The package of `dir` (min_int8_inputs as given) with __metadata__ version replaced; without its
+// outlier_rows tensors when `drop_outlier_rows` (what version 4 wrote).
 std::vector<uint8_t> package_with_version(const std::string& dir, size_t min_int8_inputs,
-                                          const std::string& version) {
+                                          const std::string& version, bool drop_outlier_rows = false) {
   ModelFiles files = ModelFiles::from_directory(dir);
   const auto config = EncoderConfig::parse(files.text("config.json"));
   Int8Options options;
@@ -315,7 +400,8 @@ std::vector<uint8_t> package_with_version(const std::string& dir, size_t min_int
   const auto file = SafetensorsFile::parse(bytes.data(), bytes.size(), "pkg");
   std::vector<OutputTensor> tensors;
   for (const auto& [name, t] : file.tensors())
-    tensors.push_back({name, t.dtype, t.shape, std::vector<uint8_t>(t.data, t.data + t.nbytes)});
+    if (!drop_outlier_rows || name.find(".outlier_row") == std::string::npos)
+      tensors.push_back({name, t.dtype, t.shape, std::vector<uint8_t>(t.data, t.data + t.nbytes)});
   auto metadata = file.metadata();
   metadata["version"] = version;
   return write_safetensors(tensors, metadata);
@@ -333,12 +419,59 @@ std::vector<std::vector<float>> encode_package(const std::vector<uint8_t>& packa
   return out;
 }
 
-// Version 3 packages (before f32 linears: every linear int8) still load, with the vectors of the same linears
-// in a version 4 package; version 2 is refused with an Error naming the file and asking for a conversion.
-TEST(Int8Package, Version3PackagesLoadOlderAreRefused) {
-  const auto v4 = encode_package(package_with_version(kTiny, 0, kInt8PackageVersion));
-  EXPECT_EQ(encode_package(package_with_version(kTiny, 0, "3")), v4);
-  EXPECT_NE(encode_package(package_with_version(kTiny, kMinInt8LinearInputs, kInt8PackageVersion)), v4);
+// Layer 0's fused QKV is stored f32 (the source's Q, K, V stacked) in encoders of at least
+// f32_first_qkv_min_layers layers: tiny (2 layers, every linear int8 otherwise) with the threshold at 2 and
+// at 3. The f32 layer runs the source's weights: the package loads and gives vectors different from the
+// all-int8 one.
+TEST(Int8Package, FirstQkvF32InDeepEncoders) {
+  ModelFiles files = ModelFiles::from_directory(tiny_with_outliers());
+  const auto config = EncoderConfig::parse(files.text("config.json"));
+  const SafetensorsModel source = SafetensorsModel::open(files);
+  const size_t h = config.hidden_size;
+  for (size_t min_layers : {size_t{2}, size_t{3}}) {
+    Int8Options options;
+    options.min_int8_inputs = 0;
+    options.f32_first_qkv_min_layers = min_layers;
+    const std::vector<uint8_t> bytes = build_int8_safetensors(config, source, options);
+    const auto file = SafetensorsFile::parse(bytes.data(), bytes.size(), "pkg");
+    const std::string qkv0 = "encoder.layer.0.attention.self.qkv_proj";
+    EXPECT_EQ(file.get("encoder.layer.1.attention.self.qkv_proj.weight").dtype, DType::I8);
+    if (min_layers == 3) {
+      EXPECT_EQ(file.get(qkv0 + ".weight").dtype, DType::I8);
+      continue;
+    }
+    const TensorView& w = file.get(qkv0 + ".weight");
+    ASSERT_EQ(w.dtype, DType::F32);
+    ASSERT_EQ(w.shape, (std::vector<size_t>{3 * h, h}));
+    EXPECT_FALSE(file.has(qkv0 + ".outlier_columns"));
+    EXPECT_FALSE(file.has(qkv0 + ".weight_scale"));
+    std::vector<float> stored(3 * h * h);
+    std::memcpy(stored.data(), w.data, stored.size() * sizeof(float));
+    const char* parts[] = {"query_proj", "key_proj", "value_proj"};
+    for (size_t p = 0; p < 3; ++p) {
+      const auto part =
+          source.get_float(std::string("encoder.layer.0.attention.self.") + parts[p] + ".weight", {h, h});
+      EXPECT_EQ(0, std::memcmp(stored.data() + p * h * h, part.data(), h * h * sizeof(float))) << parts[p];
+    }
+    Int8Options all_int8;
+    all_int8.min_int8_inputs = 0;
+    all_int8.f32_first_qkv_min_layers = 3;
+    EXPECT_NE(encode_package(bytes), encode_package(build_int8_safetensors(config, source, all_int8)));
+  }
+}
+
+// Version 3 packages (before f32 linears: every linear int8) and version 4 ones (before outlier_rows: tiny
+// has no outlier gamma, so its packages hold none) still load, with the vectors of the same linears in a
+// version 5 package; version 2 is refused with an Error naming the file and asking for a conversion.
+TEST(Int8Package, Version3And4PackagesLoadOlderAreRefused) {
+  const auto v5 = encode_package(package_with_version(kTiny, 0, kInt8PackageVersion));
+  EXPECT_EQ(encode_package(package_with_version(kTiny, 0, "3")), v5);
+  // Version 4 of the tiny with outlier gamma: no outlier_rows, so its attention outputs run wholly int8.
+  const std::string outliers = tiny_with_outliers();
+  const auto v4 = encode_package(package_with_version(outliers, 0, "4", true));
+  EXPECT_EQ(v4, encode_package(package_with_version(outliers, 0, kInt8PackageVersion, true)));
+  EXPECT_NE(v4, encode_package(package_with_version(outliers, 0, kInt8PackageVersion)));
+  EXPECT_NE(encode_package(package_with_version(kTiny, kMinInt8LinearInputs, kInt8PackageVersion)), v5);
   try {
     encode_package(package_with_version(kTiny, 0, "2"));
     ADD_FAILURE() << "version 2 accepted";

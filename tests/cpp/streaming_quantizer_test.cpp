@@ -1,6 +1,7 @@
 // StreamingQuantizer: the package built while the float checkpoint streams equals, byte for byte, what
 // build_int8_safetensors (kfembed-convert) writes from the whole checkpoint in memory: tiny and base2, F32
-// and F16 sources (tiny also BF16; its linears kept F32 as small, and quantized), odd chunk sizes, the norms
+// and F16 sources (tiny also BF16; its linears kept F32 as small, quantized, and quantized but for layer 0's
+// QKV), odd chunk sizes, the norms
 // after the linears they steer (they come by steering_ranges), shards, a "deberta." prefix, int4 embeddings
 // and no smoothing; a download restarted in the middle of a tensor gives the same bytes; a stream that stops
 // early, a changed header and sqrt smoothing are Errors naming the file and the reason. BERT and RoBERTa
@@ -161,13 +162,15 @@ TEST(StreamingQuantizer, NormsAfterLinearsShardsPrefixF16Bf16Int4NoSmoothing) {
       const auto files = rewrite(m, dtype, shards == 1 ? "deberta." : "", shards);
       for (EmbeddingQuant e : {EmbeddingQuant::kInt8, EmbeddingQuant::kInt4}) {
         for (Smoothing s : {Smoothing::kGamma, Smoothing::kNone}) {
-          for (size_t min_inputs : {kMinInt8LinearInputs, size_t{0}}) {  // 0: tiny's 64-input linears int8
+          // 0: tiny's 64-input linears int8; 1: the same with layer 0's QKV f32 (a "deep" encoder's)
+          for (size_t min_inputs : {kMinInt8LinearInputs, size_t{0}, size_t{1}}) {
             SCOPED_TRACE(std::string(dtype_name(dtype)) + " shards " + std::to_string(shards) + " " +
                          embeddings_name(e) + " " + smoothing_name(s) + " min " + std::to_string(min_inputs));
             Int8Options options;
             options.embeddings = e;
             options.smoothing = s;
             options.min_int8_inputs = min_inputs;
+            if (min_inputs == 1) options.f32_first_qkv_min_layers = 2;
             expect_same_bytes(streamed(m, files, options, 9973), converted(m, files, options));
           }
         }

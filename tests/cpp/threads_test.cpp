@@ -94,7 +94,8 @@ std::vector<float> embed_all(SentenceEncoder& enc, const std::vector<std::string
 }
 
 void expect_same_for_every_thread_count(const std::string& dir, const std::vector<std::string>& texts,
-                                        size_t max_seq_length, const std::string& what) {
+                                        size_t max_seq_length, const std::string& what,
+                                        const Int8Options& int8 = {}) {
   for (auto dtype : {EncoderOptions::DType::kFloat32, EncoderOptions::DType::kInt8}) {
     std::vector<float> reference;
     for (size_t threads : {1, 2, 3}) {
@@ -103,6 +104,7 @@ void expect_same_for_every_thread_count(const std::string& dir, const std::vecto
       options.dtype = dtype;
       options.max_seq_length = max_seq_length;
       options.threads = threads;
+      options.int8 = int8;
       SentenceEncoder enc = SentenceEncoder::load(files, options);
       ASSERT_EQ(enc.threads(), threads);
       const std::vector<float> v = embed_all(enc, texts);
@@ -121,7 +123,8 @@ void expect_same_for_every_thread_count(const std::string& dir, const std::vecto
 
 TEST(ThreadedEncoder, TinyVectorsIdenticalForAnyThreadCount) {
   expect_same_for_every_thread_count(KF_FIXTURES_DIR "/tiny-kf-deberta",
-                                     golden_texts(KF_FIXTURES_DIR "/golden/tiny-embed-dev.json"), 128, "tiny");
+                                     golden_texts(KF_FIXTURES_DIR "/golden/tiny-embed-dev.json"), 128,
+                                     "tiny");
 }
 
 TEST(ThreadedEncoder, Base2VectorsIdenticalForAnyThreadCount) {
@@ -130,13 +133,21 @@ TEST(ThreadedEncoder, Base2VectorsIdenticalForAnyThreadCount) {
   auto texts = golden_texts(KF_FIXTURES_DIR "/golden/base2-embed-dev.json");
   texts.resize(24);  // short and long ones (the golden file's order), enough for packs of several sizes
   expect_same_for_every_thread_count(dir, texts, 512, "base2");
+  // As a deep encoder's package would store it: layer 0's QKV f32 (beside the outlier rows of the attention
+  // outputs that base2's packages always have).
+  Int8Options first_qkv_f32;
+  first_qkv_f32.f32_first_qkv_min_layers = 2;
+  texts.resize(8);
+  expect_same_for_every_thread_count(dir, texts, 512, "base2 (layer 0 QKV f32)", first_qkv_f32);
 }
 
 TEST(ThreadedEncoder, BertAndRobertaVectorsIdenticalForAnyThreadCount) {
   for (const char* name : {"tiny-bert", "tiny-roberta"}) {
     const std::string dir = std::string(KF_SHARED_DIR) + "/reference/bert/" + name;
     expect_same_for_every_thread_count(
-        dir, golden_texts((std::string(KF_SHARED_DIR) + "/reference/bert/golden/" + name + "-embed-dev.json").c_str()),
+        dir,
+        golden_texts(
+            (std::string(KF_SHARED_DIR) + "/reference/bert/golden/" + name + "-embed-dev.json").c_str()),
         128, name);
   }
 }

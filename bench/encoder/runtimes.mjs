@@ -1,5 +1,5 @@
 // Two builds of kfembed in one Node process: this checkout's runtime against another checkout's (e.g. the
-// commit before a change), base2 int8 quantized at load by each, the same token ids, interleaved rounds,
+// commit before a change), a model (base2 by default, --model-dir) quantized to int8 at load by each, the same token ids, interleaved rounds,
 // medians of single-sentence encode latency at L = 16/32/64/128 and of encode(array) over KorSTS sentences.
 //   node bench/encoder/runtimes.mjs OTHER_CHECKOUT [--model-dir DIR] [--rounds N]
 // OTHER_CHECKOUT must have been built (npm run build:wasm there).
@@ -45,7 +45,7 @@ for (let round = 0; round < rounds; round++) {
     times[r.name].batch.push(performance.now() - t0);
   }
 }
-console.log(`base2 int8, ${rounds} rounds, medians (ms); other = ${path.resolve(other)}`);
+console.log(`${path.basename(modelDir)} int8, ${rounds} rounds, medians (ms); other = ${path.resolve(other)}`);
 console.log('L (tokens)   this    other   this/other');
 for (const L of LENGTHS) {
   const a = median(times.this[L]), b = median(times.other[L]);

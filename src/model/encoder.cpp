@@ -88,7 +88,7 @@ void Encoder::apply(const Linear& layer, const float* x, size_t rows, float* y) 
 
 void Encoder::layer_norm_rows(const float* a, const float* residual, const std::vector<float>& gamma,
                               const std::vector<float>& beta, size_t n, float* out) const {
-  const size_t hidden = config().hidden_size, blocks = threads();
+  const size_t hidden = config().hidden_size, blocks = loop_blocks(threads(), n);
   parallel_for(pool_.get(), blocks, [&](size_t b, size_t) {
     const BlockRange r = block_range(n, blocks, 1, b);
     if (r.begin < r.end)
@@ -99,7 +99,7 @@ void Encoder::layer_norm_rows(const float* a, const float* residual, const std::
 
 void Encoder::gelu_values(float* x, size_t count) const {
   // Blocks start at multiples of 16 values, so each value takes the same SIMD path as in one call.
-  const size_t blocks = threads();
+  const size_t blocks = loop_blocks(threads(), count / config().intermediate_size);
   parallel_for(pool_.get(), blocks, [&](size_t b, size_t) {
     const BlockRange r = block_range(count, blocks, 16, b);
     if (r.begin < r.end) gelu(x + r.begin, r.end - r.begin, x + r.begin);

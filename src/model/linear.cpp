@@ -14,9 +14,9 @@ void LinearF32::apply(const float* x, size_t rows, float* y) const {
 }
 
 void LinearF32::apply_parallel(const float* x, size_t rows, float* y, ThreadPool& pool) const {
-  const size_t threads = pool.size();
-  pool.run(threads, [&](size_t block, size_t) {
-    const BlockRange cols = block_range(out(), threads, 2 * PackedWeightsF32::kPanel, block);
+  const size_t blocks = loop_blocks(pool.size(), rows);
+  pool.run(blocks, [&](size_t block, size_t) {
+    const BlockRange cols = block_range(out(), blocks, 2 * PackedWeightsF32::kPanel, block);
     gemm_f32_columns(x, rows, weights_, bias_.empty() ? nullptr : bias_.data(), y, cols.begin, cols.end);
   });
 }

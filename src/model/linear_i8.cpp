@@ -133,16 +133,16 @@ void LinearI8::apply(const float* x, size_t rows, float* y) const {
 }
 
 void LinearI8::apply_parallel(const float* x, size_t rows, float* y, ThreadPool& pool) const {
-  const size_t threads = pool.size();
-  const size_t block = block_range(view_.n, threads, kColumnAlign, 0).end;
+  const size_t threads = pool.size(), blocks = loop_blocks(threads, rows);
+  const size_t block = block_range(view_.n, blocks, kColumnAlign, 0).end;
   if (threads == 1 || scratch_->threads.size() < threads || scratch_->threads[0].y.size() < rows * block ||
       (scratch_->gemm && scratch_->threads[0].q.size() < rows * view_.k)) {
     apply(x, rows, y);
     return;
   }
   quantize(x, rows);
-  pool.run(threads, [&](size_t b, size_t t) {
-    const BlockRange cols = block_range(view_.n, threads, kColumnAlign, b);
+  pool.run(blocks, [&](size_t b, size_t t) {
+    const BlockRange cols = block_range(view_.n, blocks, kColumnAlign, b);
     if (cols.begin == cols.end) return;
     const size_t count = cols.end - cols.begin;
     I8ThreadScratch& ts = scratch_->threads[t];

@@ -83,4 +83,14 @@ struct BlockRange {
 };
 BlockRange block_range(size_t count, size_t blocks, size_t align, size_t b);
 
+// How many blocks a loop over `rows` rows splits into on `threads` threads. Short passes (a sentence of a
+// few dozen tokens) get several blocks per thread: a worker that wakes late (from a futex sleep, or
+// descheduled by a browser's other threads) then claims one small block while the caller takes the rest,
+// instead of holding the caller up for half the loop. Which block computes an output never changes its bytes.
+constexpr size_t kShortPassRows = 64;
+constexpr size_t kShortPassBlocksPerThread = 4;
+inline size_t loop_blocks(size_t threads, size_t rows) {
+  return threads <= 1 ? 1 : rows <= kShortPassRows ? kShortPassBlocksPerThread * threads : threads;
+}
+
 }  // namespace kfembed

@@ -168,9 +168,9 @@ async function instantiateThreaded(threads, [module, factory], relaxedModule) {
     print() {},
     printErr() {},
   };
-  // The workers are created while the factory runs, before the main instance exists: they are handed the
-  // relaxed module whenever there is one, and wire it if this thread's wiring succeeds (it is the same module
-  // on the same memory); if it did not, the main thread's probe never ran and nothing calls the kernels.
+  // The workers are created while the factory runs, before the main instance exists: each is handed the
+  // relaxed module whenever there is one and wires it (the same module on the same memory as here). Where this
+  // thread's wiring failed, the probe is never asked, SIMD128 runs, and no thread calls the wired kernels.
   const worker = isNode ? await nodeWorkerClass(relaxedModule) : relaxedModule && browserWorkerClass(relaxedModule);
   if (worker) moduleArg.kfembedWorker = worker;
   const runtime = await factory(moduleArg);

@@ -5,7 +5,7 @@ import { CorruptCacheError, FileLoader, gatherModelFiles } from './loader.js';
 import { MANIFEST_FILE } from './manifest.js';
 import { convertedRoot, INT8_WEIGHTS_FILE, isBinaryTokenizerFile } from './model_layout.js';
 import { throwIfAborted } from './progress.js';
-import { check, checkCount, hot, instantiateRuntime, planBatches, releaseRuntime, ownerFailure, writeUtf8, writeUtf8Batch } from './runtime.js';
+import { check, checkCount, hot, instantiateRuntime, planBatches, releaseRuntime, guarded, writeUtf8, writeUtf8Batch } from './runtime.js';
 import { normalize as normalizeInPlace, similarity } from './similarity.js';
 import { DEFAULT_SOURCE, openSource } from './source.js';
 import { checkText, checkTexts, checkVectorPair, encodeOptions, live, loadOptions } from './validate.js';
@@ -38,12 +38,7 @@ export class SentenceModel {
 
   /** fn(handle) on the live handle; a trap or uncaught exception inside the runtime disposes the model. */
   #call(method, fn) {
-    const handle = this.#live(method);
-    try {
-      return fn(handle);
-    } catch (e) {
-      throw ownerFailure(this, e, method);
-    }
+    return guarded(this, method, () => fn(this.#live(method)));
   }
 
   /** Token ids with [CLS] … [SEP], truncated to maxSeqLength. */

@@ -121,60 +121,61 @@ async function wireRelaxed(moduleArg, relaxedModule, imports) {
 export async function instantiateRuntime({ relaxed = false, threads = 1 } = {}) {
   if (threads > 1 || (!isNode && threadsAvailable())) {
     // Where the threaded runtime's files cannot be had (a bundle that did not copy them), one thread.
-    const threaded = await threadedRuntime().catch(() => null);
-    if (threaded) return instantiateThreaded(threads, threaded, relaxed ? await compiledRelaxedKernels(true) : null);
+    const [threaded, relaxedModule] = await Promise.all([
+      threadedRuntime().catch(() => null),
+      relaxed ? compiledRelaxedKernels(true) : null,
+    ]);
+    if (threaded) return instantiateThreaded(threads, threaded, relaxedModule);
   }
-  const [module, relaxedModule, createKfembedModule] = await Promise.all([
+  const [module, relaxedModule, factory] = await Promise.all([
     compiledRuntime(),
     relaxed ? compiledRelaxedKernels() : null,
     singleThreadRuntime(),
   ]);
-  let wired = false;
-  const moduleArg = {
-    instantiateWasm(imports, done) {
-      (async () => {
-        wired = await wireRelaxed(moduleArg, relaxedModule, imports);
-        done(await WebAssembly.instantiate(module, imports), module);
-      })();
-      return {};
-    },
-    print() {},
-    printErr() {},
-  };
-  const runtime = await createKfembedModule(moduleArg);
-  runtime.relaxedWired = wired;
+  const runtime = await createRuntime(factory, module, relaxedModule);
   runtime.pthreads = 0;
   return runtime;
 }
 
-// relaxedModule: the compiled kfembed_relaxed_threads.wasm, or null (SIMD128). The workers get it with their
-// first message where it is wired into the main instance, so every thread runs the same kernels.
-async function instantiateThreaded(threads, [module, factory], relaxedModule) {
+// Runs an Emscripten factory on the compiled `module`: the instance gets the relaxed module wired in where there
+// is one and it links (runtime.relaxedWired), `settings` join the module object, and `afterInstantiate`
+// (given the module object) runs once the main instance exists.
+async function createRuntime(factory, module, relaxedModule, settings = {}, afterInstantiate = () => {}) {
   let wired = false;
   const moduleArg = {
+    ...settings,
     instantiateWasm(imports, done) {
       (async () => {
         wired = await wireRelaxed(moduleArg, relaxedModule, imports);
         done(await WebAssembly.instantiate(module, imports), module);
-        // Emscripten 3.1.6 releases this dependency when the last pool worker has loaded: with none, here.
-        if (threads === 1) moduleArg.removeRunDependency('wasm-instantiate');
+        afterInstantiate(moduleArg);
       })();
       return {};
     },
+    print() {},
+    printErr() {},
+  };
+  const runtime = await factory(moduleArg);
+  runtime.relaxedWired = wired;
+  return runtime;
+}
+
+// relaxedModule: the compiled kfembed_relaxed_threads.wasm, or null (SIMD128). The workers are created while the
+// factory runs, before the main instance exists: each is handed the relaxed module whenever there is one and
+// wires it (the same module on the same memory as the main thread). Where the main thread's wiring failed, the
+// probe is never asked, SIMD128 runs, and no thread calls the wired kernels.
+async function instantiateThreaded(threads, [module, factory], relaxedModule) {
+  const worker = isNode ? await nodeWorkerClass(relaxedModule) : relaxedModule && browserWorkerClass(relaxedModule);
+  const settings = {
     kfembedPthreads: threads - 1,
     // Where each worker imports the factory from, and the worker script itself (bundlers move files).
     mainScriptUrlOrBlob: THREADS_MJS_URL.href,
     locateFile: (file) => (file.endsWith('.worker.js') ? THREADS_WORKER_URL.href : new URL(`./wasm/${file}`, import.meta.url).href),
-    print() {},
-    printErr() {},
+    ...(worker ? { kfembedWorker: worker } : {}),
   };
-  // The workers are created while the factory runs, before the main instance exists: each is handed the
-  // relaxed module whenever there is one and wires it (the same module on the same memory as here). Where this
-  // thread's wiring failed, the probe is never asked, SIMD128 runs, and no thread calls the wired kernels.
-  const worker = isNode ? await nodeWorkerClass(relaxedModule) : relaxedModule && browserWorkerClass(relaxedModule);
-  if (worker) moduleArg.kfembedWorker = worker;
-  const runtime = await factory(moduleArg);
-  runtime.relaxedWired = wired;
+  // Emscripten 3.1.6 releases this dependency when the last pool worker has loaded: with none, here.
+  const released = (moduleArg) => threads === 1 && moduleArg.removeRunDependency('wasm-instantiate');
+  const runtime = await createRuntime(factory, module, relaxedModule, settings, released);
   runtime.pthreads = threads - 1;
   if (isNode) for (const w of pthreadWorkers(runtime)) w.unref(); // an idle model does not keep Node alive
   return runtime;
@@ -266,6 +267,15 @@ export function ownerFailure(owner, e, context) {
   const { error, broken } = runtimeFailure(e, context);
   if (broken) owner.dispose();
   return error;
+}
+
+/** fn()'s result; what it throws is rethrown as ownerFailure (a trap disposes `owner` first). */
+export function guarded(owner, context, fn) {
+  try {
+    return fn();
+  } catch (e) {
+    throw ownerFailure(owner, e, context);
+  }
 }
 
 /**

@@ -4,7 +4,7 @@
 // of index_format.js; save()/load() keep those bytes in IndexedDB (index_store.js, fetched on their first call).
 import { compactRows, decodeIndex, encodeIndex, scalesOffset } from './index_format.js';
 import { threadsAvailable } from './env.js';
-import { check, instantiateRuntime, releaseRuntime, ownerFailure } from './runtime.js';
+import { check, guarded, instantiateRuntime, releaseRuntime, ownerFailure } from './runtime.js';
 import { describeValue as describe, optionsObject } from './validate.js';
 
 /** Vectors per transfer into WASM memory (bounds the staging buffer: 4096 · 768 · 4 B = 12 MiB). */
@@ -300,11 +300,7 @@ export class SemanticIndex {
       if (row !== undefined) rows.add(row);
     });
     if (rows.size === 0) return 0;
-    try {
-      this.#removeRows([...rows]);
-    } catch (e) {
-      throw ownerFailure(this, e, 'SemanticIndex.remove');
-    }
+    guarded(this, 'SemanticIndex.remove', () => this.#removeRows([...rows]));
     return rows.size;
   }
 

@@ -1,5 +1,5 @@
 // loadTokenizer(): the tokenizer alone (WordPiece or SentencePiece Unigram), running in its own WASM instance.
-import { check, checkCount, hot, instantiateRuntime, ownerFailure, writeUtf8 } from './runtime.js';
+import { check, checkCount, hot, instantiateRuntime, guarded, writeUtf8 } from './runtime.js';
 import {
   isBinaryTokenizerFile,
   noTokenizerError,
@@ -68,12 +68,7 @@ export class Tokenizer {
 
   /** fn(handle) on the live handle; a trap or uncaught exception inside the runtime disposes the tokenizer. */
   #call(method, fn) {
-    const handle = this.#live(method);
-    try {
-      return fn(handle);
-    } catch (e) {
-      throw ownerFailure(this, e, method);
-    }
+    return guarded(this, method, () => fn(this.#live(method)));
   }
 
   /** Token ids with [CLS] … [SEP], truncated to maxLength when one was given. */

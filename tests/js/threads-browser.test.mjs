@@ -2,7 +2,7 @@
 // require-corp) load(…, { threads }) runs that many threads and the vectors are byte-identical for 1, 2 and 3
 // threads — tiny and base2 (the real geometry), fp32 and int8, one text at a time and in packed batches, in the
 // page and in worker mode; an isolated page downloads the threaded runtime only (neither kfembed.wasm nor
-// kfembed.mjs), within issue 13's 350 KB gzip with the package's JS (measured 327 KB with the relaxed-SIMD module for shared memory and its worker bootstrap;
+// kfembed.mjs), within issue 13's 350 KB gzip with the package's JS (measured 327–330 KB with the relaxed-SIMD module for shared memory and its worker bootstrap;
 // bench/size/README.md). On a
 // page that is not isolated the same call loads single-threaded (model.threads === 1) without an error.
 import fs from 'node:fs';

@@ -211,8 +211,8 @@ size_t StreamingQuantizer::plan() {
       },
       [&](const LinearSpec& l) {
         const size_t part_out = l.out / l.parts.size();  // equal slices of `out`, stacked in order
-        if (kept_f32(options_, layout_,
-                     l)) {  // f32 as in the source: its parts' rows are copied as they pass
+        // Kept f32 as in the source: its parts' rows are copied as they pass.
+        if (kept_f32(options_, layout_, l)) {
           const size_t weight_at = add(l.name + ".weight", DType::F32, {l.out, l.in});
           const size_t bias_at = add(l.name + ".bias", DType::F32, {l.out});
           for (size_t i = 0; i < l.parts.size(); ++i) {
@@ -305,10 +305,7 @@ size_t StreamingQuantizer::plan() {
   };
   for (const auto& [index, at] : outlier_cols_at) write_indices(linears_[index].outliers, at);
   for (const auto& [index, at] : outlier_rows_at) write_indices(linears_[index].out_rows, at);
-  for (size_t c = 0; c < wide_k; ++c) {
-    const int32_t col = static_cast<int32_t>(wide_[c]);
-    std::memcpy(out_.data() + base + wide_cols_at + 4 * c, &col, 4);
-  }
+  write_indices(wide_, wide_cols_at);
   wide_values_.assign(vocab_ * wide_k, 0.0f);
 
   // The segments each file streams through.
